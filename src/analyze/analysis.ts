@@ -1,0 +1,18 @@
+/** What every analysis is: a pure loop over batches, fed in file order. */
+import type { EventBatch } from '../model/batch.js';
+
+export interface Analysis {
+  /** Consumes one symbolized batch (batch.sym filled). */
+  consume(batch: EventBatch): void;
+}
+
+/** Grows a typed array to hold index `need`, doubling; returns the (possibly new) array. */
+export function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Array>(a: T, need: number, fill = 0): T {
+  if (need < a.length) return a;
+  let len = Math.max(16, a.length);
+  while (len <= need) len *= 2;
+  const b = new (a.constructor as new (n: number) => T)(len);
+  if (fill !== 0) b.fill(fill);
+  b.set(a);
+  return b;
+}

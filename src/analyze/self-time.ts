@@ -1,0 +1,80 @@
+/**
+ * Self time: event i of a vCPU is charged t(next event of the same vCPU) - t(i); each vCPU's last
+ * event gets 0; a negative difference (time going backwards) counts as 0 and is reported. In an
+ * untimed trace every event weighs 1 (unit "events").
+ */
+import type { EventBatch } from '../model/batch.js';
+import type { TimeUnit } from '../formats/parser.js';
+import { grow, type Analysis } from './analysis.js';
+
+export interface SelfTimeRow {
+  id: number;
+  self: number;
+  events: number;
+}
+
+export class SelfTime implements Analysis {
+  /** Per name id: summed self time (ns or events) and event count. */
+  self = new Float64Array(1024);
+  events = new Float64Array(1024);
+  /** Per vCPU: time and name id of its pending (not yet charged) event; -1 = none yet. */
+  private lastTime = new Float64Array(16);
+  private lastSym = new Int32Array(16).fill(-1);
+  negativeDeltas = 0;
+
+  constructor(readonly unit: TimeUnit) {}
+
+  consume(batch: EventBatch): void {
+    const n = batch.length;
+    const time = batch.time;
+    const thread = batch.thread;
+    const sym = batch.sym;
+    const weighted = this.unit === 'events';
+    let self = this.self;
+    let events = this.events;
+    let lastTime = this.lastTime;
+    let lastSym = this.lastSym;
+    for (let i = 0; i < n; i++) {
+      const t = thread[i];
+      const s = sym[i];
+      const now = time[i];
+      if (t >= lastSym.length) {
+        this.lastSym = lastSym = grow(lastSym, t, -1);
+        this.lastTime = lastTime = grow(lastTime, t);
+      }
+      if (s >= self.length) {
+        this.self = self = grow(self, s);
+        this.events = events = grow(events, s);
+      }
+      if (weighted) {
+        self[s] += 1;
+      } else {
+        const prev = lastSym[t];
+        if (prev >= 0) {
+          const d = now - lastTime[t];
+          if (d >= 0) self[prev] += d;
+          else this.negativeDeltas++;
+        }
+        lastSym[t] = s;
+        lastTime[t] = now;
+      }
+      events[s]++;
+    }
+  }
+
+  /** Rows for every name id that had events, sorted by self time, then events, then `nameOf`. */
+  rows(nameOf: (id: number) => string): SelfTimeRow[] {
+    const rows: SelfTimeRow[] = [];
+    for (let id = 0; id < this.events.length; id++) {
+      if (this.events[id] > 0) rows.push({ id, self: this.self[id], events: this.events[id] });
+    }
+    rows.sort((a, b) => b.self - a.self || b.events - a.events || (nameOf(a.id) < nameOf(b.id) ? -1 : nameOf(a.id) > nameOf(b.id) ? 1 : 0));
+    return rows;
+  }
+
+  totalSelf(): number {
+    let s = 0;
+    for (let i = 0; i < this.self.length; i++) s += this.self[i];
+    return s;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The summary every command prints (under a table, on stderr beside CSV, as `summary` in JSON), and
+ * the stderr report of skipped lines.
+ */
+import type { RunResult } from '../pipeline.js';
+import type { TraceCounts } from '../analyze/summary.js';
+import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_KERNEL, REGION_UNKNOWN, REGION_USER } from '../model/names.js';
+import { formatCount, formatDuration } from '../output/units.js';
+
+export interface TraceSummary {
+  input: string;
+  format: string;
+  unit: 'ns' | 'events';
+  symbols: string | null;
+  lines: number;
+  events: number;
+  threads: number;
+  vcpus: { cpu: number; tid: number; events: number }[];
+  /** Last event time - first event time, ns (or events). */
+  span: number;
+  regions: { firmware: number; boot: number; kernel: number; user: number; unknown: number; unsymbolized_kernel: number };
+  other_lines: number;
+  malformed_lines: number;
+  crlf_lines: number;
+  negative_deltas?: number;
+}
+
+export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negativeDeltas?: number } = {}): TraceSummary {
+  const st = run.parser.stats;
+  const r = counts.regionEvents;
+  const vcpus = run.parser.threadIds.map((tid, cpu) => ({ cpu, tid, events: counts.threadEvents[cpu] ?? 0 }));
+  const s: TraceSummary = {
+    input: run.inputName,
+    format: run.parser.format,
+    unit: run.parser.unit,
+    symbols: run.symbols.mapPath,
+    lines: st.lines,
+    events: st.events,
+    threads: run.parser.threadIds.length,
+    vcpus,
+    span: run.parser.unit === 'events' ? st.events : counts.span,
+    regions: {
+      firmware: r[REGION_FIRMWARE],
+      boot: r[REGION_BOOT],
+      kernel: r[FIRST_FUNCTION],
+      user: r[REGION_USER],
+      unknown: r[REGION_UNKNOWN],
+      unsymbolized_kernel: r[REGION_KERNEL],
+    },
+    other_lines: st.other,
+    malformed_lines: st.malformed,
+    crlf_lines: st.crlf,
+  };
+  if (extra.negativeDeltas !== undefined) s.negative_deltas = extra.negativeDeltas;
+  return s;
+}
+
+/** Human summary lines (no trailing newline on each). Many vCPUs are summarised, not listed. */
+export function summaryText(s: TraceSummary): string[] {
+  const pct = (n: number): string => (s.events > 0 ? ((n / s.events) * 100).toFixed(1) + '%' : '0%');
+  const lines = [
+    `input: ${s.input} (${s.format}), unit: ${s.unit === 'ns' ? 'nanoseconds' : 'events (the trace has no timestamps; each event weighs 1)'}`,
+    `symbols: ${s.symbols ?? 'none'}`,
+    `events: ${formatCount(s.events)} in ${formatCount(s.lines)} lines, vCPUs: ${s.threads}, traced span: ${formatDuration(s.span, s.unit)}`,
+  ];
+  const reg = s.regions;
+  const parts = [
+    `kernel ${formatCount(reg.kernel)} (${pct(reg.kernel)})`,
+    `[user] ${formatCount(reg.user)} (${pct(reg.user)})`,
+    `[firmware] ${formatCount(reg.firmware)} (${pct(reg.firmware)})`,
+    `[boot] ${formatCount(reg.boot)} (${pct(reg.boot)})`,
+    `[unknown] ${formatCount(reg.unknown)} (${pct(reg.unknown)})`,
+  ];
+  if (reg.unsymbolized_kernel > 0) parts.push(`[kernel] ${formatCount(reg.unsymbolized_kernel)} (${pct(reg.unsymbolized_kernel)})`);
+  lines.push('regions: ' + parts.join(', '));
+  if (s.threads > 1) {
+    const ev = s.vcpus.map((v) => v.events);
+    const shown = s.vcpus.slice(0, 8).map((v) => `${v.cpu}=${formatCount(v.events)}`);
+    lines.push(
+      `events per vCPU: ${shown.join(' ')}${s.threads > 8 ? ` ... (${s.threads} vCPUs, min ${formatCount(Math.min(...ev))}, max ${formatCount(Math.max(...ev))})` : ''}`,
+    );
+  }
+  const skipped: string[] = [];
+  if (s.other_lines) skipped.push(`${formatCount(s.other_lines)} other lines skipped`);
+  if (s.malformed_lines) skipped.push(`${formatCount(s.malformed_lines)} malformed lines skipped`);
+  if (s.crlf_lines) skipped.push(`${formatCount(s.crlf_lines)} lines ended in CR LF (accepted)`);
+  if (s.negative_deltas) skipped.push(`${formatCount(s.negative_deltas)} times went backwards (counted as 0)`);
+  if (skipped.length) lines.push(skipped.join(', '));
+  return lines;
+}
+
+/** One stderr line per problem with the input, with the first line numbers and snippets. */
+export function inputWarnings(run: RunResult, negativeDeltas = 0): string[] {
+  const out: string[] = [];
+  const st = run.parser.stats;
+  if (run.symbols.note) out.push(run.symbols.note);
+  if (st.malformed > 0) {
+    const where = st.samples.map((x) => `line ${x.line}: ${x.reason}: "${x.snippet}"`).join('; ');
+    out.push(`${st.malformed} malformed line${st.malformed > 1 ? 's' : ''} skipped (${where}${st.malformed > st.samples.length ? '; ...' : ''}); --strict makes this fatal`);
+  }
+  if (negativeDeltas > 0) out.push(`time went backwards ${negativeDeltas} time${negativeDeltas > 1 ? 's' : ''} within a vCPU: those deltas count as 0`);
+  return out;
+}

@@ -1,0 +1,330 @@
+/**
+ * QEMU's 'log' trace backend, event exec_tb (accel/tcg/trace-events: `exec_tb(void *tb, uint64_t pc)
+ * "tb:%p pc=0x%"PRIx64`), in the three prefixes QEMU has written:
+ *   4415@1795310244.392604:exec_tb tb:0x7fbd882054c0 pc=0xffffffff810000d3   (-msg timestamp=on, 2.x-10.0)
+ *   2025-07-21T18:43:28.089797Z exec_tb tb:0x7fbd882054c0 pc=0xffffffff810000d3   (10.1+, no thread id)
+ *   exec_tb tb:0x7fbd882054c0 pc=0xffffffff810000d3   (no timestamp: unit "events")
+ * Lines of other events (exec_tb_exit, ...) and QEMU's own messages count as "other".
+ *
+ * The hot loop scans bytes: no string, regex or object per line. Every loop stops at the newline that
+ * ends the block (the chunker guarantees one), so no bounds checks are needed inside a line.
+ */
+import { TraceParser, type TraceFormat } from './parser.js';
+import type { EventBatch } from '../model/batch.js';
+
+const NL = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const AT = 0x40;
+const DOT = 0x2e;
+const COLON = 0x3a;
+const DASH = 0x2d;
+const LOWER_P = 0x70;
+const LOWER_C = 0x63;
+const EQ = 0x3d;
+const ZERO = 0x30;
+const LOWER_X = 0x78;
+const TAB = 0x09;
+
+const EXEC_TB = [0x65, 0x78, 0x65, 0x63, 0x5f, 0x74, 0x62]; // "exec_tb"
+const POW10 = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1];
+
+/** Prefix variants. */
+const V_PID = 0; // TID@SEC.FRAC:
+const V_ISO = 1; // YYYY-MM-DDTHH:MM:SS.FRACZ<space>
+const V_BARE = 2; // nothing
+
+/** Hex digit value, or -1. */
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
+for (let c = 0; c < 6; c++) {
+  HEX[0x61 + c] = 10 + c;
+  HEX[0x41 + c] = 10 + c;
+}
+
+
+function isIdent(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function digitsAt(buf: Uint8Array, i: number, n: number): number {
+  let v = 0;
+  for (let k = 0; k < n; k++) {
+    const c = buf[i + k];
+    if (c < 0x30 || c > 0x39) return -1;
+    v = v * 10 + (c - 0x30);
+  }
+  return v;
+}
+
+/**
+ * Parses an ISO-8601 UTC stamp `YYYY-MM-DDTHH:MM:SS[.frac]Z` at buf[i]. Returns the index after 'Z'
+ * (or -1) and leaves seconds and nanoseconds in `out`.
+ */
+function parseIso(buf: Uint8Array, i: number, out: Float64Array): number {
+  const y = digitsAt(buf, i, 4);
+  if (y < 0 || buf[i + 4] !== DASH) return -1;
+  const mo = digitsAt(buf, i + 5, 2);
+  if (mo < 1 || mo > 12 || buf[i + 7] !== DASH) return -1;
+  const d = digitsAt(buf, i + 8, 2);
+  if (d < 1 || d > 31 || (buf[i + 10] !== 0x54 && buf[i + 10] !== 0x74 && buf[i + 10] !== SP)) return -1;
+  const h = digitsAt(buf, i + 11, 2);
+  if (h < 0 || h > 23 || buf[i + 13] !== COLON) return -1;
+  const mi = digitsAt(buf, i + 14, 2);
+  if (mi < 0 || mi > 59 || buf[i + 16] !== COLON) return -1;
+  const s = digitsAt(buf, i + 17, 2);
+  if (s < 0 || s > 60) return -1;
+  let j = i + 19;
+  let frac = 0;
+  let nd = 0;
+  if (buf[j] === DOT) {
+    j++;
+    let c = buf[j];
+    while (c >= 0x30 && c <= 0x39) {
+      if (nd < 9) {
+        frac = frac * 10 + (c - 0x30);
+        nd++;
+      }
+      c = buf[++j];
+    }
+    if (nd === 0) return -1;
+  }
+  if (buf[j] !== 0x5a && buf[j] !== 0x7a) return -1; // Z
+  out[0] = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+  out[1] = frac * POW10[nd];
+  return j + 1;
+}
+
+export class QemuLogParser extends TraceParser {
+  readonly format: string;
+  private readonly variant: number;
+  private lastTid = -1;
+  private lastThread = 0;
+  private readonly iso = new Float64Array(2);
+
+  constructor(variant: number) {
+    super();
+    this.variant = variant;
+    this.format = variant === V_PID ? 'qemu-log' : variant === V_ISO ? 'qemu-log (ISO-8601 stamps)' : 'qemu-log (untimed)';
+    if (variant === V_BARE) this.unit = 'events';
+  }
+
+  parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
+    const timeCol = batch.time;
+    const threadCol = batch.thread;
+    const hiCol = batch.pcHi;
+    const loCol = batch.pcLo;
+    const cap = batch.capacity;
+    const st = this.stats;
+    const timed = this.unit === 'ns';
+    let n = batch.length;
+    while (pos < end && n < cap) {
+      const lineStart = pos;
+      st.lines++;
+      let i = pos;
+      let c = buf[i];
+      let tid = 0;
+      let sec = 0;
+      let fracNs = 0;
+      let hasTime = false;
+      let reason = '';
+      let afterPrefix = -1;
+      parse: {
+        // ---- prefix ----
+        if (c >= 0x30 && c <= 0x39) {
+          let v = 0;
+          let nd = 0;
+          do {
+            v = v * 10 + (c - 0x30);
+            nd++;
+            c = buf[++i];
+          } while (c >= 0x30 && c <= 0x39);
+          if (c === AT && nd <= 15) {
+            tid = v;
+            c = buf[++i];
+            let s = 0;
+            let sd = 0;
+            while (c >= 0x30 && c <= 0x39) {
+              s = s * 10 + (c - 0x30);
+              sd++;
+              c = buf[++i];
+            }
+            if (sd === 0 || sd > 15 || c !== DOT) {
+              reason = 'bad timestamp';
+              break parse;
+            }
+            c = buf[++i];
+            let f = 0;
+            let fd = 0;
+            while (c >= 0x30 && c <= 0x39) {
+              f = f * 10 + (c - 0x30);
+              fd++;
+              c = buf[++i];
+            }
+            if (fd === 0 || fd > 9 || c !== COLON) {
+              reason = 'bad timestamp';
+              break parse;
+            }
+            sec = s;
+            fracNs = f * POW10[fd];
+            hasTime = true;
+            c = buf[++i];
+          } else if (c === DASH && nd === 4) {
+            const j = parseIso(buf, lineStart, this.iso);
+            if (j < 0 || buf[j] !== SP) {
+              reason = 'bad timestamp';
+              break parse;
+            }
+            sec = this.iso[0];
+            fracNs = this.iso[1];
+            hasTime = true;
+            i = j + 1;
+            c = buf[i];
+          } else {
+            reason = 'not a trace record';
+            break parse;
+          }
+        }
+        afterPrefix = i;
+        // ---- event name: "exec_tb" then a space ----
+        if (
+          c !== 0x65 ||
+          buf[i + 1] !== 0x78 ||
+          buf[i + 2] !== 0x65 ||
+          buf[i + 3] !== 0x63 ||
+          buf[i + 4] !== 0x5f ||
+          buf[i + 5] !== 0x74 ||
+          buf[i + 6] !== 0x62 ||
+          buf[i + 7] !== SP
+        ) {
+          reason = 'name';
+          break parse;
+        }
+        i += 8;
+        // ---- skip "tb:0x..." up to " pc=0x" ----
+        c = buf[i];
+        while (!(c === LOWER_P && buf[i + 1] === LOWER_C && buf[i + 2] === EQ)) {
+          if (c === NL) {
+            reason = 'no pc= field';
+            break parse;
+          }
+          c = buf[++i];
+        }
+        i += 3;
+        if (buf[i] !== ZERO || buf[i + 1] !== LOWER_X) {
+          reason = 'bad pc';
+          break parse;
+        }
+        i += 2;
+        // ---- pc: up to 16 hex digits into two 32-bit halves ----
+        let hi = 0;
+        let lo = 0;
+        let nd = 0;
+        let d = HEX[buf[i]];
+        while (d >= 0) {
+          hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+          lo = ((lo << 4) | d) >>> 0;
+          nd++;
+          d = HEX[buf[++i]];
+        }
+        if (nd === 0 || nd > 16) {
+          reason = 'bad pc';
+          break parse;
+        }
+        c = buf[i];
+        if (c !== NL) {
+          // Tolerate trailing blanks and CR LF line ends.
+          if (c === CR && buf[i + 1] === NL) st.crlf++;
+          while (c === SP || c === TAB || c === CR) c = buf[++i];
+          if (c !== NL) {
+            reason = 'unexpected text after pc';
+            break parse;
+          }
+        }
+        // ---- the event ----
+        if (timed) {
+          if (!hasTime) {
+            reason = 'no timestamp in a timed trace';
+            break parse;
+          }
+          if (this.originSec !== this.originSec) {
+            this.originSec = sec;
+            this.originNs = fracNs;
+          }
+          timeCol[n] = (sec - this.originSec) * 1e9 + (fracNs - this.originNs);
+        } else {
+          timeCol[n] = st.events;
+        }
+        if (tid !== this.lastTid) {
+          this.lastTid = tid;
+          this.lastThread = this.threadOf(tid);
+        }
+        threadCol[n] = this.lastThread;
+        hiCol[n] = hi;
+        loCol[n] = lo;
+        n++;
+        st.events++;
+        pos = i + 1;
+        continue;
+      }
+      // ---- slow path: not an exec_tb event ----
+      let nl = i;
+      while (buf[nl] !== NL) nl++;
+      pos = nl + 1;
+      if (this.isOther(buf, lineStart, afterPrefix, nl, reason)) st.other++;
+      else this.malformed(reason, base + lineStart, buf.subarray(lineStart, Math.min(nl, lineStart + 64)));
+    }
+    batch.length = n;
+    return pos;
+  }
+
+  /**
+   * A line that is not an exec_tb event is "other" (skipped quietly) when it is blank, a record of
+   * another event after a valid prefix (`exec_tb_exit ...`), or one of QEMU's own messages.
+   */
+  private isOther(buf: Uint8Array, start: number, afterPrefix: number, nl: number, reason: string): boolean {
+    let j = start;
+    while (j < nl && (buf[j] === SP || buf[j] === TAB || buf[j] === CR)) j++;
+    if (j === nl) return true;
+    if (reason === 'name' && afterPrefix >= 0) {
+      if (afterPrefix > start) return true; // a valid TID@time: or ISO prefix: whatever follows is QEMU's
+      // no prefix: an identifier followed by a blank or the end of the line, other than exec_tb itself
+      let k = afterPrefix;
+      while (k < nl && isIdent(buf[k])) k++;
+      if (k > afterPrefix && (k === nl || buf[k] === SP || buf[k] === CR || buf[k] === COLON)) {
+        const isExecTb = k - afterPrefix === EXEC_TB.length && EXEC_TB.every((b, q) => buf[afterPrefix + q] === b);
+        return !isExecTb;
+      }
+    }
+    // QEMU's own messages: "qemu-system-x86_64: terminating on signal 15 ..."
+    return buf[j] === 0x71 && buf[j + 1] === 0x65 && buf[j + 2] === 0x6d && buf[j + 3] === 0x75;
+  }
+}
+
+/** Which prefix the first exec_tb line of `head` uses, or -1 when there is none. */
+function detectVariant(head: Uint8Array): number {
+  const text = Buffer.from(head.buffer, head.byteOffset, head.length).toString('latin1');
+  for (const line of text.split('\n')) {
+    if (/^\d+@\d+\.\d+:exec_tb /.test(line)) return V_PID;
+    if (/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z exec_tb /.test(line)) return V_ISO;
+    if (/^exec_tb tb:/.test(line)) return V_BARE;
+  }
+  return -1;
+}
+
+export const qemuLogFormat: TraceFormat = {
+  name: 'qemu-log',
+  detect: (head) => detectVariant(head) >= 0,
+  create: (head) => new QemuLogParser(Math.max(0, detectVariant(head))),
+};
+

@@ -1,0 +1,74 @@
+/**
+ * Cuts a byte source into blocks of whole lines. One buffer is reused for the whole run: after each
+ * read the unfinished tail (bytes after the last newline) is moved to the front and the next read
+ * lands behind it, so no chunk is ever concatenated and memory stays at `chunkSize + maxLine`.
+ * A line longer than `maxLine` is reported and skipped without being buffered.
+ */
+import type { ByteSource } from './source.js';
+
+export const NEWLINE = 0x0a;
+
+export interface LineBlockSink {
+  /** Complete lines: buf[start, end) ends just after a newline; `base` is the file offset of buf[0]. */
+  block(buf: Uint8Array, start: number, end: number, base: number): void;
+  /** A line that was dropped whole: too long, or unterminated at the end of the input. */
+  dropped(reason: string, offset: number, snippet: Uint8Array): void;
+}
+
+export interface ChunkOptions {
+  /** Bytes asked of the source per read (tests use 1, 7, 64 to force seams). */
+  chunkSize?: number;
+  /** Longest line kept; longer ones are dropped as malformed. */
+  maxLine?: number;
+  /** Called after each read with the bytes consumed so far (progress). */
+  onRead?: (bytesDone: number) => void;
+}
+
+export const DEFAULT_CHUNK = 1 << 20;
+export const DEFAULT_MAX_LINE = 1 << 16;
+
+export async function readLineBlocks(source: ByteSource, sink: LineBlockSink, opts: ChunkOptions = {}): Promise<number> {
+  const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+  const maxLine = Math.max(16, opts.maxLine ?? DEFAULT_MAX_LINE);
+  const buf = Buffer.allocUnsafe(chunkSize + maxLine + 1);
+  let tail = 0; // bytes carried at buf[0, tail)
+  let base = 0; // file offset of buf[0]
+  let skipping = false; // inside an over-long line, discarding until its newline
+  for (;;) {
+    const n = await source.read(buf, tail, chunkSize);
+    if (n === 0) break;
+    const filled = tail + n;
+    let start = 0;
+    if (skipping) {
+      const nl = buf.indexOf(NEWLINE, 0);
+      if (nl < 0 || nl >= filled) {
+        base += filled;
+        tail = 0;
+        opts.onRead?.(base);
+        continue;
+      }
+      start = nl + 1;
+      skipping = false;
+    }
+    const last = buf.lastIndexOf(NEWLINE, filled - 1);
+    let rest = start;
+    if (last >= start) {
+      sink.block(buf, start, last + 1, base);
+      rest = last + 1;
+    }
+    const restLen = filled - rest;
+    if (restLen > maxLine) {
+      sink.dropped(`line longer than ${maxLine} bytes`, base + rest, buf.subarray(rest, rest + 64));
+      skipping = true;
+      base += filled;
+      tail = 0;
+    } else {
+      if (rest > 0 && restLen > 0) buf.copyWithin(0, rest, filled);
+      base += rest;
+      tail = restLen;
+    }
+    opts.onRead?.(base + tail);
+  }
+  if (tail > 0) sink.dropped('truncated line (no newline at end of input)', base, buf.subarray(0, Math.min(tail, 64)));
+  return base + tail;
+}

@@ -1,0 +1,44 @@
+/**
+ * The one columnar event batch every stage shares (in the spirit of the Firefox Profiler's
+ * processed format): parallel typed arrays, no object per event.
+ *
+ *  time    ns relative to the trace's first event (exact integers in a double: 2^53 ns is 104 days);
+ *          for untimed traces, the event's ordinal in the file
+ *  thread  vCPU index: order of first appearance of the thread id (see ParserState.threadIds)
+ *  pcHi/Lo the guest pc's upper and lower 32 bits: exact, a 64-bit pc does not fit in a double
+ *  sym     name id (model/names.ts): a region label or a function, filled by the symbol stage
+ */
+export const BATCH_CAPACITY = 1 << 16;
+
+export class EventBatch {
+  length = 0;
+  /** Line number (1-based) of the first event in this batch, for messages. */
+  firstLine = 0;
+  readonly time: Float64Array;
+  readonly thread: Uint32Array;
+  readonly pcHi: Uint32Array;
+  readonly pcLo: Uint32Array;
+  readonly sym: Int32Array;
+
+  constructor(readonly capacity: number = BATCH_CAPACITY) {
+    this.time = new Float64Array(capacity);
+    this.thread = new Uint32Array(capacity);
+    this.pcHi = new Uint32Array(capacity);
+    this.pcLo = new Uint32Array(capacity);
+    this.sym = new Int32Array(capacity);
+  }
+
+  get full(): boolean {
+    return this.length >= this.capacity;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+/** Formats a pc held as two 32-bit halves as 0x-prefixed lower-case hex, exactly. */
+export function pcHex(hi: number, lo: number): string {
+  if (hi === 0) return '0x' + lo.toString(16);
+  return '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,100 @@
+/**
+ * pc -> static code, with a per-pc cache. The code of a kernel-half pc is a name id (a function, or
+ * [unknown] / [kernel] without symbols). The code of a low pc carries LOW_FLAG and the name id it has
+ * *before* its vCPU reaches the kernel (a physically-addressed kernel function, [firmware] or [boot]);
+ * after that every low pc is [user]. symbolize.ts applies that per-vCPU rule.
+ *
+ * The cache is an open-addressing hash of (hi, lo) -> code with a fixed size: when it is 3/4 full it
+ * is cleared, so memory never grows with the number of distinct pcs. Low pcs skip it (their code is a
+ * couple of range checks).
+ */
+import { FIRST_FUNCTION, REGION_KERNEL, REGION_UNKNOWN } from '../model/names.js';
+import { addressKey, KERNEL_HALF_HI } from './address.js';
+import { earlyRegion, isFirmwarePc, PHYSICAL_START } from './regions.js';
+import type { SymbolTable } from './table.js';
+
+export const LOW_FLAG = 1 << 30;
+
+export class Resolver {
+  private readonly cacheHi: Uint32Array;
+  private readonly cacheLo: Uint32Array;
+  private readonly cacheVal: Int32Array;
+  private readonly shift: number;
+  private readonly limit: number;
+  private used = 0;
+  /** virt(_text) - PHYSICAL_START, NaN without a table. */
+  readonly physDelta: number;
+  private readonly text0: number;
+  private readonly text1: number;
+  private readonly init0: number;
+  private readonly init1: number;
+  lookups = 0;
+  cacheClears = 0;
+
+  constructor(
+    readonly table: SymbolTable | null,
+    cacheBits = 18,
+  ) {
+    const size = 1 << cacheBits;
+    this.cacheHi = new Uint32Array(size);
+    this.cacheLo = new Uint32Array(size);
+    this.cacheVal = new Int32Array(size).fill(-1);
+    this.shift = 32 - cacheBits;
+    this.limit = (size * 3) >>> 2;
+    const m = table?.marks;
+    const text = m ? (Number.isNaN(m._text) ? m._stext : m._text) : NaN;
+    this.physDelta = text - PHYSICAL_START;
+    this.text0 = text;
+    this.text1 = m ? m._etext : NaN;
+    this.init0 = m ? m._sinittext : NaN;
+    this.init1 = m ? m._einittext : NaN;
+  }
+
+  /** Name id of a kernel-half pc (cached). */
+  kernel(hi: number, lo: number): number {
+    const table = this.table;
+    if (table === null) return REGION_KERNEL;
+    const vals = this.cacheVal;
+    let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+    for (;;) {
+      const v = vals[h];
+      if (v < 0) break;
+      if (this.cacheLo[h] === lo && this.cacheHi[h] === hi) return v;
+      h = (h + 1) & (vals.length - 1);
+    }
+    this.lookups++;
+    const fn = table.lookup(addressKey(hi, lo));
+    const code = fn >= 0 ? fn : REGION_UNKNOWN;
+    if (this.used >= this.limit) {
+      vals.fill(-1);
+      this.used = 0;
+      this.cacheClears++;
+      h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+    }
+    this.cacheHi[h] = hi;
+    this.cacheLo[h] = lo;
+    vals[h] = code;
+    this.used++;
+    return code;
+  }
+
+  /** Name id a low pc has before its vCPU's first kernel virtual pc. */
+  early(hi: number, lo: number): number {
+    if (isFirmwarePc(hi, lo)) return earlyRegion(hi, lo);
+    if (this.table !== null) {
+      const v = addressKey(hi, lo) + this.physDelta;
+      if ((v >= this.text0 && v < this.text1) || (v >= this.init0 && v < this.init1)) {
+        const fn = this.table.lookup(v);
+        if (fn >= FIRST_FUNCTION) return fn;
+      }
+    }
+    return earlyRegion(hi, lo);
+  }
+
+  /** Static code of a pc (see the file comment). */
+  code(hi: number, lo: number): number {
+    if (hi >= KERNEL_HALF_HI) return this.kernel(hi, lo);
+    if (hi >= 0x80000000) return REGION_UNKNOWN; // non-canonical
+    return LOW_FLAG | this.early(hi, lo);
+  }
+}
