@@ -3,7 +3,7 @@
  * need, call runPipeline once, then hand the analyses' state to writers.
  */
 import { readLineBlocks } from './io/chunks.js';
-import { openSource, peekSource } from './io/source.js';
+import { openSource, peekSource, type ByteSource } from './io/source.js';
 import { BootprofError } from './io/errors.js';
 import { detectFormat, DETECT_BYTES } from './formats/index.js';
 import type { TimeUnit, TraceParser } from './formats/parser.js';
@@ -19,6 +19,8 @@ import type { Analysis } from './analyze/analysis.js';
 export interface InputOptions {
   /** Trace path; '-' or undefined for stdin. */
   trace?: string;
+  /** An already-open source (tests, fuzzing); takes precedence over `trace`. */
+  source?: ByteSource;
   map?: string;
   strict?: boolean;
   inputFormat?: string;
@@ -69,7 +71,7 @@ export async function runPipeline(
   symbols?: Symbols,
 ): Promise<RunResult> {
   const syms = symbols ?? (await loadSymbols(opts));
-  const opened = await openSource(opts.trace);
+  const opened = opts.source ?? (await openSource(opts.trace));
   try {
     const { head, source } = await peekSource(opened, DETECT_BYTES);
     const format = detectFormat(head, source.name, opts.inputFormat);

@@ -2,10 +2,16 @@
 export function formatDuration(ns: number, unit: 'ns' | 'events' = 'ns'): string {
   if (unit === 'events') return formatCount(ns);
   const a = Math.abs(ns);
-  if (a >= 1e9) return (ns / 1e9).toFixed(a >= 100e9 ? 1 : 3) + ' s';
-  if (a >= 1e6) return (ns / 1e6).toFixed(a >= 100e6 ? 1 : 3) + ' ms';
-  if (a >= 1e3) return (ns / 1e3).toFixed(a >= 100e3 ? 1 : 3) + ' µs';
+  if (a >= 1e9) return scaled(ns / 1e9) + ' s';
+  if (a >= 1e6) return scaled(ns / 1e6) + ' ms';
+  if (a >= 1e3) return scaled(ns / 1e3) + ' µs';
   return ns.toFixed(0) + ' ns';
+}
+
+/** Four significant digits, at most one of them after a three-digit integer part. */
+function scaled(v: number): string {
+  const a = Math.abs(v);
+  return v.toFixed(a < 10 ? 3 : a < 100 ? 2 : 1);
 }
 
 export function formatCount(n: number): string {

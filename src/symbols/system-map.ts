@@ -72,3 +72,10 @@ export async function loadSystemMap(path: string): Promise<SymbolTable> {
   }
   return table;
 }
+
+/** A symbol table from System.map text in memory (tests, generated maps). */
+export function systemMapFromText(text: string): SymbolTable {
+  const b = new SymbolTableBuilder();
+  for (const line of text.split('\n')) if (!addMapLine(b, line)) b.malformed++;
+  return b.build();
+}

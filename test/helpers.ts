@@ -1,0 +1,37 @@
+/** Test helpers: run the real pipeline over text in memory, with forced chunk sizes. */
+import { memorySource } from '../src/io/source.js';
+import { runPipeline, type RunResult, type TraceInfo } from '../src/pipeline.js';
+import { systemMapFromText } from '../src/symbols/system-map.js';
+import type { Analysis } from '../src/analyze/analysis.js';
+
+export interface TextRunOptions {
+  /** System.map text; omitted: no symbols. */
+  map?: string;
+  chunkSize?: number;
+  maxLine?: number;
+  batchSize?: number;
+  strict?: boolean;
+}
+
+export async function runText(
+  text: string | Uint8Array,
+  setup: (info: TraceInfo) => readonly Analysis[],
+  o: TextRunOptions = {},
+): Promise<RunResult> {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
+  const table = o.map !== undefined ? systemMapFromText(o.map) : null;
+  return runPipeline(
+    { source: memorySource(bytes, 'test.log'), chunkSize: o.chunkSize, maxLine: o.maxLine, batchSize: o.batchSize, strict: o.strict },
+    setup,
+    { table, mapPath: table ? 'test.map' : null, note: null },
+  );
+}
+
+/** A QEMU log line: `tid@sec.usec:exec_tb tb:0x... pc=0x...`. */
+export function logLine(tid: number, usec: number, pc: string): string {
+  const sec = 1700000000 + Math.floor(usec / 1e6);
+  const frac = String(usec % 1e6).padStart(6, '0');
+  return `${tid}@${sec}.${frac}:exec_tb tb:0x7f0000001000 pc=${pc}\n`;
+}
+
+export const CHUNK_SIZES = [1, 7, 64, 1 << 20] as const;
