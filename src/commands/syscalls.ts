@@ -146,7 +146,6 @@ function jsonStat(s: SyscallStat): Record<string, unknown> {
 
 export async function syscallsCommand(trace: string | undefined, o: SyscallsOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output);
-  const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
   if (!symbols.table) {
@@ -159,6 +158,7 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
       `${symbols.mapPath}: no system call entry symbol (${[...NATIVE_ENTRIES, ...COMPAT_ENTRIES].join(', ')}): is it the guest kernel's System.map?`,
     );
   }
+  const out = openOutput(o.output);
   const counts = new TraceCounts();
   const run = await runPipeline(input, () => [counts, analysis], symbols);
   const rows = analysis.rows();
