@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CHUNK_SIZES, logLine, runText } from './helpers.js';
 import { classifySyscallNames, summarizeSyscalls, Syscalls, type SyscallRow } from '../src/analyze/syscalls.js';
 import { systemMapFromText } from '../src/symbols/system-map.js';
-import { syscallsCsv, syscallSummaryCsv, SYSCALLS_CSV_HEADER } from '../src/commands/syscalls.js';
+import { syscallsCsv, syscallSummaryCsv, syscallTotalsText, SYSCALLS_CSV_HEADER } from '../src/commands/syscalls.js';
 
 /** An x86-64 map in the shape of 6.1's: aliases at one address, entry labels, data symbols. */
 const X86_MAP = `
@@ -341,5 +341,13 @@ describe('syscalls output', () => {
     const sum = syscallSummaryCsv(summarizeSyscalls(rows)).trimEnd().split('\n');
     expect(sum[0]).toBe('name,compat,count,total_ns,min_ns,mean_ns,max_ns,share,unfinished');
     expect(sum[1]).toBe('read,0,3,600,100,200,300,52.1739,0');
+  });
+
+  it('reports the first call and the calls per vCPU (many vCPUs summarised)', () => {
+    const per = (n: number) => Array.from({ length: n }, (_, cpu) => ({ cpu, tid: 100 + cpu, calls: cpu }));
+    const t = { calls: 45, unfinished: 1, unknown: 2, compat: 0, first_ts_ns: 1_500_000, per_vcpu: per(10), entry_symbols: ['entry_SYSCALL_64'] };
+    expect(syscallTotalsText(t, 'ns')).toEqual(['system calls: 45 (1 unfinished, 2 unknown), first at 0.001500 s; per vCPU: 0=0 1=1 2=2 3=3 4=4 5=5 6=6 7=7 ... (10 vCPUs, min 0, max 9)']);
+    expect(syscallTotalsText({ ...t, per_vcpu: per(2), first_ts_ns: 1234 }, 'events')[0]).toContain('first at event 1,234; per vCPU: 0=0 1=1');
+    expect(syscallTotalsText({ ...t, calls: 0, first_ts_ns: null }, 'ns')).toEqual(['system calls: none (no syscall entry event reached from user space)']);
   });
 });

@@ -55,8 +55,17 @@ export function syscallTotalsText(t: SyscallTotals, unit: 'ns' | 'events'): stri
   if (t.unfinished) notes.push(`${formatCount(t.unfinished)} unfinished`);
   if (t.unknown) notes.push(`${formatCount(t.unknown)} unknown`);
   if (t.compat) notes.push(`${formatCount(t.compat)} compat`);
-  const first = t.first_ts_ns === null ? 'none' : `first at ${formatTimestamp(t.first_ts_ns, unit)}${unit === 'ns' ? ' s' : ''}`;
-  const per = t.per_vcpu.map((v) => `${v.cpu}=${formatCount(v.calls)}`).join(' ');
+  if (t.first_ts_ns === null) return ['system calls: none (no syscall entry event reached from user space)'];
+  const first = unit === 'ns' ? `first at ${formatTimestamp(t.first_ts_ns, unit)} s` : `first at event ${formatTimestamp(t.first_ts_ns, unit)}`;
+  // many vCPUs are summarised, as in summaryText
+  let per = t.per_vcpu
+    .slice(0, 8)
+    .map((v) => `${v.cpu}=${formatCount(v.calls)}`)
+    .join(' ');
+  if (t.per_vcpu.length > 8) {
+    const c = t.per_vcpu.map((v) => v.calls);
+    per += ` ... (${t.per_vcpu.length} vCPUs, min ${formatCount(Math.min(...c))}, max ${formatCount(Math.max(...c))})`;
+  }
   return [`system calls: ${formatCount(t.calls)}${notes.length ? ` (${notes.join(', ')})` : ''}, ${first}; per vCPU: ${per}`];
 }
 
