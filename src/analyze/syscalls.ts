@@ -14,9 +14,9 @@
  * Name ids are classified once, when the analysis is built; the per-event loop only reads typed
  * arrays. Calls are stored column-wise (they are few compared with events).
  */
+import { ascending, max, mean, min, rollups, sum } from 'd3-array';
 import type { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_USER } from '../model/names.js';
-import { ascending, max, mean, min, rollups, sum } from 'd3-array';
 import { sharePercent } from '../output/units.js';
 import { grow, type Analysis } from './analysis.js';
 import { COMPAT_ENTRIES, HANDLER_PREFIXES, LEGACY_HANDLER_PREFIXES, NATIVE_ENTRIES, UNKNOWN_SYSCALL, type HandlerPrefix } from './syscall-names.js';
