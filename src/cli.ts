@@ -10,6 +10,7 @@ function withInput(cmd: Command): Command {
     .option('-m, --map <file>', 'System.map of the guest kernel (gzip allowed); default: the one System.map* beside the trace')
     .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete)')
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
+    .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
     .option('-q, --quiet', 'no summary or progress on stderr (warnings still print)');
 }
 

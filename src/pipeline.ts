@@ -6,7 +6,11 @@ import { readLineBlocks } from './io/chunks.js';
 import { openSource, peekSource, type ByteSource } from './io/source.js';
 import { BootprofError } from './io/errors.js';
 import { detectFormat, DETECT_BYTES } from './formats/index.js';
-import type { TimeUnit, TraceParser } from './formats/parser.js';
+import { availableParallelism } from 'node:os';
+import { malformedError, MAX_SAMPLES, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
+import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
+import { UnitPool } from './parallel/pool.js';
+import { tableToTransfer } from './symbols/transfer.js';
 import { EventBatch } from './model/batch.js';
 import { REGION_LABELS } from './model/names.js';
 import { Resolver } from './symbols/resolver.js';
@@ -30,6 +34,14 @@ export interface InputOptions {
   batchSize?: number;
   /** Called with bytes read so far. */
   onProgress?: (bytes: number, total: number | undefined) => void;
+  /** Parse workers for plain files (default: the number of cores); 1 parses on the main thread. */
+  threads?: number;
+  /** Bytes per work unit in parallel runs (tests force tiny units to exercise seams). */
+  unitSize?: number;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
 }
 
 export interface Symbols {
@@ -53,6 +65,121 @@ export interface RunResult {
   bytes: number;
   inputName: string;
   gzip: boolean;
+}
+
+/** Parses on the main thread: the path for stdin, gzip, small files and --threads 1. */
+async function runSequential(
+  source: ByteSource,
+  parser: TraceParser,
+  symbolizer: Symbolizer,
+  analyses: readonly Analysis[],
+  opts: InputOptions,
+): Promise<number> {
+  const batch = new EventBatch(opts.batchSize);
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    symbolizer.apply(batch);
+    for (const a of analyses) a.consume(batch);
+    batch.clear();
+  };
+  const bytes = await readLineBlocks(
+    source,
+    {
+      block(buf, start, end, base) {
+        let pos = start;
+        while (pos < end) {
+          pos = parser.parse(buf, pos, end, base, batch);
+          if (batch.full) flush();
+        }
+      },
+      dropped(reason, offset, snippet) {
+        parser.dropped(reason, offset, snippet);
+      },
+    },
+    {
+      chunkSize: opts.chunkSize,
+      maxLine: opts.maxLine,
+      onRead: opts.onProgress ? (b) => opts.onProgress!(b, source.size) : undefined,
+    },
+  );
+  flush();
+  parser.release();
+  return bytes;
+}
+
+/**
+ * Parses work units in worker threads and consumes their results in file order on the main thread:
+ * times are rebased to the trace's first event, unit-local thread indexes mapped to vCPU indexes,
+ * line numbers made absolute, then the per-vCPU symbol rule and the analyses run exactly as in a
+ * sequential read (state carries across unit seams because it lives here).
+ */
+async function runParallel(
+  path: string,
+  size: number,
+  head: Uint8Array,
+  format: TraceFormat,
+  agg: TraceParser,
+  symbolizer: Symbolizer,
+  analyses: readonly Analysis[],
+  syms: Symbols,
+  threads: number,
+  unitSize: number,
+  opts: InputOptions,
+): Promise<number> {
+  const units = planUnits(size, unitSize);
+  const pool = new UnitPool(Math.min(threads, units.length), {
+    path,
+    name: path,
+    size,
+    format: format.name,
+    head,
+    table: syms.table ? tableToTransfer(syms.table) : null,
+    options: { chunkSize: opts.chunkSize, maxLine: opts.maxLine, batchSize: opts.batchSize },
+  });
+  const st = agg.stats;
+  let haveOrigin = false;
+  try {
+    for await (const r of pool.run(units)) {
+      const u = r.stats;
+      for (const s of u.samples) {
+        const abs = { ...s, line: s.line + st.lines };
+        if (opts.strict) throw malformedError(abs);
+        if (st.samples.length < MAX_SAMPLES) st.samples.push(abs);
+      }
+      let delta = 0;
+      if (u.events > 0) {
+        if (agg.unit === 'events') delta = st.events;
+        else {
+          if (!haveOrigin) {
+            agg.originSec = r.originSec;
+            agg.originNs = r.originNs;
+            haveOrigin = true;
+          }
+          delta = (r.originSec - agg.originSec) * 1e9 + (r.originNs - agg.originNs);
+        }
+      }
+      const map = Uint32Array.from(r.threadIds, (tid) => agg.threadOf(tid));
+      const identity = map.every((v, i) => v === i);
+      for (const b of r.batches) {
+        const time = b.time;
+        const thread = b.thread;
+        if (delta !== 0) for (let i = 0, n = b.length; i < n; i++) time[i] += delta;
+        if (!identity) for (let i = 0, n = b.length; i < n; i++) thread[i] = map[thread[i]];
+        symbolizer.finalize(b);
+        for (const a of analyses) a.consume(b);
+      }
+      pool.recycle(r);
+      st.lines += u.lines;
+      st.events += u.events;
+      st.other += u.other;
+      st.malformed += u.malformed;
+      st.crlf += u.crlf;
+      opts.onProgress?.(r.to, size);
+    }
+  } finally {
+    await pool.close();
+  }
+  return size;
 }
 
 /** What analyses may need to know before the first batch: known once the format is detected. */
@@ -80,34 +207,14 @@ export async function runPipeline(
     const analyses = setup({ format: parser.format, unit: parser.unit });
     const resolver = new Resolver(syms.table);
     const symbolizer = new Symbolizer(resolver);
-    const batch = new EventBatch(opts.batchSize);
-    const flush = (): void => {
-      if (batch.length === 0) return;
-      symbolizer.apply(batch);
-      for (const a of analyses) a.consume(batch);
-      batch.clear();
-    };
-    const bytes = await readLineBlocks(
-      source,
-      {
-        block(buf, start, end, base) {
-          let pos = start;
-          while (pos < end) {
-            pos = parser.parse(buf, pos, end, base, batch);
-            if (batch.full) flush();
-          }
-        },
-        dropped(reason, offset, snippet) {
-          parser.dropped(reason, offset, snippet);
-        },
-      },
-      {
-        chunkSize: opts.chunkSize,
-        maxLine: opts.maxLine,
-        onRead: opts.onProgress ? (b) => opts.onProgress!(b, source.size) : undefined,
-      },
-    );
-    flush();
+    const threads = opts.threads ?? defaultThreads();
+    const unitSize = opts.unitSize ?? DEFAULT_UNIT;
+    let bytes: number;
+    if (threads > 1 && !opts.source && opts.trace && opts.trace !== '-' && !source.gzip && source.size !== undefined && source.size > unitSize) {
+      bytes = await runParallel(opts.trace, source.size, head, format, parser, symbolizer, analyses, syms, threads, unitSize, opts);
+    } else {
+      bytes = await runSequential(source, parser, symbolizer, analyses, opts);
+    }
     if (parser.stats.events === 0) {
       throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines`);
     }

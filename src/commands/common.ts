@@ -11,6 +11,7 @@ export interface CommonOptions {
   strict?: boolean;
   inputFormat?: string;
   quiet?: boolean;
+  threads?: string;
 }
 
 /** --format, else the -o file's extension, else table on a terminal and CSV into a pipe or file. */
@@ -32,7 +33,14 @@ export function warn(msg: string): void {
 }
 
 export function inputOptions(trace: string | undefined, o: CommonOptions): InputOptions {
-  return { trace, map: o.map, strict: o.strict, inputFormat: o.inputFormat };
+  return { trace, map: o.map, strict: o.strict, inputFormat: o.inputFormat, threads: parseThreads(o.threads) };
+}
+
+export function parseThreads(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new BootprofError('E_USAGE', `--threads takes a whole number from 1 to 256 (got '${v}')`);
+  return n;
 }
 
 export function parseTop(v: string | undefined): number | undefined {

@@ -39,6 +39,11 @@ export function snippetOf(bytes: Uint8Array): string {
   return s;
 }
 
+/** The --strict error for a malformed line. */
+export function malformedError(s: MalformedSample): BootprofError {
+  return new BootprofError('E_MALFORMED', `line ${s.line} (byte ${s.offset}): ${s.reason}: ${s.snippet}`);
+}
+
 export abstract class TraceParser {
   abstract readonly format: string;
   unit: TimeUnit = 'ns';
@@ -57,8 +62,11 @@ export abstract class TraceParser {
    */
   abstract parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number;
 
+  /** Frees reusable resources once parsing is done (the stats stay readable). */
+  release(): void {}
+
   /** vCPU index of a thread id, assigning the next index on first sight. */
-  protected threadOf(tid: number): number {
+  threadOf(tid: number): number {
     let idx = this.threadIndex.get(tid);
     if (idx === undefined) {
       idx = this.threadIds.length;
@@ -73,8 +81,7 @@ export abstract class TraceParser {
     const st = this.stats;
     st.malformed++;
     const sample = { line: st.lines, offset, reason, snippet: snippetOf(bytes) };
-    if (this.strict)
-      throw new BootprofError('E_MALFORMED', `line ${sample.line} (byte ${offset}): ${reason}: ${sample.snippet}`);
+    if (this.strict) throw malformedError(sample);
     if (st.samples.length < MAX_SAMPLES) st.samples.push(sample);
   }
 

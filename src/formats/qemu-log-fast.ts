@@ -73,10 +73,21 @@ export class FastLogParser {
     this.views();
   }
 
-  /** A fast parser, or null when the wasm module is missing or disabled (BOOTPROF_NO_WASM=1). */
-  static create(): FastLogParser | null {
+  private static readonly free: FastLogParser[] = [];
+
+  /**
+   * A fast parser (from this thread's free list when one was released), or null when the wasm module
+   * is missing or disabled (BOOTPROF_NO_WASM=1). Instances hold a few MB of wasm memory that only GC
+   * frees, so parsers created per work unit release theirs for reuse.
+   */
+  static acquire(): FastLogParser | null {
     const m = findModule();
-    return m ? new FastLogParser(m) : null;
+    if (!m) return null;
+    return FastLogParser.free.pop() ?? new FastLogParser(m);
+  }
+
+  static release(p: FastLogParser): void {
+    if (FastLogParser.free.length < 4) FastLogParser.free.push(p);
   }
 
   private views(): void {

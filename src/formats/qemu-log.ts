@@ -127,15 +127,27 @@ export class QemuLogParser extends TraceParser {
   }
   private lastThread = 0;
   private readonly iso = new Float64Array(2);
-  /** The WebAssembly fast path for the TID@SEC.FRAC: form, or null (other forms, or no wasm). */
-  private readonly fast: FastLogParser | null;
+  /** The WebAssembly fast path for the TID@SEC.FRAC: form (taken on first use), or null. */
+  private fastState: FastLogParser | null | undefined;
+  private readonly useFast: boolean;
 
   constructor(variant: number, useFast = true) {
     super();
-    this.fast = variant === V_PID && useFast ? FastLogParser.create() : null;
+    this.useFast = variant === V_PID && useFast;
     this.variant = variant;
     this.format = variant === V_PID ? 'qemu-log' : variant === V_ISO ? 'qemu-log (ISO-8601 stamps)' : 'qemu-log (untimed)';
     if (variant === V_BARE) this.unit = 'events';
+  }
+
+  private get fast(): FastLogParser | null {
+    if (this.fastState === undefined) this.fastState = this.useFast ? FastLogParser.acquire() : null;
+    return this.fastState;
+  }
+
+  /** Returns the wasm instance to the per-thread free list (the parser stays usable). */
+  override release(): void {
+    if (this.fastState) FastLogParser.release(this.fastState);
+    this.fastState = undefined;
   }
 
   parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {

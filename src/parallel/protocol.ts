@@ -1,0 +1,22 @@
+/** Messages between the pool (main thread) and parse workers. */
+import type { ErrorCode } from '../io/errors.js';
+import type { BatchColumns } from '../model/batch.js';
+import type { TableTransfer } from '../symbols/transfer.js';
+import type { WorkUnit } from './range-source.js';
+import type { UnitOptions, UnitResult } from './unit.js';
+
+export interface WorkerInit {
+  path: string;
+  name: string;
+  size: number;
+  format: string;
+  head: Uint8Array;
+  table: TableTransfer | null;
+  options: UnitOptions;
+}
+
+export type WorkerRequest = { type: 'unit'; unit: WorkUnit } | { type: 'recycle'; batches: BatchColumns[] } | { type: 'close' };
+
+export type WorkerReply =
+  | { type: 'unit'; result: Omit<UnitResult, 'batches'> & { batches: BatchColumns[] } }
+  | { type: 'error'; index: number; code: ErrorCode; message: string };
