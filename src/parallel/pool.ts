@@ -41,7 +41,7 @@ export class UnitPool {
 
   constructor(threads: number, init: WorkerInit) {
     for (let w = 0; w < threads; w++) {
-      const worker = new Worker(workerUrl(), { workerData: init });
+      const worker = new Worker(workerUrl(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       worker.on('message', (m: WorkerReply) => this.onMessage(w, m));
       worker.on('error', (err) => this.failAll(err));
       this.workers.push(worker);

@@ -14,7 +14,7 @@ export interface WorkUnit {
   end: number;
 }
 
-export const DEFAULT_UNIT = 16 << 20;
+export const DEFAULT_UNIT = 8 << 20;
 
 export function planUnits(size: number, unitSize = DEFAULT_UNIT): WorkUnit[] {
   const units: WorkUnit[] = [];
