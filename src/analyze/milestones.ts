@@ -19,6 +19,7 @@
  *     inlined) runs on every fork and is not.
  *   - `before`: only if earlier than the milestone with that key (or that milestone never happened).
  *   - `after`: only calls made once the milestone with that key has happened.
+ *   - `notFirst`: absent when the trace starts in it (an excerpt: the true start is not traced).
  * Milestones that do not occur are simply absent (6.1 inlines do_basic_setup and do_initcalls).
  * Valid for x86-64 Linux 4.x-6.x; arm64 and riscv names are included where they differ.
  */
@@ -31,6 +32,8 @@ export interface MilestoneWhen {
   initText?: boolean;
   before?: string;
   after?: string;
+  /** Absent when it is the trace's first line: such code never runs first, the trace is an excerpt. */
+  notFirst?: boolean;
 }
 
 export interface MilestoneDef {
@@ -47,7 +50,7 @@ export interface MilestoneDef {
 
 export const MILESTONES: readonly MilestoneDef[] = [
   { key: 'firmware', label: 'firmware starts', match: { region: '[firmware]' } },
-  { key: 'boot_loader', label: 'boot loader / decompressor starts', match: { region: '[boot]' } },
+  { key: 'boot_loader', label: 'boot loader / decompressor starts', match: { region: '[boot]' }, when: { notFirst: true } },
   { key: 'kernel_entry', label: 'kernel entry (first kernel pc)', match: { kernelEntry: true } },
   { key: 'x86_64_start_kernel', label: 'first C code, virtual addresses', match: { functions: ['x86_64_start_kernel'] }, when: { cpu: 'boot' }, arch: ['x86'] },
   { key: 'primary_switched', label: 'MMU on, virtual addresses', match: { functions: ['__primary_switched'] }, when: { cpu: 'boot' }, arch: ['arm64'] },

@@ -321,6 +321,7 @@ export class Timeline implements Analysis {
     if ('region' in match) {
       const r = REGION_IDS[match.region];
       const time = this.firstTime[r];
+      if (def.when?.notFirst && this.firstSym === r) return null;
       return time < Infinity ? { time, cpu: this.firstCpu[r], id: r } : null;
     }
     if ('kernelEntry' in match) {
