@@ -23,6 +23,7 @@
  * Milestones that do not occur are simply absent (6.1 inlines do_basic_setup and do_initcalls).
  * Valid for x86-64 Linux 4.x-6.x; arm64 and riscv names are included where they differ.
  */
+import { COMPAT_ENTRIES, NATIVE_ENTRIES } from './syscall-names.js';
 
 export type Arch = 'x86' | 'arm64' | 'riscv';
 export type RegionName = '[firmware]' | '[boot]' | '[user]';
@@ -90,11 +91,8 @@ export const MILESTONES: readonly MilestoneDef[] = [
     when: { after: 'kernel_init' },
   },
   { key: 'first_user', label: 'first user-space event', match: { region: '[user]' } },
-  {
-    key: 'first_syscall',
-    label: 'first syscall',
-    match: { functions: ['entry_SYSCALL_64', 'entry_SYSCALL_compat', 'entry_SYSENTER_compat', 'entry_INT80_compat', 'el0_svc', 'el0_svc_compat', 'do_trap_ecall_u'] },
-  },
+  // the syscall entry symbols `bootprof syscalls` opens a call at (x86-64, i386, arm64, riscv)
+  { key: 'first_syscall', label: 'first syscall', match: { functions: [...NATIVE_ENTRIES, ...COMPAT_ENTRIES] } },
   { key: 'panic', label: 'kernel panic', match: { functions: ['panic'] } },
   { key: 'power_off', label: 'power-off (kernel_power_off)', match: { functions: ['kernel_power_off', 'machine_power_off'] } },
   { key: 'reboot', label: 'reboot (kernel_restart / machine_restart)', match: { functions: ['kernel_restart', 'emergency_restart', 'machine_restart'] } },
