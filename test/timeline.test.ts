@@ -58,7 +58,7 @@ const FIRST_CALLS =
 
 const FIRST_CALLS_CSV = `function,first_ns,cpu,milestone
 [firmware],0,0,firmware starts
-[boot],10000,0,boot loader / decompressor starts
+[boot],10000,0,first [boot] event
 startup_64,20000,0,kernel entry (first kernel pc)
 beta,25000,1,
 alpha,30000,0,
@@ -101,7 +101,21 @@ describe('timeline: first call of every function', () => {
     );
   });
 
-  it('CSV quotes labels that need it and JSON has the documented shape', async () => {
+  it('untimed traces count in events (event ordinals as times)', async () => {
+    const text = 'exec_tb tb:0x1 pc=0xfffffff0\nexec_tb tb:0x2 pc=0x1000000\nexec_tb tb:0x3 pc=0xffffffff81000100\nexec_tb tb:0x4 pc=0x400000\n';
+    const rep = await runTimeline(text, MAP);
+    expect(rep.summary.unit).toBe('events');
+    expect(timelineCsv(rep)).toBe(
+      'function,first_ns,cpu,milestone\n[firmware],0,0,firmware starts\nstartup_64,1,0,kernel entry (first kernel pc)\nalpha,2,0,\n[user],3,0,first user-space event\n',
+    );
+    expect(rep.result.phases.map((p) => [p.key, p.start, p.duration])).toEqual([
+      ['firmware', 0, 1],
+      ['early_kernel', 1, 2],
+    ]);
+    expect(timelineTableText(rep)).toMatch(/early kernel +1 +2 +66\.67%/);
+  });
+
+  it('JSON has the documented shape', async () => {
     const rep = await runTimeline(FIRST_CALLS, MAP);
     const json = JSON.parse(timelineJson(rep));
     expect(Object.keys(json)).toEqual(['summary', 'phases', 'milestones', 'functions']);

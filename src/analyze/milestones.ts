@@ -51,7 +51,10 @@ export interface MilestoneDef {
 
 export const MILESTONES: readonly MilestoneDef[] = [
   { key: 'firmware', label: 'firmware starts', match: { region: '[firmware]' } },
-  { key: 'boot_loader', label: 'boot loader / decompressor starts', match: { region: '[boot]' }, when: { notFirst: true } },
+  // [boot] = low code that is not firmware by address: the kernel's setup code and decompressor,
+  // but also firmware code relocated to high RAM (SeaBIOS runs parts of its POST near the top of
+  // RAM), which can come first: hence "first [boot] event", not "boot loader starts".
+  { key: 'boot_loader', label: 'first [boot] event', match: { region: '[boot]' }, when: { notFirst: true } },
   { key: 'kernel_entry', label: 'kernel entry (first kernel pc)', match: { kernelEntry: true } },
   { key: 'x86_64_start_kernel', label: 'first C code, virtual addresses', match: { functions: ['x86_64_start_kernel'] }, when: { cpu: 'boot' }, arch: ['x86'] },
   { key: 'primary_switched', label: 'MMU on, virtual addresses', match: { functions: ['__primary_switched'] }, when: { cpu: 'boot' }, arch: ['arm64'] },
