@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
 import { selfTimeCommand } from './commands/self-time.js';
 import { syscallsCommand } from './commands/syscalls.js';
+import { timelineCommand } from './commands/timeline.js';
 
 function withInput(cmd: Command): Command {
   return cmd
@@ -56,6 +57,25 @@ Examples:
   bootprof syscalls trace.log.gz --map System.map --format csv -o calls.csv`,
     )
     .action((trace: string | undefined, opts) => syscallsCommand(trace, opts));
+
+  withInput(program.command('timeline'))
+    .description('first call of every function, boot milestones (start_kernel, init exec, ...) and phases with their idle time')
+    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .option('-a, --all', 'table: also list the first call of every function')
+    .option('-g, --grep <regex>', 'only function rows whose name matches REGEX (a JavaScript regular expression)')
+    .addHelpText(
+      'after',
+      `
+First call = the earliest event of a function over all vCPUs. Milestones (kernel entry, start_kernel,
+kernel_init, init exec, first user-space event, power-off, ...) are calls of curated functions
+(src/analyze/milestones.ts); phases run from one to the next, with the boot vCPU's idle time.
+
+Examples:
+  bootprof timeline trace.log.gz --map System.map
+  bootprof timeline trace.log --grep '^ext4_' --format table
+  bootprof timeline trace.log --format json -o timeline.json`,
+    )
+    .action((trace: string | undefined, opts) => timelineCommand(trace, opts));
 
   return program;
 }
