@@ -6,14 +6,14 @@ import { readLineBlocks } from './io/chunks.js';
 import { openSource, peekSource, type ByteSource } from './io/source.js';
 import { BootprofError } from './io/errors.js';
 import { detectFormat, DETECT_BYTES } from './formats/index.js';
-import type { TimeUnit, TraceParser } from './formats/parser.js';
+import type { InputTimeUnit, TimeUnit, TraceParser } from './formats/parser.js';
 import { EventBatch } from './model/batch.js';
 import { REGION_LABELS } from './model/names.js';
 import { Resolver } from './symbols/resolver.js';
 import { Symbolizer } from './symbols/symbolize.js';
-import { loadSystemMap } from './symbols/system-map.js';
-import { chooseMap } from './symbols/find-map.js';
 import type { SymbolTable } from './symbols/table.js';
+import { loadSymbolSources } from './symbols/sources.js';
+import { KaslrGate, type KaslrOptions, type KaslrReport } from './symbols/kaslr.js';
 import type { Analysis } from './analyze/analysis.js';
 
 export interface InputOptions {
@@ -22,6 +22,12 @@ export interface InputOptions {
   /** An already-open source (tests, fuzzing); takes precedence over `trace`. */
   source?: ByteSource;
   map?: string;
+  /** Symbol sources in order (--map, repeatable); `map` is the single-map form. */
+  maps?: string[];
+  vmlinux?: string;
+  /** Unit of times in text formats that do not say (--time-unit). */
+  timeUnit?: InputTimeUnit;
+  kaslr?: KaslrOptions;
   strict?: boolean;
   inputFormat?: string;
   /** Bytes per read (tests force tiny values to exercise seams). */
@@ -36,12 +42,13 @@ export interface Symbols {
   table: SymbolTable | null;
   mapPath: string | null;
   note: string | null;
+  /** Per source file: kind and symbol counts (symbols/sources.ts). */
+  sources?: { path: string; kind: string; symbols: number; added: number }[];
 }
 
 export async function loadSymbols(opts: InputOptions): Promise<Symbols> {
-  const choice = chooseMap(opts.map, opts.trace);
-  if (!choice.path) return { table: null, mapPath: null, note: choice.note };
-  return { table: await loadSystemMap(choice.path), mapPath: choice.path, note: choice.note };
+  const maps = opts.maps ?? (opts.map ? [opts.map] : []);
+  return loadSymbolSources({ trace: opts.trace, maps, vmlinux: opts.vmlinux });
 }
 
 export interface RunResult {
@@ -53,6 +60,8 @@ export interface RunResult {
   bytes: number;
   inputName: string;
   gzip: boolean;
+  /** KASLR slide used and how it was chosen, whole-run kernel-half resolution (symbols/kaslr.ts). */
+  kaslr?: KaslrReport;
 }
 
 /** What analyses may need to know before the first batch: known once the format is detected. */
@@ -75,19 +84,25 @@ export async function runPipeline(
   try {
     const { head, source } = await peekSource(opened, DETECT_BYTES);
     const format = detectFormat(head, source.name, opts.inputFormat);
-    const parser = format.create(head);
+    const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
     parser.strict = !!opts.strict;
     const analyses = setup({ format: parser.format, unit: parser.unit });
     const resolver = new Resolver(syms.table);
     const symbolizer = new Symbolizer(resolver);
     const batch = new EventBatch(opts.batchSize);
+    const process = (b: EventBatch): void => {
+      symbolizer.apply(b);
+      for (const a of analyses) a.consume(b);
+    };
+    // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
+    const gate = new KaslrGate(syms.table, resolver, opts.kaslr ?? {}, process, parser.symbolic);
     const flush = (): void => {
       if (batch.length === 0) return;
-      symbolizer.apply(batch);
-      for (const a of analyses) a.consume(batch);
+      gate.push(batch);
       batch.clear();
     };
-    const bytes = await readLineBlocks(
+    const readBlocks = parser.readBlocks ? parser.readBlocks.bind(parser) : readLineBlocks;
+    const bytes = await readBlocks(
       source,
       {
         block(buf, start, end, base) {
@@ -108,6 +123,8 @@ export async function runPipeline(
       },
     );
     flush();
+    const kaslr = gate.finish();
+    if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
     if (parser.stats.events === 0) {
       throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines`);
     }
@@ -115,10 +132,11 @@ export async function runPipeline(
       parser,
       symbols: syms,
       resolver,
-      names: syms.table ? syms.table.names : REGION_LABELS,
+      names: parser.names ?? (syms.table ? syms.table.names : REGION_LABELS),
       bytes,
       inputName: source.name,
       gzip: source.gzip,
+      kaslr,
     };
   } finally {
     await opened.close();
