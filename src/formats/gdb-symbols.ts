@@ -17,18 +17,24 @@ import { TimedTextParser } from './timed-text.js';
 
 const NAMED = /^\s*\d+(\.\d+)?\s+\S+( \+ \d+)? in section \S+\s*$/;
 const BARE = /^\s*\d+(\.\d+)?\s+(0[xX])?[0-9a-fA-F]{1,16}\s*$/;
+const BARE_NO_0X = /^\s*\d+(\.\d+)?\s+[0-9a-fA-F]{1,16}\s*$/;
 
+/** Named lines and bare addresses, or (a head of pcs gdb could not name) only bare hex without 0x. */
 function detect(head: Uint8Array): boolean {
   const lines = headLines(head);
   let named = 0;
   let good = 0;
+  let bareNo0x = 0;
   for (const l of lines) {
     if (NAMED.test(l)) {
       named++;
       good++;
-    } else if (BARE.test(l)) good++;
+    } else if (BARE.test(l)) {
+      good++;
+      if (BARE_NO_0X.test(l)) bareNo0x++;
+    }
   }
-  return named > 0 && good * 10 >= lines.length * 9;
+  return good > 0 && good * 10 >= lines.length * 9 && (named > 0 || bareNo0x === lines.length);
 }
 
 export const gdbSymbolsFormat: TraceFormat = {

@@ -239,7 +239,7 @@ export const simpletraceBinFormat: TraceFormat = {
 
 /** Writes a version-4 simple trace file (tests and fixtures): the layout above, little-endian. */
 export function writeSimpleTrace(
-  records: readonly ({ map: number; name: string } | { id: number; ns: bigint; pid: number; args: readonly bigint[] })[],
+  records: readonly ({ map: number; name: string } | { id: number | bigint; ns: bigint; pid: number; args: readonly bigint[] })[],
   le = true,
 ): Buffer {
   const parts: Buffer[] = [];

@@ -29,6 +29,11 @@ function isHexRun(buf: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+function hasDigit(buf: Uint8Array, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) if (buf[k] >= ZERO && buf[k] <= 0x39) return true;
+  return false;
+}
+
 export class TimedTextParser extends TraceParser {
   readonly format: string;
   override symbolic = true;
@@ -46,7 +51,7 @@ export class TimedTextParser extends TraceParser {
     this.time = new TimeReader(unit);
     this.inputUnit = INPUT_TIME_UNIT_NAMES[unit] + (opts.timeUnit ? ' (--time-unit)' : ' (default; --time-unit us|ms|ns to change)');
     this.interner = new NameInterner(opts.table ? opts.table.names : REGION_LABELS);
-    this.format = variant;
+    this.format = variant === 'gdb' ? 'gdb-symbols' : variant;
   }
 
   override get names(): readonly string[] {
@@ -144,7 +149,7 @@ export class TimedTextParser extends TraceParser {
         } else {
           const has0x = buf[tokStart] === ZERO && (buf[tokStart + 1] === LOWER_X || buf[tokStart + 1] === UPPER_X);
           if (has0x && isHexRun(buf, tokStart + 2, tokEnd)) isName = false;
-          else if (tokEnd - tokStart >= 8 && isHexRun(buf, tokStart, tokEnd)) isName = false;
+          else if (tokEnd - tokStart >= 6 && isHexRun(buf, tokStart, tokEnd) && hasDigit(buf, tokStart, tokEnd)) isName = false;
           else {
             // SYMBOL+0xOFF: the last '+' followed by 0x and hex digits
             let p = tokEnd - 1;

@@ -1,6 +1,6 @@
 /**
  * Plain two-column traces: `TIME ADDRESS` or `TIME SYMBOL[+0xOFF]` per line (any tool's export; an
- * address is 0x-prefixed hex, or bare hex of 8+ digits; anything else is a symbol name), and the
+ * address is 0x-prefixed hex, or bare hex of 6+ characters with a digit; anything else is a symbol), and the
  * three-column `TIME_NS CPU SYMBOL+0xOFF` that `bootprof resolve` writes, so its output reads back.
  *
  *   0.000123400 0xffffffff81000000          1795310244392604000 0 start_kernel+0x1a
