@@ -68,6 +68,9 @@ export interface RunResult {
 export interface TraceInfo {
   format: string;
   unit: TimeUnit;
+  /** The parser (thread ids, names of pre-resolved formats) and the resolver (table, KASLR slide). */
+  parser?: TraceParser;
+  resolver?: Resolver;
 }
 
 /**
@@ -86,8 +89,8 @@ export async function runPipeline(
     const format = detectFormat(head, source.name, opts.inputFormat);
     const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
     parser.strict = !!opts.strict;
-    const analyses = setup({ format: parser.format, unit: parser.unit });
     const resolver = new Resolver(syms.table);
+    const analyses = setup({ format: parser.format, unit: parser.unit, parser, resolver });
     const symbolizer = new Symbolizer(resolver);
     const batch = new EventBatch(opts.batchSize);
     const process = (b: EventBatch): void => {
