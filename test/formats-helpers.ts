@@ -53,11 +53,11 @@ export function parseLog(lines: string[]): Ev[] {
 
 /**
  * The shared boot excerpt: 1000 physical-address startup pcs then 1000 kernel-virtual ones (the
- * switch to the kernel mapping) from kernel-entry-20k, then 1500 lines of start_kernel.
+ * switch to the kernel mapping) from kernel-entry-20k, then 5000 lines of start_kernel's first calls (~200 distinct pcs).
  */
 export function excerpt(): Ev[] {
   const a = sampleLines('kernel-entry-20k.log.gz').slice(9000, 11000);
-  const b = sampleLines('start-kernel-120k.log.gz').slice(0, 1500);
+  const b = sampleLines('start-kernel-120k.log.gz').slice(15000, 20000);
   return parseLog([...a, ...b]);
 }
 

@@ -49,7 +49,7 @@ async function resolveText(data: string | Uint8Array, o: { timeUnit?: 'us' } = {
 
 describe('the shared boot excerpt through every format', () => {
   it('the reference run resolves the excerpt', () => {
-    expect(reference.run.parser.stats.events).toBe(3500);
+    expect(reference.run.parser.stats.events).toBe(7000);
     const names = reference.rows.map((r) => r[0]);
     expect(names).toContain('[boot]');
     expect(names).toContain('clear_bss'); // physical-address startup code, resolved through _text
@@ -85,7 +85,7 @@ describe('the shared boot excerpt through every format', () => {
   it('resolve output reads back (format "resolved") with the same rows', async () => {
     const text = await resolveText(toQemuLog(evs));
     const lines = text.split('\n');
-    expect(lines.length).toBe(3501);
+    expect(lines.length).toBe(7001);
     expect(lines[0]).toMatch(/^0 0 \S+\+0x[0-9a-f]+$/);
     expect(lines.some((l) => /^\d+ 0 \[boot\]\+0x431c/.test(l))).toBe(true);
     expect(lines.some((l) => /^\d+ 0 clear_bss\+0x/.test(l))).toBe(true);
@@ -103,7 +103,7 @@ describe('the shared boot excerpt through every format', () => {
     for (const chunkSize of CHUNK_SIZES) {
       const r = await selfRows(data, { chunkSize });
       expect(r.run.parser.unit).toBe('events');
-      expect(r.run.parser.stats.other).toBe(70);
+      expect(r.run.parser.stats.other).toBe(140);
       expect(r.rows.map(([n, s, e]) => [n, s, e]).sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual(want);
     }
   });

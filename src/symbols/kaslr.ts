@@ -248,7 +248,12 @@ export class KaslrGate {
       r.vote = vote;
       r.sampleRate0 = resolvedShare(table, this.pcs, 0);
       const wanted = this.opts.mode === 'auto' || r.sampleRate0 < 0.5;
-      const better = vote.slide !== 0 && vote.hits > vote.zero && (vote.confidence === 'high' || vote.confidence === 'medium');
+      // A map that resolves almost nothing without a slide and nearly everything with the best one is
+      // taken even on thin evidence (few distinct pcs in the head); the report says how thin.
+      const better =
+        vote.slide !== 0 &&
+        vote.hits > vote.zero &&
+        (vote.confidence === 'high' || vote.confidence === 'medium' || (r.sampleRate0 < 0.5 && resolvedShare(table, this.pcs, vote.slide) >= 0.9));
       const why = `${vote.hits} of the ${vote.voters} most frequent kernel pcs start a function under it, ${vote.zero} without a slide, ${vote.second} under the runner-up; confidence ${vote.confidence}`;
       if (wanted && better) {
         this.setSlide(vote.slide, 'detected');
