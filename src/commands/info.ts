@@ -61,7 +61,7 @@ export function buildInfo(run: RunResult, counts: TraceCounts, pcs: DistinctPcs)
   return {
     input: s.input,
     format: s.format,
-    input_time_unit: p.inputUnit || (s.unit === 'ns' ? 'nanoseconds' : 'none (events)'),
+    input_time_unit: p.inputUnit || (s.unit === 'ns' ? 'absolute timestamps' : 'none (no timestamps)'),
     unit: s.unit,
     symbols: s.symbols,
     symbol_sources: run.symbols.sources ?? [],

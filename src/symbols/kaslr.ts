@@ -54,7 +54,9 @@ export interface SlideVote {
 
 export interface KaslrReport {
   slide: number;
-  method: 'given' | 'detected' | 'off' | 'none' | 'no symbols' | 'pre-resolved';
+  /** given: --kaslr-offset; detected: voted (auto, or default with few pcs resolving); checked: the
+   *  default found slide 0 fine; off: --kaslr off; none: no kernel-half pcs to judge. */
+  method: 'given' | 'detected' | 'checked' | 'off' | 'none' | 'no symbols' | 'pre-resolved';
   vote: SlideVote | null;
   /** Sampled kernel-half events resolving to a function without a slide and with the chosen one. */
   sampleRate0: number;
@@ -270,10 +272,13 @@ export class KaslrGate {
               ? `KASLR: no slide (${why})`
               : `KASLR: no convincing slide found (best ${slideHex(vote.slide)}: ${why}); resolving without one`,
           );
-        } else if (vote.slide !== 0 && vote.confidence === 'high' && vote.hits >= 3 * Math.max(1, vote.zero)) {
-          r.messages.push(
-            `the trace looks relocated: under slide ${slideHex(vote.slide)} ${vote.hits} frequent pcs start a function, without it ${vote.zero}; try --kaslr auto or --kaslr-offset ${slideHex(vote.slide)}`,
-          );
+        } else {
+          r.method = 'checked';
+          if (vote.slide !== 0 && vote.confidence === 'high' && vote.hits >= 3 * Math.max(1, vote.zero)) {
+            r.messages.push(
+              `the trace looks relocated: under slide ${slideHex(vote.slide)} ${vote.hits} frequent pcs start a function, without it ${vote.zero}; try --kaslr auto or --kaslr-offset ${slideHex(vote.slide)}`,
+            );
+          }
         }
       }
     }
