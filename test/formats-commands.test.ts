@@ -55,7 +55,7 @@ describe('bootprof info', () => {
     const r = await cli('info', FIX + 'gdb-symbols/seed.txt', '--map', MAP_PATH, '--time-unit', 'us');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^format: +gdb-symbols$/m);
-    expect(r.out).toMatch(/^time unit: +microseconds \(--time-unit\) in the input; nanoseconds in bootprof$/m);
+    expect(r.out).toMatch(/^time unit: +input: microseconds \(--time-unit\); bootprof: nanoseconds$/m);
     expect(r.out).toMatch(/^events: +40 in 40 lines$/m);
     expect(r.out).toMatch(/^KASLR slide: +0x0 \(pre-resolved\)$/m);
   });

@@ -97,7 +97,7 @@ export function infoText(info: ReturnType<typeof buildInfo>): string {
   const lines: [string, string][] = [
     ['input', info.input],
     ['format', info.format],
-    ['time unit', `${info.input_time_unit} in the input; ${info.unit === 'ns' ? 'nanoseconds' : 'events (no timestamps: each event weighs 1)'} in bootprof`],
+    ['time unit', `input: ${info.input_time_unit}; bootprof: ${info.unit === 'ns' ? 'nanoseconds' : 'events (no timestamps: each event weighs 1)'}`],
     ['symbols', info.symbols ?? 'none'],
     ...info.symbol_sources.map((x): [string, string] => ['  source', `${x.path} (${x.kind}, ${formatCount(x.symbols)} symbols, ${formatCount(x.added)} used)`]),
     ['events', `${formatCount(info.events)} in ${formatCount(info.lines)} lines`],

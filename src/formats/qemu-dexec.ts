@@ -2,14 +2,15 @@
  * QEMU's `-d exec` debug log (`-d exec[,nochain] -D file`): one line per executed translation block,
  * no time stamps (unit: events; each event weighs 1), the vCPU index in the line.
  *
- * Layouts (accel/tcg/cpu-exec.c, log_cpu_exec / cpu_tb_exec):
- *   QEMU 5.x-7.x: "Trace %d: %p [" TARGET_FMT_lx "/" TARGET_FMT_lx "/%08x/%08x] %s\n"
- *                 cpu_index, tb->tc.ptr, cs_base, pc, flags, cflags, lookup_symbol(pc)
- *                 e.g. (real, QEMU 7.2) `Trace 0: 0x7f6680000100 [00000000ffff0000/00000000fffffff0/00000040/ff000200] `
- *   QEMU 8.x-10.x: "Trace %d: %p [%08" PRIx64 "/%016" VADDR_PRIx "/%08x/%08x] %s\n" (same fields),
- *                 and "Chain %d: %p [...] %s\n" for blocks entered through lookup_tb_ptr
- *   QEMU 3.x-4.x: "Trace %d: %p [" TARGET_FMT_lx "/" TARGET_FMT_lx "/%#x] %s\n" (no cflags)
- *   QEMU 2.x:     "Trace %p [%d: " TARGET_FMT_lx "] %s\n" and, older, "Trace %p [" TARGET_FMT_lx "] %s\n"
+ * Layouts (accel/tcg/cpu-exec.c: cpu_tb_exec, later log_cpu_exec; helper_lookup_tb_ptr for "Chain").
+ * Version ranges are approximate; the format strings are quoted from the sources:
+ *   QEMU 2.x:      "Trace %p [%d: " TARGET_FMT_lx "] %s\n"           tc_ptr, cpu_index, pc, symbol
+ *   QEMU 3.x-6.x:  "Trace %d: %p [" TARGET_FMT_lx "/" TARGET_FMT_lx "/%#x] %s\n"
+ *                  cpu_index, tc.ptr, cs_base, pc, flags, symbol; and "Chain %d: %p [.../%#x] %s\n"
+ *                  for blocks entered through helper_lookup_tb_ptr (same fields)
+ *   QEMU 7.x:      "Trace %d: %p [" TARGET_FMT_lx "/" TARGET_FMT_lx "/%08x/%08x] %s\n" (+ cflags)
+ *                  e.g. (real, QEMU 7.2) `Trace 0: 0x7f6680000100 [00000000ffff0000/00000000fffffff0/00000040/ff000200] `
+ *   QEMU 8.x+:     "Trace %d: %p [%08" PRIx64 "/" ..., later "[%" VADDR_PRIx "/%" VADDR_PRIx "/%08x/%08x] %s\n"
  * The pc is the second '/'-separated field when there are several, else the only one. Other lines
  * ("Stopped execution of TB chain before ...", "Linking TBs ...", register dumps of other -d items)
  * are skipped as "other".

@@ -49,7 +49,7 @@ export class TimedTextParser extends TraceParser {
     super();
     const unit: InputTimeUnit = opts.timeUnit ?? (variant === 'resolved' ? 'ns' : 's');
     this.time = new TimeReader(unit);
-    this.inputUnit = INPUT_TIME_UNIT_NAMES[unit] + (opts.timeUnit ? ' (--time-unit)' : ' (default; --time-unit us|ms|ns to change)');
+    this.inputUnit = INPUT_TIME_UNIT_NAMES[unit] + (opts.timeUnit ? ' (--time-unit)' : ', the default: --time-unit changes it');
     this.interner = new NameInterner(opts.table ? opts.table.names : REGION_LABELS);
     this.format = variant === 'gdb' ? 'gdb-symbols' : variant;
   }
