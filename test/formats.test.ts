@@ -247,3 +247,18 @@ describe('detection and errors', () => {
     expect(r.run.parser.stats.events).toBe(2);
   });
 });
+
+describe('several vCPUs', () => {
+  it('thread ids become the same vCPUs in qemu-log, simpletrace text and binary', async () => {
+    const two = evs.slice(1900, 2300).map((e, i) => ({ ...e, tid: i % 3 === 0 ? 4416 : 4415 }));
+    const ref = await selfRows(toQemuLog(two));
+    expect(ref.run.parser.threadIds).toEqual([4416, 4415]);
+    for (const data of [toSimpletraceText(two), toSimpletraceBin(two)]) {
+      for (const chunkSize of [1, 1 << 20]) {
+        const r = await selfRows(data, { chunkSize });
+        expect(r.run.parser.threadIds).toEqual([4416, 4415]);
+        expect(r.rows).toEqual(ref.rows);
+      }
+    }
+  });
+});

@@ -228,10 +228,23 @@ describe('KASLR', () => {
     expect(off.run.symbols.note).toMatch(/resolve to a function: the symbols do not match/);
   });
 
+  it('thin evidence (29 distinct kernel pcs): taken only because nothing resolves without it', async () => {
+    const few = evs.slice(0, 2000).map((e) => {
+      const pc = BigInt('0x' + e.pc);
+      return pc < 0xffff800000000000n ? e : { ...e, pc: BigInt.asUintN(64, pc + 0x1e000000n).toString(16).padStart(16, '0') };
+    });
+    const want = (await selfRows(toQemuLog(evs.slice(0, 2000)))).rows;
+    const r = await selfRows(toQemuLog(few));
+    expect(r.run.kaslr?.slide).toBe(0x1e000000);
+    expect(r.run.kaslr?.vote?.confidence).toBe('low');
+    expect(r.rows).toEqual(want);
+  });
+
   it('an unshifted trace keeps slide 0, also under --kaslr auto', async () => {
     for (const mode of [undefined, 'auto'] as const) {
       const r = await selfRows(trace, { kaslr: { mode } });
       expect(r.run.kaslr?.slide).toBe(0);
+      expect(r.run.kaslr?.method).toBe(mode === 'auto' ? 'detected' : 'checked');
       expect(r.rows).toEqual(reference.rows);
     }
   });
