@@ -50,6 +50,8 @@ export class ResolveWriter implements Analysis {
     private readonly out: OutputSink,
     private readonly parser: TraceParser | undefined,
     private readonly resolver: Resolver | undefined,
+    /** Write bytes straight to process.stdout when the sink is stdout (the CLI); tests pass false. */
+    private readonly direct = false,
   ) {}
 
   private names(): readonly string[] {
@@ -162,7 +164,14 @@ export class ResolveWriter implements Analysis {
   /** Hands the buffered lines to the output (one string per MiB, not per line). */
   flush(): void {
     if (this.pos === 0) return;
-    this.pending.push(this.out.write(this.buf.toString('latin1', 0, this.pos)));
+    if (this.out.path === null && this.direct) {
+      // stdout: hand over a copy of the bytes (no string decode + re-encode)
+      const chunk = Buffer.from(this.buf.subarray(0, this.pos));
+      const stdout = process.stdout;
+      this.pending.push(new Promise<void>((resolve) => (stdout.write(chunk) ? resolve() : stdout.once('drain', resolve))));
+    } else {
+      this.pending.push(this.out.write(this.buf.toString('latin1', 0, this.pos)));
+    }
     this.pos = 0;
   }
 
@@ -203,7 +212,7 @@ export async function resolveCommand(trace: string | undefined, o: ResolveOption
   input.source = throttled(await openSource(trace), () => writer);
   const counts = new TraceCounts();
   const run = await runPipeline(input, (info) => {
-    writer = new ResolveWriter(out, info.parser, info.resolver);
+    writer = new ResolveWriter(out, info.parser, info.resolver, true);
     return [counts, writer];
   });
   await writer!.end();
