@@ -201,7 +201,10 @@ function shifted(slide: bigint): string {
 
 describe('KASLR', () => {
   // a fixed "random" 2 MiB multiple below 1 GiB (x86-64's range), and a small one
-  const slides = [0x1e000000n, 0x2a600000n, 0x200000n];
+  // fixed 2 MiB multiples below 1 GiB (x86-64's range), a small one, and one drawn at random per run
+  // (a sweep of every multiple from -128 MiB to +1 GiB found each one, all with confidence high)
+  const random = BigInt(1 + Math.floor(Math.random() * 511)) * 0x200000n;
+  const slides = [0x1e000000n, 0x2a600000n, 0x200000n, random];
 
   for (const slide of slides) {
     it(`slide 0x${slide.toString(16)}: --kaslr auto finds it and resolves exactly`, async () => {
@@ -226,6 +229,18 @@ describe('KASLR', () => {
     const off = await selfRows(data, { kaslr: { mode: 'off' } });
     expect(off.run.kaslr?.slide).toBe(0);
     expect(off.run.symbols.note).toMatch(/resolve to a function: the symbols do not match/);
+  });
+
+  it('by default, a small slide: applied when under half resolve without it, else warned about', async () => {
+    const r = await selfRows(shifted(0x200000n));
+    const k = r.run.kaslr!;
+    if (k.sampleRate0 < 0.5) {
+      expect(k.slide).toBe(0x200000);
+      expect(r.rows).toEqual(reference.rows);
+    } else {
+      expect(k.method).toBe('checked');
+      expect(r.run.symbols.note).toMatch(/looks relocated: under slide 0x200000 .* try --kaslr auto or --kaslr-offset 0x200000/);
+    }
   });
 
   it('thin evidence (29 distinct kernel pcs): taken only because nothing resolves without it', async () => {
