@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { excerpt, selfRows, systemMapTable, systemMapText, toQemuLog, type Ev } from './formats-helpers.js';
+import { excerpt, parseLog, sampleLines, selfRows, systemMapTable, systemMapText, toQemuLog, type Ev } from './formats-helpers.js';
 import { loadRawSource, loadSymbolSources, mergeSources } from '../src/symbols/sources.js';
 import { parseSymbolText } from '../src/symbols/kallsyms.js';
 import { readElfSymbols } from '../src/symbols/elf.js';
@@ -241,6 +241,17 @@ describe('KASLR', () => {
       expect(k.method).toBe('checked');
       expect(r.run.symbols.note).toMatch(/looks relocated: under slide 0x200000 .* try --kaslr auto or --kaslr-offset 0x200000/);
     }
+  });
+
+  it('by default, a trace whose pcs still land in functions under a wrong map is warned about', async () => {
+    const user = parseLog(sampleLines('userspace-500k.log.gz').slice(0, 30000)).map((e) => {
+      const pc = BigInt('0x' + e.pc);
+      return pc < 0xffff800000000000n ? e : { ...e, pc: BigInt.asUintN(64, pc + 0x200000n).toString(16).padStart(16, '0') };
+    });
+    const r = await selfRows(toQemuLog(user));
+    expect(r.run.kaslr?.method).toBe('checked');
+    expect(r.run.kaslr?.sampleRate0).toBeGreaterThan(0.5);
+    expect(r.run.symbols.note).toMatch(/looks relocated: under slide 0x200000 .* try --kaslr auto or --kaslr-offset 0x200000/);
   });
 
   it('thin evidence (29 distinct kernel pcs): taken only because nothing resolves without it', async () => {
