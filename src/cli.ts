@@ -10,6 +10,7 @@ import { FORMAT_NAMES } from './formats/index.js';
 function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
 }
+import { syscallsCommand } from './commands/syscalls.js';
 
 function withInput(cmd: Command): Command {
   return cmd
@@ -81,6 +82,25 @@ Examples:
   bootprof info seed.txt --time-unit us --format json`,
     )
     .action((trace: string | undefined, opts) => infoCommand(trace, { ...opts, format: opts.format ?? 'table' }));
+  withInput(program.command('syscalls'))
+    .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
+    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .option('-s, --summary', 'one row per syscall name: count, total, min, mean, max duration and share, by total (like strace -c)')
+    .addHelpText(
+      'after',
+      `
+A call opens at a syscall entry symbol (entry_SYSCALL_64, the compat entries, el0_svc, ...), is named
+by the first handler it reaches (__x64_sys_NAME -> NAME; none: "unknown") and closes when its vCPU
+next runs user code, of any task: a blocking call (wait4) lasts until some task runs user code on
+that vCPU again. A call still open at the end of the trace is unfinished (it runs to its vCPU's last
+event).
+
+Examples:
+  bootprof syscalls trace.log.gz --map System.map
+  bootprof syscalls trace.log.gz --map System.map --summary
+  bootprof syscalls trace.log.gz --map System.map --format csv -o calls.csv`,
+    )
+    .action((trace: string | undefined, opts) => syscallsCommand(trace, opts));
 
   return program;
 }
