@@ -24,6 +24,12 @@ export class EventBatch {
   length = 0;
   /** Line number (1-based) of the first event in this batch, for messages. */
   firstLine = 0;
+  /**
+   * Set by pre-resolved parsers: `sym` already holds name ids, except -1 where the symbol stage must
+   * resolve the pc. Such named events carry pcHi = SYMBOLIC_PC_HI (non-canonical) and pcLo = the
+   * offset into the named symbol.
+   */
+  presymbolized = false;
   readonly time: Float64Array;
   readonly thread: Uint32Array;
   readonly pcHi: Uint32Array;
@@ -63,6 +69,9 @@ export class EventBatch {
     this.length = 0;
   }
 }
+
+/** pcHi of an event a pre-resolved parser named itself: non-canonical, so never a real pc. */
+export const SYMBOLIC_PC_HI = 0x80000000;
 
 /** Formats a pc held as two 32-bit halves as 0x-prefixed lower-case hex, exactly. */
 export function pcHex(hi: number, lo: number): string {

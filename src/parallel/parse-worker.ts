@@ -12,7 +12,9 @@ import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
 
 const init = workerData as WorkerInit;
 const format = FORMATS.find((f) => f.name === init.format)!;
-const symbolizer = new Symbolizer(new Resolver(init.table ? tableFromTransfer(init.table) : null));
+const resolver = new Resolver(init.table ? tableFromTransfer(init.table) : null);
+resolver.slide = init.slide;
+const symbolizer = new Symbolizer(resolver);
 const fh = await fsp.open(init.path, 'r');
 
 /** Batches the main thread has consumed and sent back: reused, so memory does not churn. */
@@ -43,7 +45,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
     return;
   }
   try {
-    const r = await parseUnit(fh, init.size, init.name, msg.unit, format, init.head, symbolizer, init.options, newBatch);
+    const r = await parseUnit(fh, init.size, init.name, msg.unit, format, init.head, symbolizer, init.options, newBatch, init.origin);
     const transfer: ArrayBuffer[] = [];
     const add = (a: { buffer: ArrayBufferLike }): void => void transfer.push(a.buffer as ArrayBuffer);
     for (const b of r.batches) [b.time, b.thread, b.pcHi, b.pcLo, b.sym].forEach(add);

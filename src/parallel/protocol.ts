@@ -12,6 +12,10 @@ export interface WorkerInit {
   format: string;
   head: Uint8Array;
   table: TableTransfer | null;
+  /** KASLR slide the worker's resolver applies (known up front; the main thread redoes codes if not). */
+  slide: number;
+  /** The trace's time origin, when known from its first page: units then need no rebasing. */
+  origin: { sec: number; ns: number } | null;
   options: UnitOptions;
 }
 

@@ -51,9 +51,14 @@ export async function parseUnit(
   symbolizer: Symbolizer,
   o: UnitOptions = {},
   newBatch: BatchSource = () => new EventBatch(o.batchSize),
+  origin: { sec: number; ns: number } | null = null,
 ): Promise<UnitResult> {
   const [from, to] = await ownedRange(fh, u, size, name);
   const parser = format.create(head);
+  if (origin) {
+    parser.originSec = origin.sec;
+    parser.originNs = origin.ns;
+  }
   const batches: EventBatch[] = [];
   let batch = newBatch();
   const flush = (): void => {
