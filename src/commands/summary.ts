@@ -58,6 +58,17 @@ export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negat
   return s;
 }
 
+/** Smallest and largest value, by a loop (Math.min(...v) throws past ~100k values: many vCPUs). */
+export function minMax(values: readonly number[]): [number, number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
 /** Human summary lines (no trailing newline on each). Many vCPUs are summarised, not listed. */
 export function summaryText(s: TraceSummary): string[] {
   const pct = (n: number): string => (s.events > 0 ? ((n / s.events) * 100).toFixed(1) + '%' : '0%');
@@ -77,11 +88,9 @@ export function summaryText(s: TraceSummary): string[] {
   if (reg.unsymbolized_kernel > 0) parts.push(`[kernel] ${formatCount(reg.unsymbolized_kernel)} (${pct(reg.unsymbolized_kernel)})`);
   lines.push('regions: ' + parts.join(', '));
   if (s.threads > 1) {
-    const ev = s.vcpus.map((v) => v.events);
+    const [min, max] = minMax(s.vcpus.map((v) => v.events));
     const shown = s.vcpus.slice(0, 8).map((v) => `${v.cpu}=${formatCount(v.events)}`);
-    lines.push(
-      `events per vCPU: ${shown.join(' ')}${s.threads > 8 ? ` ... (${s.threads} vCPUs, min ${formatCount(Math.min(...ev))}, max ${formatCount(Math.max(...ev))})` : ''}`,
-    );
+    lines.push(`events per vCPU: ${shown.join(' ')}${s.threads > 8 ? ` ... (${s.threads} vCPUs, min ${formatCount(min)}, max ${formatCount(max)})` : ''}`);
   }
   const skipped: string[] = [];
   if (s.other_lines) skipped.push(`${formatCount(s.other_lines)} other lines skipped`);

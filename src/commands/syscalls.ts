@@ -9,7 +9,7 @@ import { renderTable } from '../output/table.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline, type RunResult } from '../pipeline.js';
 import { chooseFormat, inputOptions, warn, type CommonOptions } from './common.js';
-import { buildSummary, inputWarnings, summaryText, type TraceSummary } from './summary.js';
+import { buildSummary, inputWarnings, minMax, summaryText, type TraceSummary } from './summary.js';
 
 export interface SyscallsOptions extends CommonOptions {
   summary?: boolean;
@@ -63,8 +63,8 @@ export function syscallTotalsText(t: SyscallTotals, unit: 'ns' | 'events'): stri
     .map((v) => `${v.cpu}=${formatCount(v.calls)}`)
     .join(' ');
   if (t.per_vcpu.length > 8) {
-    const c = t.per_vcpu.map((v) => v.calls);
-    per += ` ... (${t.per_vcpu.length} vCPUs, min ${formatCount(Math.min(...c))}, max ${formatCount(Math.max(...c))})`;
+    const [min, max] = minMax(t.per_vcpu.map((v) => v.calls));
+    per += ` ... (${t.per_vcpu.length} vCPUs, min ${formatCount(min)}, max ${formatCount(max)})`;
   }
   return [`system calls: ${formatCount(t.calls)}${notes.length ? ` (${notes.join(', ')})` : ''}, ${first}; per vCPU: ${per}`];
 }
