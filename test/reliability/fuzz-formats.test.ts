@@ -16,7 +16,7 @@ import { TraceCounts } from '../../src/analyze/summary.js';
 import type { InputTimeUnit } from '../../src/formats/parser.js';
 import { excerpt, gdbName, nsOf, selfRows, systemMapTable, toDexec, toGdb, toQemuLog, toSimpletraceBin, toSimpletraceText, toTwoColumn, type Ev } from '../formats-helpers.js';
 import { CHUNK_SIZES } from '../helpers.js';
-import { BAD_START, badLine, fuzzCases, fuzzSeed, prng, randomBytes, spoilFirstByte, type Rnd } from './gen.js';
+import { BAD_START, badLine, fuzzCases, fuzzDeadline, fuzzReport, fuzzSeed, prng, randomBytes, spoilFirstByte, type Rnd } from './gen.js';
 
 const table = systemMapTable();
 
@@ -69,7 +69,9 @@ describe('bad lines in every text format', () => {
       const seed = fuzzSeed(0xf0 + f.name.length);
       const rnd = prng(seed);
       const cases = fuzzCases(12);
-      for (let c = 0; c < cases; c++) {
+      const deadline = fuzzDeadline();
+      let c = 0;
+      for (; c < cases && Date.now() < deadline; c++) {
         const lines = f.make(slice(rnd)).split('\n').slice(0, -1);
         const mixed: Buffer[] = [];
         const valid: Buffer[] = [];
@@ -107,7 +109,8 @@ describe('bad lines in every text format', () => {
         expect(ws.malformed, where).toBe(0);
         expect(got.run.parser.threadIds, where).toEqual(want.run.parser.threadIds);
       }
-    }, 120_000);
+      fuzzReport(`${f.name} bad lines seed ${seed}`, c);
+    }, 600_000);
   }
 });
 
@@ -154,7 +157,9 @@ describe('random bytes, truncation and mutation through every parser', () => {
     const rnd = prng(seed);
     const cases = fuzzCases(12);
     const codes = new Map<string, number>();
-    for (let c = 0; c < cases; c++) {
+    const deadline = fuzzDeadline();
+    let c = 0;
+    for (; c < cases && Date.now() < deadline; c++) {
       for (const [name, make] of Object.entries(seeds)) {
         const good = make();
         let bytes: Uint8Array;
@@ -172,6 +177,7 @@ describe('random bytes, truncation and mutation through every parser', () => {
       }
     }
     // input errors are the expected kinds only
+    fuzzReport(`random/truncated/mutated inputs x 7 formats x (forced, detected) seed ${seed}`, c, JSON.stringify(Object.fromEntries(codes)));
     for (const code of codes.keys()) expect(['ok', 'E_EMPTY', 'E_FORMAT']).toContain(code);
     expect(codes.get('ok')).toBeGreaterThan(0);
   }, 300_000);

@@ -3,6 +3,7 @@
  * malformed, random mutations, and an independent classifier of QEMU log lines (string code written
  * from the line grammar, sharing nothing with src/formats) that says what a mutated line must count as.
  */
+import { appendFileSync } from 'node:fs';
 import { prng } from '../helpers.js';
 
 export type Rnd = (n: number) => number;
@@ -12,6 +13,20 @@ export { prng };
 export function fuzzCases(ci: number): number {
   const v = Number(process.env.BOOTPROF_FUZZ_CASES);
   return Number.isInteger(v) && v > 0 ? v : ci;
+}
+
+/**
+ * A campaign's time box (BOOTPROF_FUZZ_SECONDS): cases stop when it is spent, and the count run is
+ * appended to BOOTPROF_FUZZ_LOG (a file) when set.
+ */
+export function fuzzDeadline(): number {
+  const v = Number(process.env.BOOTPROF_FUZZ_SECONDS);
+  return Number.isFinite(v) && v > 0 ? Date.now() + v * 1000 : Infinity;
+}
+
+export function fuzzReport(what: string, cases: number, extra = ''): void {
+  const log = process.env.BOOTPROF_FUZZ_LOG;
+  if (log) appendFileSync(log, `${new Date().toISOString()} ${what}: ${cases} cases${extra ? ', ' + extra : ''}\n`);
 }
 
 /** Seed of the campaign (BOOTPROF_FUZZ_SEED), so a failure found beyond CI can be replayed. */

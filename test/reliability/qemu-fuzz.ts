@@ -18,7 +18,7 @@ import { FIRST_FUNCTION } from '../../src/model/names.js';
 import type { SymbolTable } from '../../src/symbols/table.js';
 import { systemMapTable } from '../formats-helpers.js';
 import { CHUNK_SIZES } from '../helpers.js';
-import { badLine, classifyQemuLine, fuzzCases, fuzzSeed, goodQemuLines, mutate, prng, randomBytes, spoilFirstByte, type Rnd } from './gen.js';
+import { badLine, classifyQemuLine, fuzzCases, fuzzDeadline, fuzzReport, fuzzSeed, goodQemuLines, mutate, prng, randomBytes, spoilFirstByte, type Rnd } from './gen.js';
 
 /** Kernel pcs of real functions (starts and a few bytes in), as 16 hex digits. */
 export function kernelPcs(table: SymbolTable, count: number, rnd: Rnd): string[] {
@@ -143,7 +143,9 @@ export async function runQemuFuzz(seed: number, ciCases: number, ciParallel: num
   try {
     const rnd = prng(fuzzSeed(seed));
     const pcs = kernelPcs(table, 300, rnd);
-    for (let c = 0; c < cases; c++) {
+    const deadline = fuzzDeadline();
+    let c = 0;
+    for (; c < cases && Date.now() < deadline; c++) {
       const fc = qemuCase(rnd, pcs);
       const where = `case ${c} (seed ${fuzzSeed(seed)})`;
       if (fc.events === 0) continue;
@@ -162,8 +164,9 @@ export async function runQemuFuzz(seed: number, ciCases: number, ciParallel: num
         parallel++;
       }
     }
+    fuzzReport(`qemu-log ${process.env.BOOTPROF_NO_WASM ? 'js' : 'wasm'} seed ${fuzzSeed(seed)}`, c, `${parallel} of them also in parallel`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { cases, parallel };
+  return { cases: c, parallel };
 }

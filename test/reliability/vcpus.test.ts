@@ -1,0 +1,244 @@
+/**
+ * 255 and 1024 vCPUs interleaved, through every command on main (self-time, timeline, syscalls,
+ * resolve, info) via the CLI: per-vCPU results checked against independent naive implementations
+ * (test/naive.ts, test/syscalls-naive.ts) and the generator's own bookkeeping; tables summarise
+ * instead of listing vCPUs; cost is linear (loose timing ratios in-process).
+ * flamegraph / initcalls (speedscope, Chrome lanes) are not on main yet: not covered here.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { memorySource } from '../../src/io/source.js';
+import { runPipeline } from '../../src/pipeline.js';
+import { SelfTime } from '../../src/analyze/self-time.js';
+import { TraceCounts } from '../../src/analyze/summary.js';
+import { MAP_PATH, systemMapTable, systemMapText } from '../formats-helpers.js';
+import { naiveSelfTime, naiveSymbols } from '../naive.js';
+import { naiveSyscalls } from '../syscalls-naive.js';
+import { prng, type Rnd } from './gen.js';
+
+const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'bootprof-vcpus-'));
+
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('node', [BIN, ...args]);
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('latin1').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+const S = naiveSymbols(systemMapText());
+const ADDR = new Map<string, bigint>();
+S.fn.forEach((n, i) => {
+  if (n !== null && !ADDR.has(n)) ADDR.set(n, S.addrs[i]);
+});
+/** Where the function the naive resolution names `name` starts. */
+function addr(name: string): bigint {
+  const a = ADDR.get(name);
+  if (a === undefined) throw new Error('no ' + name);
+  return a;
+}
+const NAME_AT = new Map<bigint, string>(S.addrs.map((a, i) => [a, S.fn[i] ?? '']));
+
+const KERNEL = ['schedule', 'do_syscall_64', 'native_safe_halt', 'ktime_get', 'kmem_cache_alloc', 'memcpy_orig'].filter((n) => ADDR.has(n));
+const HANDLERS = ['getpid', 'read', 'write', 'openat'];
+const ENTRY = addr('entry_SYSCALL_64');
+
+interface Trace {
+  text: string;
+  lines: string[];
+  tids: number[];
+  /** Per event: vCPU index, ns since the first event, function name (or [user]). */
+  cpu: number[];
+  ns: number[];
+  name: string[];
+  pcs: bigint[];
+  eventsPerCpu: number[];
+}
+
+/**
+ * Every vCPU runs the same loop: kernel functions, user code, a system call (entry, handler, kernel),
+ * back to user code; events of random vCPUs interleave, time rises 1-20 µs per line. Thread ids are
+ * unordered (a hash of the index), so vCPU indexes (first appearance) differ from sorted tids.
+ */
+function makeTrace(rnd: Rnd, vcpus: number, events: number): Trace {
+  const tids = Array.from({ length: vcpus }, (_, i) => 10000 + ((i * 7919) % 65521));
+  const step = new Array<number>(vcpus).fill(0);
+  const index = new Map<number, number>();
+  const t: Trace = { text: '', lines: [], tids: [], cpu: [], ns: [], name: [], pcs: [], eventsPerCpu: [] };
+  let us = 0;
+  const parts: string[] = [];
+  for (let e = 0; e < events; e++) {
+    // the first 2*vcpus events visit every vCPU once, in a shuffled order, then random ones
+    const v = e < vcpus ? (e * 613) % vcpus : rnd(vcpus);
+    us += 1 + rnd(20);
+    const s = step[v]++ % 8;
+    let pc: bigint;
+    let name: string;
+    if (s === 0 || s === 1 || s === 7) {
+      name = KERNEL[rnd(KERNEL.length)];
+      pc = addr(name);
+    } else if (s === 2 || s === 3) {
+      pc = BigInt(0x400000 + rnd(0x10000));
+      name = '[user]';
+    } else if (s === 4) {
+      pc = ENTRY;
+      name = 'entry_SYSCALL_64';
+    } else if (s === 5) {
+      const h = HANDLERS[rnd(HANDLERS.length)];
+      pc = addr(`__x64_sys_${h}`);
+      name = NAME_AT.get(pc)!;
+    } else {
+      pc = BigInt(0x400000 + rnd(0x10000));
+      name = '[user]';
+    }
+    const tid = tids[v];
+    if (!index.has(tid)) {
+      index.set(tid, index.size);
+      t.tids.push(tid);
+      t.eventsPerCpu.push(0);
+    }
+    const cpu = index.get(tid)!;
+    t.eventsPerCpu[cpu]++;
+    t.cpu.push(cpu);
+    t.ns.push(us * 1000);
+    t.name.push(name);
+    t.pcs.push(pc);
+    const line = `${tid}@${1795310244 + Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}:exec_tb tb:0x7fbd88205${rnd(4096).toString(16)} pc=0x${pc.toString(16)}`;
+    parts.push(line);
+  }
+  const first = t.ns[0];
+  t.ns = t.ns.map((x) => x - first);
+  t.lines = parts;
+  t.text = parts.join('\n') + '\n';
+  return t;
+}
+
+for (const N of [255, 1024]) {
+  describe(`${N} vCPUs through every command`, () => {
+    let tr: Trace;
+    let path: string;
+    const runs: Record<string, { code: number | null; out: string; err: string }> = {};
+    beforeAll(async () => {
+      tr = makeTrace(prng(N), N, N * 16);
+      path = join(dir, `v${N}.log`);
+      writeFileSync(path, tr.text);
+      const cmds: Record<string, string[]> = {
+        'self-time json': ['self-time', path, '--map', MAP_PATH, '-f', 'json'],
+        'self-time table': ['self-time', path, '--map', MAP_PATH, '-f', 'table'],
+        'timeline json': ['timeline', path, '--map', MAP_PATH, '-f', 'json'],
+        'timeline table': ['timeline', path, '--map', MAP_PATH, '-f', 'table'],
+        'syscalls json': ['syscalls', path, '--map', MAP_PATH, '-f', 'json'],
+        'syscalls summary table': ['syscalls', path, '--map', MAP_PATH, '-f', 'table', '--summary'],
+        resolve: ['resolve', path, '--map', MAP_PATH, '-q', '-o', join(dir, `v${N}.resolved`)],
+        'info json': ['info', path, '--map', MAP_PATH, '-f', 'json'],
+        'info table': ['info', path, '--map', MAP_PATH],
+      };
+      // tables once, at 1024 vCPUs
+      const entries = Object.entries(cmds).filter(([k]) => N === 1024 || !/table/.test(k));
+      // two at a time: the machine has two cores
+      for (let i = 0; i < entries.length; i += 2) {
+        const batch = entries.slice(i, i + 2);
+        const done = await Promise.all(batch.map(([, args]) => run(args)));
+        batch.forEach(([k], j) => (runs[k] = done[j]));
+      }
+    }, 120_000);
+
+    it('every command exits 0', () => {
+      for (const [k, r] of Object.entries(runs)) expect([k, r.code, r.err.includes('internal error')]).toEqual([k, 0, false]);
+    });
+
+    it('self-time: rows equal the naive implementation; events per vCPU and tids in order of appearance', () => {
+      const j = JSON.parse(runs['self-time json'].out);
+      const naive = naiveSelfTime(tr.text, systemMapText());
+      expect(j.rows.map((r: { function: string; self_ns: number; events: number }) => [r.function, r.self_ns, r.events])).toEqual(
+        naive.map((r) => [r.function, Number(r.self), r.events]),
+      );
+      expect(j.summary.threads).toBe(N);
+      expect(j.summary.vcpus).toEqual(tr.tids.map((tid, cpu) => ({ cpu, tid, events: tr.eventsPerCpu[cpu] })));
+    });
+
+    it('timeline: first call of each function with its vCPU', () => {
+      const j = JSON.parse(runs['timeline json'].out);
+      const first = new Map<string, [number, number]>();
+      tr.name.forEach((n, i) => {
+        if (!first.has(n)) first.set(n, [tr.ns[i], tr.cpu[i]]);
+      });
+      const got = new Map<string, [number, number]>(j.functions.map((f: { function: string; first_ns: number; cpu: number }) => [f.function, [f.first_ns, f.cpu]]));
+      expect(got).toEqual(first);
+      expect(j.summary.vcpus).toHaveLength(N);
+    });
+
+    it('syscalls: every call with its vCPU, as the naive reading; per-vCPU counts', () => {
+      const j = JSON.parse(runs['syscalls json'].out);
+      const naive = naiveSyscalls(tr.lines, systemMapText());
+      const key = (c: { ts: number; name: string; cpu: number; duration: number; unfinished: boolean }) => `${c.ts} ${c.cpu} ${c.name} ${c.duration} ${c.unfinished}`;
+      const got = j.calls.map((c: { ts_ns: number; name: string; cpu: number; duration_ns: number; unfinished: boolean }) =>
+        key({ ts: c.ts_ns, name: c.name, cpu: c.cpu, duration: c.duration_ns, unfinished: c.unfinished }),
+      );
+      expect(got.slice().sort()).toEqual(naive.map(key).sort());
+      expect(j.calls.length).toBeGreaterThan(N);
+      const per = new Array<number>(N).fill(0);
+      for (const c of naive) per[c.cpu]++;
+      expect(j.summary.syscalls.per_vcpu).toEqual(per.map((calls, cpu) => ({ cpu, tid: tr.tids[cpu], calls })));
+    });
+
+    it('resolve: every line carries its event time, vCPU index and function', () => {
+      const lines = readFileSync(join(dir, `v${N}.resolved`), 'latin1').split('\n').slice(0, -1);
+      expect(lines.length).toBe(tr.ns.length);
+      lines.forEach((l, i) => {
+        const [t, cpu, what] = l.split(' ');
+        const want = tr.name[i] === '[user]' ? `[user]+0x${tr.pcs[i].toString(16)}` : `${tr.name[i]}+0x0`;
+        if (Number(t) !== tr.ns[i] || Number(cpu) !== tr.cpu[i] || what !== want) expect(l, `line ${i + 1}`).toBe(`${tr.ns[i]} ${tr.cpu[i]} ${want}`);
+      });
+    });
+
+    it('info: every vCPU with its thread id and events (JSON)', () => {
+      const j = JSON.parse(runs['info json'].out);
+      expect(j.vcpus).toEqual(tr.tids.map((tid, cpu) => ({ cpu, tid, events: tr.eventsPerCpu[cpu] })));
+      expect(j.events).toBe(tr.ns.length);
+    });
+
+    it.runIf(N === 1024)('tables summarise: no line lists the vCPUs, output stays short', () => {
+      for (const k of ['self-time table', 'timeline table', 'syscalls summary table', 'info table']) {
+        const r = runs[k];
+        const lines = (r.out + r.err).split('\n');
+        const widest = Math.max(...lines.map((l) => l.length));
+        expect([k, widest < 400]).toEqual([k, true]);
+        expect([k, lines.length < 120]).toEqual([k, true]);
+      }
+      expect(runs['self-time table'].out).toContain(`... (${N} vCPUs, min ${Math.min(...tr.eventsPerCpu)}, max ${Math.max(...tr.eventsPerCpu)})`);
+      expect(runs['info table'].out).toMatch(new RegExp(`vCPUs: +${N}: 0=tid ${tr.tids[0]} .*, \\.\\.\\.$`, 'm'));
+    });
+  });
+}
+
+describe('cost is linear in events and independent of the number of vCPUs', () => {
+  const table = systemMapTable();
+  async function seconds(text: string): Promise<number> {
+    const bytes = Buffer.from(text);
+    let best = Infinity;
+    for (let k = 0; k < 2; k++) {
+      const t0 = performance.now();
+      await runPipeline({ source: memorySource(bytes) }, ({ unit }) => [new TraceCounts(), new SelfTime(unit)], { table, mapPath: 'm', note: null });
+      best = Math.min(best, performance.now() - t0);
+    }
+    return best / 1000;
+  }
+
+  it('1024 vCPUs cost about what 1 vCPU costs; 4x the events about 4x the time (loose bounds: a shared machine)', async () => {
+    const E = 60_000;
+    const one = await seconds(makeTrace(prng(1), 1, E).text);
+    const many = await seconds(makeTrace(prng(2), 1024, E).text);
+    const many4 = await seconds(makeTrace(prng(3), 1024, 4 * E).text);
+    expect(many / one).toBeLessThan(4);
+    expect(many4 / many).toBeLessThan(10);
+  }, 60_000);
+});
