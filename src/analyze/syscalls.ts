@@ -186,6 +186,9 @@ export class Syscalls implements Analysis {
     return k;
   }
 
+  /** Calls whose end came before their start (time went backwards); set by rows(). */
+  negativeDurations = 0;
+
   /**
    * Every call in time order (ties: file order). Unfinished calls end at their vCPU's last event.
    * Call after the pass.
@@ -195,14 +198,17 @@ export class Syscalls implements Analysis {
     const start = this.start;
     order.sort((a, b) => start[a] - start[b] || a - b);
     const names = this.classes.callNames;
+    this.negativeDurations = 0;
     return order.map((i) => {
       const unfinished = Number.isNaN(this.end[i]);
       const end = unfinished ? this.last[this.cpu[i]] : this.end[i];
+      // time went backwards within the call: 0, as self time counts a negative delta
+      if (end < start[i]) this.negativeDurations++;
       return {
         ts: start[i],
         name: names[this.name[i]],
         cpu: this.cpu[i],
-        duration: end - start[i],
+        duration: end >= start[i] ? end - start[i] : 0,
         unfinished,
         compat: (this.flags[i] & FLAG_COMPAT) !== 0,
       };

@@ -173,7 +173,7 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
   const rows = analysis.rows();
   const summary: TraceSummary = buildSummary(run, counts);
   const totals = syscallTotals(rows, analysis, run);
-  for (const w of inputWarnings(run)) warn(w);
+  for (const w of inputWarnings(run, analysis.negativeDurations)) warn(w);
   const unit = summary.unit;
   const stats = o.summary ? summarizeSyscalls(rows) : null;
 
