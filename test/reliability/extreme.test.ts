@@ -16,6 +16,7 @@ import { SelfTime } from '../../src/analyze/self-time.js';
 import { TraceCounts } from '../../src/analyze/summary.js';
 import { Syscalls } from '../../src/analyze/syscalls.js';
 import { Timeline } from '../../src/analyze/timeline.js';
+import { DistinctPcs } from '../../src/commands/info.js';
 import { parseSymbolText } from '../../src/symbols/kallsyms.js';
 import { mergeSources } from '../../src/symbols/sources.js';
 import { MAP_PATH, systemMapTable } from '../formats-helpers.js';
@@ -182,6 +183,22 @@ describe('millions of distinct pcs: memory stays bounded', () => {
     expect(peak - before.heapUsed).toBeLessThan(120 << 20);
   }, 300_000);
 
+  it(`info's distinct-pc count stays bounded for ${N.toLocaleString('en-US')} distinct pcs`, () => {
+    const d = new DistinctPcs();
+    const batch = { length: 0, pcHi: new Uint32Array(65536), pcLo: new Uint32Array(65536), sym: new Int32Array(65536) };
+    for (let i = 0; i < N; ) {
+      let n = 0;
+      for (; n < 65536 && i < N; n++, i++) {
+        batch.pcHi[n] = 0;
+        batch.pcLo[n] = 0x400000 + i;
+      }
+      batch.length = n;
+      d.consume(batch as never);
+    }
+    // exact up to a bound, then estimated within a few percent
+    expect(Math.abs(d.count - N) / N).toBeLessThan(0.03);
+    expect(d.bytes()).toBeLessThan(64 << 20);
+  }, 120_000);
 });
 
 describe('a System.map with a million symbols', () => {
