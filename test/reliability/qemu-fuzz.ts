@@ -140,11 +140,11 @@ export async function runQemuFuzz(seed: number, ciCases: number, ciParallel: num
   const parallelEvery = Math.max(1, Math.round(ciCases / ciParallel));
   const dir = mkdtempSync(join(tmpdir(), 'bootprof-fuzz-'));
   let parallel = 0;
+  let c = 0;
   try {
     const rnd = prng(fuzzSeed(seed));
     const pcs = kernelPcs(table, 300, rnd);
     const deadline = fuzzDeadline();
-    let c = 0;
     for (; c < cases && Date.now() < deadline; c++) {
       const fc = qemuCase(rnd, pcs);
       const where = `case ${c} (seed ${fuzzSeed(seed)})`;
