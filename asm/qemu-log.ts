@@ -98,9 +98,10 @@ export function parse(
       p += 16;
     } else return reject(line, n);
     // ---- tb field up to the blank, then "pc=0x" ----
+    // A '=' in it (no %p has one) may start a "pc=" the JS parser would take first: its line.
     c = load<u8>(p);
     while (c != 32) {
-      if (c == 10) return reject(line, n);
+      if (c == 10 || c == 61) return reject(line, n);
       p++;
       c = load<u8>(p);
     }
