@@ -31,6 +31,29 @@ export interface ChunkOptions {
 export const DEFAULT_CHUNK = 1 << 20;
 export const DEFAULT_MAX_LINE = 1 << 16;
 
+/**
+ * Hands sink the lines of buf[start, end) (end just after a newline), dropping any line longer than
+ * `maxLine` that arrived whole inside one read, exactly as one that straddles reads is dropped: the
+ * limit must not depend on read sizes. One lastIndexOf per maxLine bytes finds them: when the window
+ * [p, p + maxLine] holds a newline, no line starting there is too long.
+ */
+function emitBlock(buf: Uint8Array, start: number, end: number, base: number, maxLine: number, sink: LineBlockSink): void {
+  let from = start;
+  let p = start;
+  while (end - p > maxLine + 1) {
+    const q = buf.lastIndexOf(NEWLINE, p + maxLine);
+    if (q >= p) {
+      p = q + 1;
+      continue;
+    }
+    const nl = buf.indexOf(NEWLINE, p + maxLine);
+    if (p > from) sink.block(buf, from, p, base);
+    sink.dropped(`line longer than ${maxLine} bytes`, base + p, buf.subarray(p, p + 64));
+    from = p = nl + 1;
+  }
+  if (end > from) sink.block(buf, from, end, base);
+}
+
 export async function readLineBlocks(source: ByteSource, sink: LineBlockSink, opts: ChunkOptions = {}): Promise<number> {
   const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
   const maxLine = Math.max(16, opts.maxLine ?? DEFAULT_MAX_LINE);
@@ -58,7 +81,7 @@ export async function readLineBlocks(source: ByteSource, sink: LineBlockSink, op
     const last = buf.lastIndexOf(NEWLINE, filled - 1);
     let rest = start;
     if (last >= start) {
-      sink.block(buf, start, last + 1, base);
+      emitBlock(buf, start, last + 1, base, maxLine, sink);
       rest = last + 1;
     }
     const restLen = filled - rest;
