@@ -31,6 +31,8 @@ function withInput(cmd: Command): Command {
     .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete)')
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
     .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
+    .addOption(new Option('--unit-size <bytes>', 'bytes per parallel work unit (testing)').hideHelp())
+    .addOption(new Option('--chunk-size <bytes>', 'bytes per read (testing)').hideHelp())
     .option('-q, --quiet', 'no summary or progress on stderr (warnings still print)');
 }
 
