@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
 import { selfTimeCommand } from './commands/self-time.js';
+import { reportCommand } from './commands/report.js';
 import { resolveCommand } from './commands/resolve.js';
 import { infoCommand } from './commands/info.js';
 import { FORMAT_NAMES } from './formats/index.js';
@@ -58,6 +59,12 @@ Examples:
   zcat trace.log.gz | bootprof self-time - --map System.map --top 10`,
     )
     .action((trace: string | undefined, opts) => selfTimeCommand(trace, opts));
+
+  withInput(program.command('report'))
+    .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
+    .addOption(new Option('-f, --format <format>', 'table or json (default: table)').choices(['table', 'json']))
+    .option('-n, --top <n>', 'rows of self time and system calls to show (default: 15)')
+    .action((trace: string | undefined, opts) => reportCommand(trace, opts));
 
   withInput(program.command('resolve'))
     .description('stream the trace back out with symbols, one line per event: TIME_NS CPU symbol+0xOFF')
