@@ -8,11 +8,17 @@ import type { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_KERNEL, REGION_USER } from '../model/names.js';
 import { LOW_FLAG, type Resolver } from './resolver.js';
 import { KERNEL_HALF_HI } from './address.js';
+import { FastResolver } from './resolver-fast.js';
 
 export class Symbolizer {
   private kernelSeen = new Uint8Array(16);
 
-  constructor(readonly resolver: Resolver) {}
+  /** The wasm twin of the resolver's static codes, when available (resolver-fast.ts). */
+  private readonly fast: FastResolver | null;
+
+  constructor(readonly resolver: Resolver) {
+    this.fast = FastResolver.create(resolver);
+  }
 
   /** Static codes, no per-vCPU state (can run anywhere, e.g. in a worker). */
   codes(batch: EventBatch): void {
@@ -34,6 +40,10 @@ export class Symbolizer {
       batch.kernelEvents = k;
       batch.kernelResolved = ok;
       batch.finalizeEnd = -1;
+      return;
+    }
+    if (this.fast) {
+      this.fast.codes(batch);
       return;
     }
     let k = 0;
