@@ -36,7 +36,7 @@ export async function makeTrace() {
         if (at > 0 && at < nl && block[at + 11] === 46) {
           let sec = 0;
           for (let k = at + 1; k < at + 11; k++) sec = sec * 10 + block[k] - 48;
-          if (offset === null) offset = Math.max(0, lastSec + 1 - sec);
+          if (offset === null) offset = lastSec === 0 ? 0 : lastSec + 1 - sec; // close the gaps between excerpts
           sec += offset;
           lastSec = sec;
           for (let k = at + 10; k > at; k--) { block[k] = 48 + (sec % 10); sec = Math.floor(sec / 10); }

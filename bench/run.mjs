@@ -2,10 +2,11 @@
 // in the same run, medians of BENCH_RUNS (default 3) runs interleaved (the machines are noisy).
 //   BOOTPROF_BENCH_TRACE=path (default: a >= 1 GiB trace built from the shared excerpts)
 //   BOOTPROF_BENCH_MAP=path (default: a System.map* beside the trace, else the bundled sample's)
-//   BENCH_RUNS=N, BENCH_THREADS="1 2" (bootprof --threads values to time, when supported)
+//   BENCH_RUNS=N, BENCH_THREADS=N (parse workers for the parallel runs; default: the number of cores)
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { makeTrace } from './make-trace.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -15,11 +16,14 @@ const beside = readdirSync(dirname(trace)).filter((f) => f.startsWith('System.ma
 const map = process.env.BOOTPROF_BENCH_MAP ?? (beside.length === 1 ? join(dirname(trace), beside[0]) : join(root, 'samples', 'System.map-6.1.0-47-cloud-amd64.gz'));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const bin = join(root, 'bin', 'bootprof.js');
+const threads = String(process.env.BENCH_THREADS ?? availableParallelism());
 
 const commands = [
   { name: 'wc -l', cmd: 'wc', args: ['-l', trace] },
   { name: 'awk one-liner (self time per pc)', cmd: 'awk', args: ['-f', join(root, 'bench', 'self-time.awk'), trace] },
-  { name: 'bootprof self-time', cmd: 'node', args: [bin, 'self-time', trace, '--map', map, '--format', 'csv', '-q'], bootprof: true },
+  { name: 'bootprof self-time --threads 1', cmd: 'node', args: [bin, 'self-time', trace, '--map', map, '--format', 'csv', '-q', '--threads', '1'], bootprof: true },
+  { name: `bootprof self-time (--threads ${threads})`, cmd: 'node', args: [bin, 'self-time', trace, '--map', map, '--format', 'csv', '-q', '--threads', threads], bootprof: true },
+  { name: `bootprof report (self+timeline+syscalls)`, cmd: 'node', args: [bin, 'report', trace, '--map', map, '--format', 'json', '-q', '--threads', threads], bootprof: true },
 ];
 for (const extra of (process.env.BENCH_EXTRA ?? '').split(';').filter(Boolean)) {
   commands.push({ name: `bootprof ${extra}`, cmd: 'node', args: [bin, ...extra.split(' ').map((a) => (a === 'TRACE' ? trace : a === 'MAP' ? map : a))], bootprof: true });
@@ -67,5 +71,8 @@ commands.forEach((c, i) => {
       (Number.isNaN(rss) ? '' : rss.toFixed(0) + ' MB').padStart(11),
   );
 });
-console.log('\n(x wc -l: time relative to wc -l, lower is better; vs awk: speed-up over the awk one-liner)');
+const self = median(results[3].secs);
+const combined = median(results[4].secs);
+console.log(`\nreport (three analyses, one pass) / self-time alone: ${(combined / self).toFixed(2)}x`);
+console.log('(x wc -l: time relative to wc -l, lower is better; vs awk: speed-up over the awk one-liner)');
 console.log('runs (s): ' + commands.map((c, i) => `${c.name}: ${results[i].secs.map((x) => x.toFixed(2)).join(' ')}`).join('; '));

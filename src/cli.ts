@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
 import { selfTimeCommand } from './commands/self-time.js';
+import { reportCommand } from './commands/report.js';
 import { resolveCommand } from './commands/resolve.js';
 import { infoCommand } from './commands/info.js';
 import { FORMAT_NAMES } from './formats/index.js';
@@ -31,6 +32,8 @@ function withInput(cmd: Command): Command {
     .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete)')
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
     .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
+    .addOption(new Option('--unit-size <bytes>', 'bytes per parallel work unit (testing)').hideHelp())
+    .addOption(new Option('--chunk-size <bytes>', 'bytes per read (testing)').hideHelp())
     .option('-q, --quiet', 'no summary or progress on stderr (warnings still print)');
 }
 
@@ -56,6 +59,12 @@ Examples:
   zcat trace.log.gz | bootprof self-time - --map System.map --top 10`,
     )
     .action((trace: string | undefined, opts) => selfTimeCommand(trace, opts));
+
+  withInput(program.command('report'))
+    .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
+    .addOption(new Option('-f, --format <format>', 'table or json (default: table)').choices(['table', 'json']))
+    .option('-n, --top <n>', 'rows of self time and system calls to show (default: 15)')
+    .action((trace: string | undefined, opts) => reportCommand(trace, opts));
 
   withInput(program.command('resolve'))
     .description('stream the trace back out with symbols, one line per event: TIME_NS CPU symbol+0xOFF')

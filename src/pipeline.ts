@@ -11,6 +11,7 @@ import { malformedError, MAX_SAMPLES, type InputTimeUnit, type TimeUnit, type Tr
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
 import { UnitPool } from './parallel/pool.js';
 import { tableToTransfer } from './symbols/transfer.js';
+import { progressBar } from './output/progress.js';
 import { EventBatch } from './model/batch.js';
 import { REGION_LABELS } from './model/names.js';
 import { Resolver } from './symbols/resolver.js';
@@ -40,6 +41,8 @@ export interface InputOptions {
   batchSize?: number;
   /** Called with bytes read so far. */
   onProgress?: (bytes: number, total: number | undefined) => void;
+  /** Show a progress bar on stderr when it is a terminal (long runs only). */
+  progress?: boolean;
   /** Parse workers for plain files (default: the number of cores); 1 parses on the main thread. */
   threads?: number;
   /** Bytes per work unit in parallel runs (tests force tiny units to exercise seams). */
@@ -102,7 +105,7 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
     {
       chunkSize: opts.chunkSize,
       maxLine: opts.maxLine,
-      onRead: opts.onProgress ? (b) => opts.onProgress!(b, source.size) : undefined,
+      onRead: opts.onProgress ? (b) => opts.onProgress!(b, source.gzip ? undefined : source.size) : undefined,
     },
   );
   flush();
@@ -181,6 +184,7 @@ async function runParallel(
       }
       const map = Uint32Array.from(r.threadIds, (tid) => agg.threadOf(tid));
       const identity = map.every((v, i) => v === i);
+      if (r.batches.length > 0) r.batches[r.batches.length - 1].seenAfter = r.seenThreads.map((t) => map[t]);
       for (const b of r.batches) {
         const time = b.time;
         const thread = b.thread;
@@ -222,6 +226,17 @@ export async function runPipeline(
 ): Promise<RunResult> {
   const syms = symbols ?? (await loadSymbols(opts));
   const opened = opts.source ?? (await openSource(opts.trace));
+  const bar = progressBar(!!opts.progress);
+  if (opts.progress) {
+    const user = opts.onProgress;
+    opts = {
+      ...opts,
+      onProgress: (b, t) => {
+        bar.update(b, t);
+        user?.(b, t);
+      },
+    };
+  }
   try {
     const { head, source } = await peekSource(opened, DETECT_BYTES);
     const format = detectFormat(head, source.name, opts.inputFormat);
@@ -272,6 +287,7 @@ export async function runPipeline(
       kaslr,
     };
   } finally {
+    bar.stop();
     await opened.close();
   }
 }

@@ -29,37 +29,63 @@ export class SelfTime implements Analysis {
     const time = batch.time;
     const thread = batch.thread;
     const sym = batch.sym;
-    const weighted = this.unit === 'events';
     let self = this.self;
     let events = this.events;
+    if (this.unit === 'events') {
+      for (let i = 0; i < n; i++) {
+        const s = sym[i];
+        if (s >= self.length) {
+          this.self = self = grow(self, s);
+          this.events = events = grow(events, s);
+        }
+        self[s] += 1;
+        events[s]++;
+      }
+      return;
+    }
+    // The pending event of the vCPU of the current run of events is kept in locals: consecutive
+    // events mostly belong to the same vCPU, so the per-vCPU arrays are touched only at switches.
     let lastTime = this.lastTime;
     let lastSym = this.lastSym;
+    let negative = 0;
+    let curT = -1;
+    let curSym = -1;
+    let curTime = 0;
     for (let i = 0; i < n; i++) {
       const t = thread[i];
       const s = sym[i];
       const now = time[i];
-      if (t >= lastSym.length) {
-        this.lastSym = lastSym = grow(lastSym, t, -1);
-        this.lastTime = lastTime = grow(lastTime, t);
-      }
       if (s >= self.length) {
         this.self = self = grow(self, s);
         this.events = events = grow(events, s);
       }
-      if (weighted) {
-        self[s] += 1;
-      } else {
-        const prev = lastSym[t];
-        if (prev >= 0) {
-          const d = now - lastTime[t];
-          if (d >= 0) self[prev] += d;
-          else this.negativeDeltas++;
+      if (t !== curT) {
+        if (curT >= 0) {
+          lastSym[curT] = curSym;
+          lastTime[curT] = curTime;
         }
-        lastSym[t] = s;
-        lastTime[t] = now;
+        if (t >= lastSym.length) {
+          this.lastSym = lastSym = grow(lastSym, t, -1);
+          this.lastTime = lastTime = grow(lastTime, t);
+        }
+        curT = t;
+        curSym = lastSym[t];
+        curTime = lastTime[t];
       }
+      if (curSym >= 0) {
+        const d = now - curTime;
+        if (d >= 0) self[curSym] += d;
+        else negative++;
+      }
+      curSym = s;
+      curTime = now;
       events[s]++;
     }
+    if (curT >= 0) {
+      lastSym[curT] = curSym;
+      lastTime[curT] = curTime;
+    }
+    this.negativeDeltas += negative;
   }
 
   /** Rows for every name id that had events, sorted by self time, then events, then `nameOf`. */

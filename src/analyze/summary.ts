@@ -16,16 +16,24 @@ export class TraceCounts implements Analysis {
     let te = this.threadEvents;
     let minT = this.minTime;
     let maxT = this.maxTime;
+    let curT = -1;
+    let run = 0; // events of vCPU curT since the last switch
     for (let i = 0, n = batch.length; i < n; i++) {
       const t = thread[i];
-      if (t >= te.length) this.threadEvents = te = grow(te, t);
-      te[t]++;
+      if (t !== curT) {
+        if (curT >= 0) te[curT] += run;
+        if (t >= te.length) this.threadEvents = te = grow(te, t);
+        curT = t;
+        run = 0;
+      }
+      run++;
       const s = sym[i];
       regions[s < FIRST_FUNCTION ? s : FIRST_FUNCTION]++;
       const now = time[i];
       if (now < minT) minT = now;
       if (now > maxT) maxT = now;
     }
+    if (curT >= 0) te[curT] += run;
     this.minTime = minT;
     this.maxTime = maxT;
   }

@@ -19,6 +19,9 @@ export interface CommonOptions {
   inputFormat?: string;
   quiet?: boolean;
   threads?: string;
+  /** Hidden, for tests: work-unit and read sizes in bytes. */
+  unitSize?: string;
+  chunkSize?: string;
 }
 
 /** --format, else the -o file's extension, else table on a terminal and CSV into a pipe or file. */
@@ -48,6 +51,9 @@ export function inputOptions(trace: string | undefined, o: CommonOptions): Input
     strict: o.strict,
     inputFormat: o.inputFormat,
     threads: parseThreads(o.threads),
+    unitSize: o.unitSize !== undefined ? parseBytes(o.unitSize, '--unit-size') : undefined,
+    chunkSize: o.chunkSize !== undefined ? parseBytes(o.chunkSize, '--chunk-size') : undefined,
+    progress: !o.quiet,
     timeUnit: parseTimeUnit(o.timeUnit),
     kaslr: { mode: parseKaslrMode(o.kaslr), offset: o.kaslrOffset !== undefined ? parseSlide(o.kaslrOffset) : undefined },
   };
@@ -72,6 +78,12 @@ export function parseThreads(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new BootprofError('E_USAGE', `--threads takes a whole number from 1 to 256 (got '${v}')`);
+  return n;
+}
+
+function parseBytes(v: string, opt: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new BootprofError('E_USAGE', `${opt} takes a positive number of bytes (got '${v}')`);
   return n;
 }
 

@@ -139,7 +139,7 @@ function jsonRow(r: SyscallRow): Record<string, unknown> {
   return { ts_ns: r.ts, name: r.name, cpu: r.cpu, duration_ns: r.duration, unfinished: r.unfinished, compat: r.compat };
 }
 
-function jsonStat(s: SyscallStat): Record<string, unknown> {
+export function jsonStat(s: SyscallStat): Record<string, unknown> {
   return {
     name: s.name,
     compat: s.compat,

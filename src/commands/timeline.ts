@@ -65,9 +65,14 @@ export function timelineSummary(rep: TimelineReport): Record<string, unknown> {
 }
 
 export function timelineJson(rep: TimelineReport, grep?: RegExp): string {
+  return JSON.stringify(timelineObject(rep, grep), null, 1) + '\n';
+}
+
+/** The timeline as plain data: {summary, phases, milestones, functions}. */
+export function timelineObject(rep: TimelineReport, grep?: RegExp): Record<string, unknown> {
   const r = rep.result;
   const names = rep.names;
-  const json = {
+  return {
     summary: timelineSummary(rep),
     phases: r.phases.map((p) => ({
       phase: p.key,
@@ -86,7 +91,6 @@ export function timelineJson(rep: TimelineReport, grep?: RegExp): string {
     milestones: r.milestones.map((m) => ({ milestone: m.key, label: m.label, function: names[m.id], time_ns: m.time, cpu: m.cpu })),
     functions: functionRows(rep, grep).map((f) => ({ function: names[f.id], first_ns: f.time, cpu: f.cpu, milestone: milestoneOf(r, f.id) || null })),
   };
-  return JSON.stringify(json, null, 1) + '\n';
 }
 
 export function phasesTable(rep: TimelineReport): string {

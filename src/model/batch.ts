@@ -13,6 +13,9 @@ export const BATCH_CAPACITY = 1 << 16;
 /** The columns of a batch as plain data (structured-clone / transfer between threads). */
 export interface BatchColumns {
   length: number;
+  finalizeEnd: number;
+  kernelEvents: number;
+  kernelResolved: number;
   time: Float64Array;
   thread: Uint32Array;
   pcHi: Uint32Array;
@@ -30,6 +33,16 @@ export class EventBatch {
    * offset into the named symbol.
    */
   presymbolized = false;
+  /**
+   * Set by the symbol stage: events [0, finalizeEnd) still need the per-vCPU rule (Symbolizer.finalize);
+   * -1 means all of them. Workers resolve what they can, so the main thread only touches the prefix.
+   */
+  finalizeEnd = -1;
+  /** vCPUs to mark as having run kernel code once this batch is finalized (a unit's last batch). */
+  seenAfter: readonly number[] | null = null;
+  /** Set by Symbolizer.codes: kernel-half events in this batch, and how many resolved to a function. */
+  kernelEvents = 0;
+  kernelResolved = 0;
   readonly time: Float64Array;
   readonly thread: Uint32Array;
   readonly pcHi: Uint32Array;
@@ -44,6 +57,9 @@ export class EventBatch {
       this.pcLo = columns.pcLo;
       this.sym = columns.sym;
       this.length = columns.length;
+      this.finalizeEnd = columns.finalizeEnd;
+      this.kernelEvents = columns.kernelEvents;
+      this.kernelResolved = columns.kernelResolved;
       return;
     }
     this.time = new Float64Array(capacity);
@@ -58,7 +74,17 @@ export class EventBatch {
   }
 
   toColumns(): BatchColumns {
-    return { length: this.length, time: this.time, thread: this.thread, pcHi: this.pcHi, pcLo: this.pcLo, sym: this.sym };
+    return {
+      length: this.length,
+      finalizeEnd: this.finalizeEnd,
+      kernelEvents: this.kernelEvents,
+      kernelResolved: this.kernelResolved,
+      time: this.time,
+      thread: this.thread,
+      pcHi: this.pcHi,
+      pcLo: this.pcLo,
+      sym: this.sym,
+    };
   }
 
   get full(): boolean {
@@ -67,6 +93,10 @@ export class EventBatch {
 
   clear(): void {
     this.length = 0;
+    this.finalizeEnd = -1;
+    this.kernelEvents = 0;
+    this.kernelResolved = 0;
+    this.seenAfter = null;
   }
 }
 

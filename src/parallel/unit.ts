@@ -8,7 +8,7 @@ import type { promises as fsp } from 'node:fs';
 import { DEFAULT_CHUNK, DEFAULT_MAX_LINE, readLineBlocks } from '../io/chunks.js';
 import type { ParseStats, TimeUnit, TraceFormat } from '../formats/parser.js';
 import { EventBatch } from '../model/batch.js';
-import type { Symbolizer } from '../symbols/symbolize.js';
+import { Symbolizer } from '../symbols/symbolize.js';
 import { ownedRange, rangeSource, type WorkUnit } from './range-source.js';
 
 export interface UnitResult {
@@ -19,6 +19,8 @@ export interface UnitResult {
   stats: ParseStats;
   /** Thread ids in order of first appearance within the unit (batch.thread indexes this). */
   threadIds: number[];
+  /** Unit thread indexes that ran a kernel virtual pc in this unit (Symbolizer.partialFinalize). */
+  seenThreads: number[];
   originSec: number;
   originNs: number;
   unit: TimeUnit;
@@ -61,9 +63,16 @@ export async function parseUnit(
   }
   const batches: EventBatch[] = [];
   let batch = newBatch();
+  let seen = new Uint8Array(16);
   const flush = (): void => {
     if (batch.length === 0) return;
     symbolizer.codes(batch);
+    if (parser.threadIds.length > seen.length) {
+      const grown = new Uint8Array(parser.threadIds.length * 2);
+      grown.set(seen);
+      seen = grown;
+    }
+    Symbolizer.partialFinalize(batch, seen);
     batches.push(batch);
     batch = newBatch();
   };
@@ -90,6 +99,7 @@ export async function parseUnit(
     batches,
     stats: parser.stats,
     threadIds: parser.threadIds,
+    seenThreads: parser.threadIds.map((_, t) => t).filter((t) => seen[t] === 1),
     originSec: parser.originSec,
     originNs: parser.originNs,
     unit: parser.unit,

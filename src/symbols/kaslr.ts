@@ -205,6 +205,10 @@ export class KaslrGate {
     copy.length = n;
     copy.firstLine = batch.firstLine;
     copy.presymbolized = batch.presymbolized;
+    copy.finalizeEnd = batch.finalizeEnd;
+    copy.seenAfter = batch.seenAfter;
+    copy.kernelEvents = batch.kernelEvents;
+    copy.kernelResolved = batch.kernelResolved;
     copy.time.set(batch.time.subarray(0, n));
     copy.thread.set(batch.thread.subarray(0, n));
     copy.pcHi.set(batch.pcHi.subarray(0, n));
@@ -215,7 +219,10 @@ export class KaslrGate {
     const hi = batch.pcHi;
     const lo = batch.pcLo;
     const pcs = this.pcs;
-    for (let i = 0; i < n; i++) {
+    // Exactly the first SAMPLE_KERNEL kernel-half pcs among the first HOLD_MAX events vote, whatever
+    // the batch boundaries (sequential and parallel runs cut batches differently).
+    const upto = Math.min(n, HOLD_MAX - (this.heldEvents - n));
+    for (let i = 0; i < upto && this.sampled < SAMPLE_KERNEL; i++) {
       if (hi[i] < KERNEL_HALF_HI) continue;
       const key = addressKey(hi[i], lo[i]);
       pcs.set(key, (pcs.get(key) ?? 0) + 1);
@@ -289,17 +296,8 @@ export class KaslrGate {
 
   private pass(batch: EventBatch): void {
     this.process(batch);
-    const hi = batch.pcHi;
-    const sym = batch.sym;
-    let k = 0;
-    let ok = 0;
-    for (let i = 0, n = batch.length; i < n; i++) {
-      if (hi[i] >= KERNEL_HALF_HI) {
-        k++;
-        if (sym[i] >= FIRST_FUNCTION) ok++;
-      }
-    }
-    this.report.kernelEvents += k;
-    this.report.kernelResolved += ok;
+    // the symbol stage counted kernel-half events and resolved ones (Symbolizer.codes)
+    this.report.kernelEvents += batch.kernelEvents;
+    this.report.kernelResolved += batch.kernelResolved;
   }
 }

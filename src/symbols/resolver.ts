@@ -24,10 +24,10 @@ export class Resolver {
   private used = 0;
   /** virt(_text) - PHYSICAL_START, NaN without a table. */
   readonly physDelta: number;
-  private readonly text0: number;
-  private readonly text1: number;
-  private readonly init0: number;
-  private readonly init1: number;
+  readonly text0: number;
+  readonly text1: number;
+  readonly init0: number;
+  readonly init1: number;
   lookups = 0;
   cacheClears = 0;
   /**

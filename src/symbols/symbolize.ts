@@ -7,11 +7,18 @@
 import type { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_KERNEL, REGION_USER } from '../model/names.js';
 import { LOW_FLAG, type Resolver } from './resolver.js';
+import { KERNEL_HALF_HI } from './address.js';
+import { FastResolver } from './resolver-fast.js';
 
 export class Symbolizer {
   private kernelSeen = new Uint8Array(16);
 
-  constructor(readonly resolver: Resolver) {}
+  /** The wasm twin of the resolver's static codes, when available (resolver-fast.ts). */
+  private readonly fast: FastResolver | null;
+
+  constructor(readonly resolver: Resolver) {
+    this.fast = FastResolver.create(resolver);
+  }
 
   /** Static codes, no per-vCPU state (can run anywhere, e.g. in a worker). */
   codes(batch: EventBatch): void {
@@ -21,10 +28,71 @@ export class Symbolizer {
     const sym = batch.sym;
     if (batch.presymbolized) {
       // Pre-resolved formats named their events already; only the ones they could not (-1) are resolved.
-      for (let i = 0, n = batch.length; i < n; i++) if (sym[i] < 0) sym[i] = r.code(hi[i], lo[i]);
+      let k = 0;
+      let ok = 0;
+      for (let i = 0, n = batch.length; i < n; i++) {
+        if (sym[i] < 0) sym[i] = r.code(hi[i], lo[i]);
+        if (hi[i] >= KERNEL_HALF_HI) {
+          k++;
+          if (sym[i] >= FIRST_FUNCTION) ok++;
+        }
+      }
+      batch.kernelEvents = k;
+      batch.kernelResolved = ok;
+      batch.finalizeEnd = -1;
       return;
     }
-    for (let i = 0, n = batch.length; i < n; i++) sym[i] = r.code(hi[i], lo[i]);
+    if (this.fast) {
+      this.fast.codes(batch);
+      return;
+    }
+    let k = 0;
+    let ok = 0;
+    for (let i = 0, n = batch.length; i < n; i++) {
+      const h = hi[i];
+      const c = r.code(h, lo[i]);
+      sym[i] = c;
+      if (h >= KERNEL_HALF_HI) {
+        k++;
+        if (c >= FIRST_FUNCTION) ok++;
+      }
+    }
+    batch.kernelEvents = k;
+    batch.kernelResolved = ok;
+    batch.finalizeEnd = -1;
+  }
+
+  /**
+   * The per-vCPU rule as far as one work unit can apply it (in a worker): after a vCPU's first kernel
+   * virtual pc *in this unit* its low pcs are [user]; those before it depend on earlier units, so the
+   * batch's finalizeEnd tells the main thread how far it still has to look. `seen` is per unit, indexed
+   * by the unit's thread indexes; the threads it marks go to markSeen() on the main thread.
+   */
+  static partialFinalize(batch: EventBatch, seen: Uint8Array): void {
+    const sym = batch.sym;
+    const thread = batch.thread;
+    let end = 0;
+    for (let i = 0, n = batch.length; i < n; i++) {
+      const t = thread[i];
+      const c = sym[i];
+      if (c & LOW_FLAG) {
+        if (seen[t]) sym[i] = REGION_USER;
+        else end = i + 1;
+      } else if (c >= FIRST_FUNCTION || c === REGION_KERNEL) seen[t] = 1;
+    }
+    batch.finalizeEnd = end;
+  }
+
+  /** Records that these vCPUs have run a kernel virtual pc (from a unit finalized in a worker). */
+  markSeen(threads: Iterable<number>): void {
+    for (const t of threads) {
+      if (t >= this.kernelSeen.length) {
+        const grown = new Uint8Array(Math.max(this.kernelSeen.length * 2, t + 1));
+        grown.set(this.kernelSeen);
+        this.kernelSeen = grown;
+      }
+      this.kernelSeen[t] = 1;
+    }
   }
 
   /** Applies the per-vCPU rule to the static codes, in file order. */
@@ -32,7 +100,8 @@ export class Symbolizer {
     const sym = batch.sym;
     const thread = batch.thread;
     let seen = this.kernelSeen;
-    for (let i = 0, n = batch.length; i < n; i++) {
+    const n = batch.finalizeEnd >= 0 ? batch.finalizeEnd : batch.length;
+    for (let i = 0; i < n; i++) {
       const t = thread[i];
       if (t >= seen.length) {
         const grown = new Uint8Array(Math.max(seen.length * 2, t + 1));
@@ -43,6 +112,7 @@ export class Symbolizer {
       if (c & LOW_FLAG) sym[i] = seen[t] ? REGION_USER : c ^ LOW_FLAG;
       else if (c >= FIRST_FUNCTION || c === REGION_KERNEL) seen[t] = 1;
     }
+    if (batch.seenAfter) this.markSeen(batch.seenAfter);
   }
 
   apply(batch: EventBatch): void {

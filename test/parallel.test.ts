@@ -1,0 +1,78 @@
+/**
+ * Issue 6: output is byte-identical for any number of parse workers, any work-unit size and any read
+ * chunk size, for every command, including across unit seams in the middle of per-vCPU state
+ * (pending self time, kernel-entry state of low pcs, open syscalls, first calls).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { logLine, prng } from './helpers.js';
+
+const BIN = new URL('../bin/bootprof.js', import.meta.url).pathname;
+const SAMPLES = new URL('../samples/', import.meta.url).pathname;
+const MAP = SAMPLES + 'System.map-6.1.0-47-cloud-amd64.gz';
+const tmp = mkdtempSync(join(tmpdir(), 'bootprof-par-'));
+
+function run(args: string[]): string {
+  const r = spawnSync('node', [BIN, ...args, '-q'], { encoding: 'latin1', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`bootprof ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Two vCPUs from firmware to user space and syscalls, lines of the two interleaved. */
+function twoVcpuTrace(): string {
+  const rnd = prng(11);
+  const kernelPcs = ['0xffffffff81c00080', '0xffffffff810b0cf0', '0xffffffff81002460', '0xffffffff819fc710', '0xffffffff8129cdd0'];
+  let out = '';
+  let t = 0;
+  for (let i = 0; i < 6000; i++) {
+    const tid = rnd(3) === 0 ? 501 : 500;
+    t += rnd(20);
+    const phase = i < 600 ? 0 : i < 1200 ? 1 : 2;
+    const pc =
+      phase === 0
+        ? rnd(2) ? '0xfffffff0' : '0x' + (0x9000 + rnd(0x1000)).toString(16)
+        : phase === 1
+          ? '0x' + (0x1000000 + rnd(0x1000)).toString(16)
+          : rnd(4) === 0
+            ? '0x' + (0x400000 + rnd(0x10000)).toString(16)
+            : kernelPcs[rnd(kernelPcs.length)];
+    out += logLine(tid, t, pc);
+  }
+  return out;
+}
+
+describe('parallel parsing gives byte-identical output', () => {
+  const user = join(tmp, 'userspace.log');
+  writeFileSync(user, gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz')).subarray(0, 6_000_000));
+  const two = join(tmp, 'two.log');
+  writeFileSync(two, twoVcpuTrace());
+  const cases: [string, string[]][] = [
+    ['self-time', ['--format', 'csv']],
+    ['timeline', ['--format', 'csv', '--all']],
+    ['syscalls', ['--format', 'csv']],
+    ['info', ['--format', 'json']],
+  ];
+  for (const [file, name] of [
+    [user, 'user-space excerpt'],
+    [two, 'two vCPUs, firmware to user space'],
+  ] as const) {
+    for (const [cmd, extra] of cases) {
+      it(`${cmd} on the ${name}`, () => {
+        const ref = run([cmd, file, '--map', MAP, ...extra, '--threads', '1']);
+        expect(ref.length).toBeGreaterThan(100);
+        for (const [threads, unit, chunk] of [
+          ['2', '65536', '4096'],
+          ['3', '7777', '1000'],
+          ['2', '1000000', '65536'],
+        ]) {
+          const out = run([cmd, file, '--map', MAP, ...extra, '--threads', threads, '--unit-size', unit, '--chunk-size', chunk]);
+          expect(out, `--threads ${threads} --unit-size ${unit} --chunk-size ${chunk}`).toBe(ref);
+        }
+      });
+    }
+  }
+});
