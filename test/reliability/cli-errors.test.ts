@@ -9,21 +9,52 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MAP_PATH, SAMPLES } from '../formats-helpers.js';
+import { main } from '../../src/cli.js';
+import { MAP_PATH, SAMPLES, systemMapText } from '../formats-helpers.js';
+import { smallMapText } from './gen.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
 const COMMANDS = ['self-time', 'timeline', 'syscalls', 'resolve', 'info'] as const;
 const ENTRY = SAMPLES + 'kernel-entry-20k.log.gz';
 const USERSPACE = SAMPLES + 'userspace-500k.log.gz';
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-errors-'));
+/** A few hundred symbols (syscall entries included): the spawned runs do not load 87,000 each. */
+const SMALL_MAP = join(dir, 'System.map-small');
+writeFileSync(SMALL_MAP, smallMapText(systemMapText()));
 
-function run(args: string[], input?: Buffer | string) {
+interface Ran {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/** The real binary. */
+function run(args: string[], input?: Buffer | string): Ran {
   const r = spawnSync('node', [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+/** The binary's main() in this process (error paths write nothing to stdout): cheap, for the matrix. */
+async function inproc(args: string[]): Promise<Ran> {
+  let err = '';
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    return true;
+  }) as typeof process.stderr.write;
+  const saved = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await main(['node', 'bootprof', ...args]);
+    return { code: (process.exitCode as number | undefined) ?? 0, out: '', err };
+  } finally {
+    process.stderr.write = write;
+    process.exitCode = saved;
+  }
+}
+
 /** Exit 2 and exactly one stderr line, `bootprof: PATH...`, matching `why`. */
-function expectOneLine(r: ReturnType<typeof run>, path: string, why: RegExp, label: string): void {
+function expectOneLine(r: Ran, path: string, why: RegExp, label: string): void {
   const lines = r.err.split('\n').filter((l) => l !== '');
   expect([label, r.code, lines.length], r.err).toEqual([label, 2, 1]);
   expect(lines[0].startsWith(`bootprof: ${path}`), `${label}: ${lines[0]}`).toBe(true);
@@ -66,19 +97,24 @@ const TRACE_CASES: [string, string, RegExp][] = [
 
 describe('bad trace files: one line naming the file, exit 2, every command', () => {
   for (const cmd of COMMANDS) {
-    it(cmd, () => {
-      // every case through self-time; the shared input path once more through each other command
-      const cases = cmd === 'self-time' ? TRACE_CASES : TRACE_CASES.filter(([label]) => label === 'missing' || label === 'corrupt gzip');
-      for (const [label, path, why] of cases) expectOneLine(run([cmd, path, '--map', MAP_PATH, '-q']), path, why, `${cmd} ${label}`);
+    it(cmd, async () => {
+      for (const [label, path, why] of TRACE_CASES) expectOneLine(await inproc([cmd, path, '--map', SMALL_MAP, '-q']), path, why, `${cmd} ${label}`);
     });
   }
+
+  it('the real binary: the same line and exit code (a missing file through every command, a corrupt gzip)', () => {
+    for (const cmd of COMMANDS) {
+      expectOneLine(run([cmd, files.missing, '--map', SMALL_MAP]), files.missing, /: no such file$/, `${cmd} missing`);
+    }
+    expectOneLine(run(['self-time', files.corruptGzip, '--map', SMALL_MAP, '-q']), files.corruptGzip, /corrupt or truncated gzip/, 'corrupt gzip');
+  });
 
   it('an unreadable file (permission denied; skipped as root, who reads everything)', () => {
     if (process.getuid?.() === 0) return; // root: chmod 000 does not stop reads; the ENOTDIR case above covers open() failures
     const path = join(dir, 'secret.log');
     writeFileSync(path, entryText);
     chmodSync(path, 0);
-    for (const cmd of COMMANDS) expectOneLine(run([cmd, path, '--map', MAP_PATH]), path, /permission denied/, cmd);
+    for (const cmd of COMMANDS) expectOneLine(run([cmd, path, '--map', SMALL_MAP]), path, /permission denied/, cmd);
   });
 });
 
@@ -108,13 +144,11 @@ describe('bad symbol files: one line naming the file, exit 2', () => {
     ['kallsyms read without privilege', maps.zeroes, /every symbol address is 0/],
   ];
   for (const cmd of COMMANDS) {
-    it(cmd, () => {
+    it(cmd, async () => {
       for (const [label, path, why] of cases) {
-        // every case through self-time; timeline and syscalls load symbols themselves: two cases each
-        if (cmd !== 'self-time' && label !== 'missing' && label !== 'no text symbols') continue;
         for (const opt of ['--map', '--vmlinux']) {
           if (opt === '--vmlinux' && label !== 'missing' && label !== 'directory') continue;
-          expectOneLine(run([cmd, ENTRY, opt, path, '-q']), path, why, `${cmd} ${opt} ${label}`);
+          expectOneLine(await inproc([cmd, ENTRY, opt, path, '-q']), path, why, `${cmd} ${opt} ${label}`);
         }
       }
     });
@@ -167,73 +201,78 @@ describe('bad symbol files: one line naming the file, exit 2', () => {
 
 describe('output', () => {
   it('-o into a missing directory fails at once, before the trace is read (stdin left open)', async () => {
-    for (const cmd of COMMANDS) {
-      const out = join(dir, 'no-such-dir', 'out.txt');
-      const p = spawn('node', [BIN, cmd, '-', '--map', MAP_PATH, '-o', out]);
-      let err = '';
-      p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-      // stdin stays open and empty: only a failure before reading can end the process
-      const code = await new Promise<number | null>((resolve, reject) => {
-        const t = setTimeout(() => {
-          p.kill('SIGKILL');
-          reject(new Error(`${cmd}: still running: it waited for the trace before checking -o`));
-        }, 20_000);
-        p.on('close', (c) => {
-          clearTimeout(t);
-          resolve(c);
+    const out = join(dir, 'no-such-dir', 'out.txt');
+    const results = await Promise.all(
+      COMMANDS.map((cmd) => {
+        const p = spawn('node', [BIN, cmd, '-', '--map', SMALL_MAP, '-o', out]);
+        let err = '';
+        p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        // stdin stays open and empty: only a failure before reading can end the process
+        return new Promise<[string, number | null, string]>((resolve) => {
+          const t = setTimeout(() => p.kill('SIGKILL'), 20_000);
+          p.on('close', (c) => {
+            clearTimeout(t);
+            resolve([cmd, c, err.trim()]);
+          });
         });
-      });
-      expect([cmd, code, err.trim()]).toEqual([cmd, 2, `bootprof: ${out}: cannot write output (directory does not exist)`]);
-    }
+      }),
+    );
+    for (const [cmd, code, err] of results) expect([cmd, code, err]).toEqual([cmd, 2, `bootprof: ${out}: cannot write output (directory does not exist)`]);
   });
 
-  it('a closed stdout (| head -1, | true) ends every command and format with 0, no stack trace', () => {
-    const variants = [
-      ['self-time', '-f', 'csv'],
-      ['self-time', '-f', 'table'],
-      ['self-time', '-f', 'json'],
-      ['timeline', '-f', 'csv'],
-      ['timeline', '-f', 'table', '--all'],
-      ['syscalls', '-f', 'csv'],
-      ['syscalls', '-f', 'table', '--summary'],
-      ['resolve'],
-      ['info'],
-      ['info', '-f', 'json'],
+  it('a closed stdout (| head -1, | true) ends every command with 0, no stack trace', async () => {
+    // `| head -1` closes the pipe after the first line (outputs over 64 KiB: resolve, timeline --all);
+    // `| true` before the first write
+    const variants: [string, string][] = [
+      ['self-time -f csv', 'true'],
+      ['self-time -f table', 'true'],
+      ['timeline -f table --all', 'head -1'],
+      ['syscalls -f json', 'true'],
+      ['resolve', 'head -1'],
+      ['info', 'true'],
     ];
-    for (const v of variants) {
-      // `| true` closes the pipe before the first write; `| head -1` after it (outputs over 64 KiB)
-      for (const reader of v[0] === 'resolve' || v[2] === 'csv' ? ['head -1', 'true'] : ['true']) {
-        const r = spawnSync('bash', ['-c', `set -o pipefail; node ${BIN} ${v.join(' ')} ${ENTRY} --map ${MAP_PATH} | ${reader}`], { encoding: 'utf8' });
-        expect([v.join(' '), reader, r.status, r.stderr.includes('Error') || r.stderr.includes('internal error')]).toEqual([v.join(' '), reader, 0, false]);
-      }
-    }
+    const results = await Promise.all(
+      variants.map(
+        ([v, reader]) =>
+          new Promise<[string, number | null, boolean]>((resolve) => {
+            const p = spawn('bash', ['-c', `set -o pipefail; node ${BIN} ${v} ${USERSPACE} --map ${SMALL_MAP} | ${reader}`]);
+            let err = '';
+            p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+            p.stdout.resume();
+            p.on('close', (c) => resolve([`${v} | ${reader}`, c, /Error|internal error|\bat .*\.js/.test(err)]));
+          }),
+      ),
+    );
+    for (const [what, code, trace] of results) expect([what, code, trace]).toEqual([what, 0, false]);
   }, 120_000);
 
   it('SIGINT mid-read leaves neither the -o file nor its temp file (every command)', async () => {
     const trace = gunzipSync(readFileSync(USERSPACE));
-    for (const cmd of COMMANDS) {
+    const runs = COMMANDS.map((cmd) => {
       const out = mkdtempSync(join(dir, 'sigint-'));
-      const p = spawn('node', [BIN, cmd, '-', '--map', MAP_PATH, '-o', join(out, 'result.txt'), '-q']);
-      const closed = new Promise<[number | null, string | null]>((resolve) => p.on('close', (c, s) => resolve([c, s])));
+      const p = spawn('node', [BIN, cmd, '-', '--map', SMALL_MAP, '-o', join(out, 'result.txt'), '-q']);
+      const closed = new Promise<number | null>((resolve) => p.on('close', (c) => resolve(c)));
       p.stdin.on('error', () => {});
       // a third of the trace, then the input stalls: the run is mid-read
       p.stdin.write(trace.subarray(0, trace.length / 3));
+      return { cmd, out, p, closed };
+    });
+    for (const r of runs) {
       const t0 = Date.now();
-      while (!readdirSync(out).some((f) => f.endsWith('.tmp')) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
-      expect(readdirSync(out).filter((f) => f.endsWith('.tmp')), `${cmd}: the temp file exists while running`).toHaveLength(1);
-      await new Promise((r) => setTimeout(r, 300));
-      p.kill('SIGINT');
-      const [code] = await closed;
-      expect([cmd, code, readdirSync(out)]).toEqual([cmd, 130, []]);
+      while (!readdirSync(r.out).some((f) => f.endsWith('.tmp')) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 50));
+      expect(readdirSync(r.out).filter((f) => f.endsWith('.tmp')), `${r.cmd}: the temp file exists while running`).toHaveLength(1);
     }
+    await new Promise((res) => setTimeout(res, 300));
+    for (const r of runs) r.p.kill('SIGINT');
+    for (const r of runs) expect([r.cmd, await r.closed, readdirSync(r.out)]).toEqual([r.cmd, 130, []]);
   }, 120_000);
 
   it('an input error after -o was opened leaves no file behind; a complete run renames it into place', () => {
     const out = mkdtempSync(join(dir, 'failed-'));
-    const r = run(['self-time', files.corruptGzip, '--map', MAP_PATH, '-o', join(out, 'x.csv')]);
+    const r = run(['self-time', files.corruptGzip, '--map', SMALL_MAP, '-o', join(out, 'x.csv')]);
     expect(r.code).toBe(2);
     expect(readdirSync(out)).toEqual([]);
-    const ok = run(['self-time', ENTRY, '--map', MAP_PATH, '-o', join(out, 'x.csv'), '-q']);
+    const ok = run(['self-time', ENTRY, '--map', SMALL_MAP, '-o', join(out, 'x.csv'), '-q']);
     expect(ok.code).toBe(0);
     expect(readdirSync(out)).toEqual(['x.csv']);
   });

@@ -209,3 +209,33 @@ export function goodQemuLines(rnd: Rnd, o: GoodTraceOptions): string[] {
   }
   return lines;
 }
+
+/**
+ * A small System.map (a few thousand of the committed map's lines: the kernel-text markers, the
+ * syscall entries and handlers, and the functions the generated traces use), so CLI tests do not pay
+ * for loading 87,000 symbols per spawn.
+ */
+export function smallMapText(full: string, extraNames: readonly string[] = []): string {
+  const want = new Set([
+    '_text',
+    '_stext',
+    '_etext',
+    '_sinittext',
+    '_einittext',
+    'startup_64',
+    'entry_SYSCALL_64',
+    'schedule',
+    'do_syscall_64',
+    'native_safe_halt',
+    'ktime_get',
+    'kmem_cache_alloc',
+    'memcpy_orig',
+    'start_kernel',
+    ...extraNames,
+  ]);
+  const lines = full.split('\n').filter((l) => {
+    const name = l.split(' ')[2];
+    return name !== undefined && (want.has(name) || name.startsWith('__x64_sys_') || /^ffffffff8100[0-9a-f]{4}/.test(l));
+  });
+  return lines.join('\n') + '\n';
+}

@@ -15,10 +15,10 @@ import { memorySource } from '../../src/io/source.js';
 import { runPipeline } from '../../src/pipeline.js';
 import { SelfTime } from '../../src/analyze/self-time.js';
 import { TraceCounts } from '../../src/analyze/summary.js';
-import { MAP_PATH, systemMapTable, systemMapText } from '../formats-helpers.js';
+import { systemMapTable, systemMapText } from '../formats-helpers.js';
 import { naiveSelfTime, naiveSymbols } from '../naive.js';
 import { naiveSyscalls } from '../syscalls-naive.js';
-import { prng, type Rnd } from './gen.js';
+import { prng, smallMapText, type Rnd } from './gen.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-vcpus-'));
@@ -34,7 +34,11 @@ function run(args: string[]): Promise<{ code: number | null; out: string; err: s
   });
 }
 
-const S = naiveSymbols(systemMapText());
+/** The generated traces only use a few hundred symbols: a small map keeps spawns and naive checks cheap. */
+const MAP_TEXT = smallMapText(systemMapText());
+const MAP_PATH = join(dir, 'System.map-small');
+writeFileSync(MAP_PATH, MAP_TEXT);
+const S = naiveSymbols(MAP_TEXT);
 const ADDR = new Map<string, bigint>();
 S.fn.forEach((n, i) => {
   if (n !== null && !ADDR.has(n)) ADDR.set(n, S.addrs[i]);
@@ -157,7 +161,7 @@ for (const N of [255, 1024]) {
 
     it('self-time: rows equal the naive implementation; events per vCPU and tids in order of appearance', () => {
       const j = JSON.parse(runs['self-time json'].out);
-      const naive = naiveSelfTime(tr.text, systemMapText());
+      const naive = naiveSelfTime(tr.text, MAP_TEXT);
       expect(j.rows.map((r: { function: string; self_ns: number; events: number }) => [r.function, r.self_ns, r.events])).toEqual(
         naive.map((r) => [r.function, Number(r.self), r.events]),
       );
@@ -178,7 +182,7 @@ for (const N of [255, 1024]) {
 
     it('syscalls: every call with its vCPU, as the naive reading; per-vCPU counts', () => {
       const j = JSON.parse(runs['syscalls json'].out);
-      const naive = naiveSyscalls(tr.lines, systemMapText());
+      const naive = naiveSyscalls(tr.lines, MAP_TEXT);
       const key = (c: { ts: number; name: string; cpu: number; duration: number; unfinished: boolean }) => `${c.ts} ${c.cpu} ${c.name} ${c.duration} ${c.unfinished}`;
       const got = j.calls.map((c: { ts_ns: number; name: string; cpu: number; duration_ns: number; unfinished: boolean }) =>
         key({ ts: c.ts_ns, name: c.name, cpu: c.cpu, duration: c.duration_ns, unfinished: c.unfinished }),
