@@ -14,7 +14,7 @@ describe('qemu-log fuzz (JS reference parser, BOOTPROF_NO_WASM=1)', () => {
   });
 
   it('good + bad lines = good lines alone; malformed and other counted exactly; sequential and parallel', async () => {
-    const r = await runQemuFuzz(0x5eed02, 60, 6);
+    const r = await runQemuFuzz(0x5eed02, 40, 5);
     expect(r.parallel).toBeGreaterThan(0);
   }, 600_000);
 });
