@@ -167,7 +167,10 @@ async function openStdin(): Promise<ByteSource> {
     stdin.on('end', onEnd);
     stdin.on('error', onError);
   });
-  if (first && first.length >= 2 && first[0] === GZIP_MAGIC0 && first[1] === GZIP_MAGIC1) {
+  // Ended before a byte: stdin's 'end' has fired, so a StreamSource would wait for it forever (the
+  // process then exits 0 with no output); hand back an empty source instead.
+  if (first === null) return memorySource(new Uint8Array(0), 'stdin');
+  if (first.length >= 2 && first[0] === GZIP_MAGIC0 && first[1] === GZIP_MAGIC1) {
     const gunzip = createGunzip({ chunkSize: 1 << 18 });
     gunzip.write(first);
     stdin.pipe(gunzip);

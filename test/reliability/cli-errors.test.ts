@@ -109,6 +109,14 @@ describe('bad trace files: one line naming the file, exit 2, every command', () 
     expectOneLine(run(['self-time', files.corruptGzip, '--map', SMALL_MAP, '-q']), files.corruptGzip, /corrupt or truncated gzip/, 'corrupt gzip');
   });
 
+  it('an empty stdin (pipe or /dev/null): "stdin: empty trace", exit 2, every command', () => {
+    for (const cmd of COMMANDS) {
+      expectOneLine(run([cmd, '-', '--map', SMALL_MAP, '-q'], ''), 'stdin', /: empty trace$/, `${cmd} empty pipe`);
+      const r = spawnSync('bash', ['-c', `node ${BIN} ${cmd} - --map ${SMALL_MAP} -q < /dev/null`], { encoding: 'utf8' });
+      expectOneLine({ code: r.status, out: r.stdout, err: r.stderr }, 'stdin', /: empty trace$/, `${cmd} /dev/null`);
+    }
+  });
+
   it('an unreadable file (permission denied; skipped as root, who reads everything)', () => {
     if (process.getuid?.() === 0) return; // root: chmod 000 does not stop reads; the ENOTDIR case above covers open() failures
     const path = join(dir, 'secret.log');
