@@ -103,7 +103,7 @@ export interface Outcome {
   threads: number[];
 }
 
-export async function selfTimeOf(input: { bytes?: Buffer; path?: string }, syms: Symbols, o: { chunkSize?: number; threads?: number; unitSize?: number } = {}): Promise<Outcome> {
+export async function selfTimeOf(input: { bytes?: Buffer; path?: string }, syms: Symbols, o: { chunkSize?: number; threads?: number; unitSize?: number; inputFormat?: string } = {}): Promise<Outcome> {
   let st!: SelfTime;
   const run = await runPipeline(
     {
@@ -112,6 +112,7 @@ export async function selfTimeOf(input: { bytes?: Buffer; path?: string }, syms:
       chunkSize: o.chunkSize,
       threads: o.threads ?? 1,
       unitSize: o.unitSize,
+      inputFormat: o.inputFormat,
     },
     ({ unit }) => {
       st = new SelfTime(unit);
