@@ -16,7 +16,7 @@ import { runPipeline } from '../../src/pipeline.js';
 import { ResolveWriter } from '../../src/commands/resolve.js';
 import type { OutputSink } from '../../src/output/sink.js';
 import { systemMapText } from '../formats-helpers.js';
-import { fuzzCases, fuzzSeed, prng, randomBytes, type Rnd } from './gen.js';
+import { fuzzCases, fuzzDeadline, fuzzReport, fuzzSeed, prng, randomBytes, type Rnd } from './gen.js';
 import { writeElf } from './elf-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-maps-'));
@@ -56,7 +56,9 @@ describe('symbol sources under hostile input', () => {
   it('garbage lines in a System.map are counted as malformed and change nothing (CR LF too)', () => {
     const seed = fuzzSeed(0x5157);
     const rnd = prng(seed);
-    for (let c = 0; c < fuzzCases(6); c++) {
+    const deadline = fuzzDeadline();
+    let c = 0;
+    for (; c < fuzzCases(6) && Date.now() < deadline; c++) {
       const at = rnd(MAP_LINES.length - 3000);
       const good = MAP_LINES.slice(at, at + 3000);
       const mixed: string[] = [];
@@ -73,7 +75,8 @@ describe('symbol sources under hostile input', () => {
       expect(got.raw.malformed, `case ${c} seed ${seed}`).toBe(bad);
       expect(got.t, `case ${c} seed ${seed}`).toEqual(want.t);
     }
-  });
+    fuzzReport(`System.map garbage lines seed ${seed}`, c);
+  }, 600_000);
 
   it('NUL bytes and invalid UTF-8 in symbol names: kept byte for byte (resolve writes them back)', async () => {
     const weird = Buffer.from([0x66, 0xff, 0xfe, 0x00, 0xc3, 0x28, 0x5f, 0x78]); // f \xff \xfe NUL \xc3( _x
@@ -114,7 +117,9 @@ describe('symbol sources under hostile input', () => {
       }),
     );
     const codes = new Map<string, number>();
-    for (let c = 0; c < fuzzCases(40); c++) {
+    const deadline = fuzzDeadline();
+    let c = 0;
+    for (; c < fuzzCases(40) && Date.now() < deadline; c++) {
       const base = [text, gzipSync(text), elf, gzipSync(elf)][rnd(4)];
       let bytes: Buffer;
       const k = rnd(4);
@@ -129,6 +134,7 @@ describe('symbol sources under hostile input', () => {
       const code = await loads(path);
       codes.set(code, (codes.get(code) ?? 0) + 1);
     }
+    fuzzReport(`symbol files (text, gzip, ELF) seed ${seed}`, c, JSON.stringify(Object.fromEntries(codes)));
     for (const code of codes.keys()) expect(['ok', 'E_SYMBOLS', 'E_GZIP', 'E_EMPTY', 'E_UNREADABLE']).toContain(code);
     expect(codes.get('ok')).toBeGreaterThan(0);
   }, 120_000);
