@@ -1,0 +1,78 @@
+/**
+ * Initcalls from reconstructed stacks: every function called directly by `do_one_initcall`, with
+ * its call time, inclusive (wall-clock) duration and vCPU. The duration runs from the call to the
+ * return, whatever ran meanwhile (the task may sleep and be switched out): what `initcall_debug`
+ * measures. do_one_initcall's own helpers (the blacklist check, initcall_debug's printk and clock
+ * reads) are left out unless `all` is set.
+ */
+import type { CallTree } from '../model/stacks.js';
+import type { CallSink } from './stacks.js';
+
+export const INITCALL_CALLER = 'do_one_initcall';
+/** Functions do_one_initcall calls around the initcall itself (Linux 5.x-6.x). */
+export const INITCALL_HELPERS =
+  /^(initcall_blacklisted|do_trace_initcall_(start|finish)|trace_initcall_(start|finish)_cb|__traceiter_initcall_\w+|_?printk|vprintk\w*|ktime_get\w*|sprintf|strlcat|add_latent_entropy|__fentry__|__warn_printk|preempt_count_\w+|__x86_\w+|__sanitizer\w*)$/;
+
+export interface InitcallRow {
+  fn: number;
+  start: number;
+  duration: number;
+  cpu: number;
+  /** False when the trace ended before it returned (duration runs to the end). */
+  returned: boolean;
+}
+
+export class InitcallCollector implements CallSink {
+  readonly rows: InitcallRow[] = [];
+  private readonly caller: number;
+  private readonly skip: Uint8Array;
+  private seen = new Set<string>();
+  duplicates = 0;
+
+  constructor(
+    private readonly tree: CallTree,
+    names: readonly string[],
+    all = false,
+  ) {
+    this.caller = names.indexOf(INITCALL_CALLER);
+    this.skip = new Uint8Array(names.length);
+    if (!all) for (let id = 0; id < names.length; id++) if (INITCALL_HELPERS.test(names[id])) this.skip[id] = 1;
+  }
+
+  /** False when the symbols have no do_one_initcall. */
+  get available(): boolean {
+    return this.caller >= 0;
+  }
+
+  private record(cpu: number, node: number, callTime: number, time: number, returned: boolean): void {
+    const tree = this.tree;
+    const p = tree.parent[node];
+    if (p <= 0 || tree.fn[p] !== this.caller) return;
+    const fn = tree.fn[node];
+    if (this.skip[fn]) return;
+    // a frame can close twice when a stale saved stack was resumed: keep the first close
+    const key = node + ':' + callTime;
+    if (this.seen.has(key)) {
+      this.duplicates++;
+      return;
+    }
+    this.seen.add(key);
+    this.rows.push({ fn, start: callTime, duration: time - callTime, cpu, returned });
+  }
+
+  returned(cpu: number, node: number, callTime: number, time: number): void {
+    if (this.caller >= 0 && this.tree.fn[this.tree.parent[node]] === this.caller) this.record(cpu, node, callTime, time, true);
+  }
+
+  unfinished(cpu: number, node: number, callTime: number, time: number): void {
+    if (this.caller >= 0 && this.tree.fn[this.tree.parent[node]] === this.caller) this.record(cpu, node, callTime, time, false);
+  }
+
+  /** Rows in call order. */
+  sorted(by: 'start' | 'duration' = 'start'): InitcallRow[] {
+    const rows = [...this.rows];
+    if (by === 'duration') rows.sort((a, b) => b.duration - a.duration || a.start - b.start);
+    else rows.sort((a, b) => a.start - b.start || a.cpu - b.cpu);
+    return rows;
+  }
+}
