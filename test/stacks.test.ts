@@ -1,34 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { memorySource } from '../src/io/source.js';
-import { runPipeline, type RunResult } from '../src/pipeline.js';
-import { systemMapFromText } from '../src/symbols/system-map.js';
-import { SelfTime } from '../src/analyze/self-time.js';
+import { runPipeline } from '../src/pipeline.js';
 import { MAX_DEPTH, StackReconstruction, type CallSink } from '../src/analyze/stacks.js';
 import { InitcallCollector } from '../src/analyze/initcalls.js';
 import { foldedLines, foldTree } from '../src/output/folded.js';
 import { CHUNK_SIZES, logLine } from './helpers.js';
-import { acceptanceBlocks, addrOf, call, foldedText, prog, render, runProgram, systemMap, truth, work, type FnName } from './synthetic.js';
-
-export async function runStacks(
-  text: string,
-  o: { chunkSize?: number; map?: string; batchSize?: number; configure?: (sr: StackReconstruction) => void } = {},
-): Promise<{ sr: StackReconstruction; st: SelfTime; run: RunResult }> {
-  const table = systemMapFromText(o.map ?? systemMap());
-  let sr!: StackReconstruction;
-  let st!: SelfTime;
-  const run = await runPipeline(
-    { source: memorySource(Buffer.from(text, 'latin1'), 'synthetic.log'), chunkSize: o.chunkSize, batchSize: o.batchSize },
-    ({ unit }) => {
-      sr = new StackReconstruction(unit, table, table.names);
-      st = new SelfTime(unit);
-      o.configure?.(sr);
-      return [sr, st];
-    },
-    { table, mapPath: 'synthetic.map', note: null },
-  );
-  sr.finish();
-  return { sr, st, run };
-}
+import { acceptanceBlocks, addrOf, call, foldedText, prog, render, runProgram, runStacks, truth, work, type FnName } from './synthetic.js';
 
 function folded(sr: StackReconstruction, names: readonly string[], threshold = 0): string[] {
   return foldedLines(sr.tree, names, foldTree(sr.tree, sr.tree.totals(), threshold));

@@ -4,6 +4,11 @@
  * recursion, several vCPUs) turned into log lines, and the exact truth: the real stack of every
  * block, hence self time per stack, per function and inclusive time per function.
  */
+import { memorySource } from '../src/io/source.js';
+import { runPipeline, type RunResult } from '../src/pipeline.js';
+import { systemMapFromText } from '../src/symbols/system-map.js';
+import { SelfTime } from '../src/analyze/self-time.js';
+import { StackReconstruction } from '../src/analyze/stacks.js';
 import { logLine } from './helpers.js';
 
 export const BASE = 0xffffffff81000000n;
@@ -211,3 +216,26 @@ export function acceptanceBlocks(): Block[] {
   );
   return [...runProgram(cpu0, 0, 4415, 0, 3), ...runProgram(cpu1, 1, 4416, 5, 11)];
 }
+
+/** Runs the real pipeline over `text` with a StackReconstruction (and SelfTime beside it). */
+export async function runStacks(
+  text: string,
+  o: { chunkSize?: number; map?: string; batchSize?: number; configure?: (sr: StackReconstruction) => void } = {},
+): Promise<{ sr: StackReconstruction; st: SelfTime; run: RunResult }> {
+  const table = systemMapFromText(o.map ?? systemMap());
+  let sr!: StackReconstruction;
+  let st!: SelfTime;
+  const run = await runPipeline(
+    { source: memorySource(Buffer.from(text, 'latin1'), 'synthetic.log'), chunkSize: o.chunkSize, batchSize: o.batchSize },
+    ({ unit }) => {
+      sr = new StackReconstruction(unit, table, table.names);
+      st = new SelfTime(unit);
+      o.configure?.(sr);
+      return [sr, st];
+    },
+    { table, mapPath: 'synthetic.map', note: null },
+  );
+  sr.finish();
+  return { sr, st, run };
+}
+
