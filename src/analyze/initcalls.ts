@@ -11,7 +11,7 @@ import type { CallSink } from './stacks.js';
 export const INITCALL_CALLER = 'do_one_initcall';
 /** Functions do_one_initcall calls around the initcall itself (Linux 5.x-6.x). */
 export const INITCALL_HELPERS =
-  /^(initcall_blacklisted|do_trace_initcall_(start|finish)|trace_initcall_(start|finish)_cb|__traceiter_initcall_\w+|_?printk|vprintk\w*|ktime_get\w*|sprintf|strlcat|add_latent_entropy|__fentry__|__warn_printk|preempt_count_\w+|__x86_\w+|__sanitizer\w*)$/;
+  /^(initcall_blacklisted|do_trace_initcall_(start|finish)|trace_initcall_(start|finish)_cb|__traceiter_initcall_\w+|_?printk|vprintk\w*|ktime_get\w*|sprintf|strlcat|add_latent_entropy|add_device_randomness|__fentry__|__warn_printk|preempt_count_\w+|__x86_\w+|__sanitizer\w*)$/;
 
 export interface InitcallRow {
   fn: number;
@@ -28,6 +28,8 @@ export class InitcallCollector implements CallSink {
   private readonly skip: Uint8Array;
   private seen = new Set<string>();
   duplicates = 0;
+  /** Frames popped by something other than a return into do_one_initcall (ignored). */
+  spurious = 0;
 
   constructor(
     private readonly tree: CallTree,
@@ -60,8 +62,14 @@ export class InitcallCollector implements CallSink {
     this.rows.push({ fn, start: callTime, duration: time - callTime, cpu, returned });
   }
 
-  returned(cpu: number, node: number, callTime: number, time: number): void {
-    if (this.caller >= 0 && this.tree.fn[this.tree.parent[node]] === this.caller) this.record(cpu, node, callTime, time, true);
+  /** Only a return into do_one_initcall counts (or into a call do_one_initcall makes right after). */
+  returned(cpu: number, node: number, callTime: number, time: number, by: number): void {
+    if (this.caller < 0 || this.tree.fn[this.tree.parent[node]] !== this.caller) return;
+    if (by !== this.caller && !this.skip[by]) {
+      this.spurious++;
+      return;
+    }
+    this.record(cpu, node, callTime, time, true);
   }
 
   unfinished(cpu: number, node: number, callTime: number, time: number): void {

@@ -64,7 +64,7 @@ export interface FrameSink {
 
 /** Calls that returned (callTime: when the frame was pushed, possibly on another vCPU). */
 export interface CallSink {
-  returned(cpu: number, node: number, callTime: number, time: number): void;
+  returned(cpu: number, node: number, callTime: number, time: number, by: number): void;
   /** A frame still open when the trace ended. */
   unfinished(cpu: number, node: number, callTime: number, time: number): void;
 }
@@ -86,6 +86,12 @@ class VcpuStack {
   prevHi = 0;
   prevLo = 0;
   prevSym = -1;
+  /**
+   * After a task switch: how many frames at the bottom belong to the task switched out (0 once the
+   * resumed task is identified), and that task's saved stack.
+   */
+  switched = 0;
+  switchedFrom: Saved | null = null;
 }
 
 interface Saved {
@@ -127,6 +133,8 @@ export class StackReconstruction implements Analysis {
   readonly stats: StackStats = { calls: 0, returns: 0, interrupts: 0, missedEntries: 0, replaced: 0, adoptions: 0, savedStacks: 0, resets: 0, depthCapped: 0, maxDepth: 0 };
   negativeDeltas = 0;
   frameSink: FrameSink | null = null;
+  /** Name id of the block being processed (reported with returns). */
+  private by = -1;
   callSink: CallSink | null = null;
 
   constructor(
@@ -210,6 +218,7 @@ export class StackReconstruction implements Analysis {
   private step(st: VcpuStack, t: number, s: number, hi: number, lo: number, now: number): void {
     const cls = this.cls;
     const c = s < cls.length ? cls[s] : C_NORMAL;
+    this.by = s;
     if (st.afterIret) {
       st.afterIret = false;
       if (c !== C_IRET) this.popInterrupt(st, t, now);
@@ -270,18 +279,28 @@ export class StackReconstruction implements Analysis {
       if (returned && st.depth > 1) {
         this.stats.returns++;
         this.popTo(st, t, st.depth - 2, now);
+        // __switch_to returns for __switch_to_asm, which jumped to it
+        if (st.depth > 1 && cls[st.topFn] === C_SWITCH) this.popTo(st, t, st.depth - 2, now);
       }
       this.stats.calls++;
       this.push(st, t, s, FRAME_CALL, now);
       if (c === C_SWITCH) this.save(st);
     } else {
-      const d = this.find(st, s);
+      let d = this.find(st, s);
+      // a task that resumed on the stack of the task switched out may return into that task's
+      // scheduler frames on top (same code), never deeper: deeper, it is identified from the pool
+      if (st.switched > 0 && d >= 0 && d < st.switched - 2) d = -1;
       if (d >= 0) {
         this.stats.returns++;
         if (learn && d < st.depth - 1) this.isReturnBlock(st.prevHi, st.prevLo, true);
         this.popTo(st, t, d, now);
       } else if (this.adopt(st, t, s, now)) {
         // a task resumed
+      } else if (st.switched > 0) {
+        // a task never seen switched out: its outer frames are unknown
+        this.reset(st, t, now);
+        this.stats.missedEntries++;
+        this.push(st, t, s, FRAME_CALL, now);
       } else if ((fromRetpoline && !returned) || st.depth === 0) {
         // an indirect call whose entry block the trace did not log (QEMU logs a block reached through
         // an indirect branch only when it leaves its translated-code cache)
@@ -330,7 +349,7 @@ export class StackReconstruction implements Analysis {
     const cs = this.callSink;
     for (let k = st.depth - 1; k > d; k--) {
       if (fs) fs.leave(t, k, st.node[k], now);
-      if (cs) cs.returned(t, st.node[k], st.call[k], now);
+      if (cs) cs.returned(t, st.node[k], st.call[k], now, this.by);
     }
     st.depth = d + 1;
     st.topFn = d >= 0 ? this.tree.fn[st.node[d]] : -1;
@@ -347,6 +366,8 @@ export class StackReconstruction implements Analysis {
     this.leaveAll(st, t, now);
     st.depth = 0;
     st.topFn = -1;
+    st.switched = 0;
+    st.switchedFrom = null;
   }
 
   /** The block after an `iretq`: leave the innermost interrupt frame and everything above it. */
@@ -368,6 +389,8 @@ export class StackReconstruction implements Analysis {
     for (let k = 0; k < n; k++) this.poolCount[fn[saved.node[k]]]++;
     this.pool.push(saved);
     this.stats.savedStacks++;
+    st.switched = n;
+    st.switchedFrom = saved;
     if (this.pool.length > POOL_SIZE) {
       const old = this.pool.shift()!;
       for (let k = 0; k < old.node.length; k++) this.poolCount[fn[old.node[k]]]--;
@@ -380,6 +403,7 @@ export class StackReconstruction implements Analysis {
     const fn = this.tree.fn;
     for (let p = this.pool.length - 1; p >= 0; p--) {
       const saved = this.pool[p];
+      if (saved === st.switchedFrom) continue; // the task just switched out is not the one resuming
       for (let k = saved.node.length - 1; k >= 0; k--) {
         if (fn[saved.node[k]] !== s) continue;
         this.stats.adoptions++;
@@ -389,6 +413,8 @@ export class StackReconstruction implements Analysis {
         st.kind.set(saved.kind.subarray(0, k + 1));
         st.depth = k + 1;
         st.topFn = s;
+        st.switched = 0;
+        st.switchedFrom = null;
         if (this.frameSink) for (let d = 0; d <= k; d++) this.frameSink.enter(t, d, st.node[d], now);
         return true;
       }
