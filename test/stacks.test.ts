@@ -131,6 +131,29 @@ describe('reconstruction rules', () => {
     expect(lines.some((l) => l.startsWith('ret_from_fork;kernel_init;do_one_initcall;foo_init;process_one_work'))).toBe(false);
   });
 
+  it('initcalls: a callee seen under a do_one_initcall helper still counts; interrupts and helpers do not', async () => {
+    const seq: [FnName, number][] = [
+      ['kernel_init', 0], ['do_one_initcall', 0], ['initcall_blacklisted', 0], ['initcall_blacklisted', 0x10],
+      // the helper's return was not logged and do_one_initcall called the initcall right away
+      ['foo_init', 0], ['foo_init', 0x10], ['do_one_initcall', 0x20],
+      // an interrupt while in do_one_initcall itself
+      ['asm_sysvec_apic_timer_interrupt', 0], ['asm_sysvec_apic_timer_interrupt', 0x10], ['native_irq_return_iret', 0], ['do_one_initcall', 0x20],
+      ['bar_init', 0], ['bar_init', 0x10], ['do_one_initcall', 0x30], ['kernel_init', 0x10],
+    ];
+    const text = seq.map(([fn, off], i) => line(7, i * 10, fn, off)).join('');
+    let ic!: InitcallCollector;
+    const { run } = await runStacks(text, {
+      configure: (s) => {
+        ic = new InitcallCollector(s.tree, s.names);
+        s.callSink = ic;
+      },
+    });
+    expect(ic.sorted('duration').map((r) => [run.names[r.fn], r.start, r.duration])).toEqual([
+      ['foo_init', 40_000, 20_000],
+      ['bar_init', 110_000, 20_000],
+    ]);
+  });
+
   it('never grows without bound and never crashes on arbitrary pcs', async () => {
     let x = 12345;
     const rnd = (n: number): number => {

@@ -6,7 +6,7 @@
  * reads) are left out unless `all` is set.
  */
 import type { CallTree } from '../model/stacks.js';
-import type { CallSink } from './stacks.js';
+import { INTERRUPT_ENTRY, RETURN_THUNK, THUNK, type CallSink } from './stacks.js';
 
 export const INITCALL_CALLER = 'do_one_initcall';
 /** Functions do_one_initcall calls around the initcall itself (Linux 5.x-6.x). */
@@ -25,7 +25,10 @@ export interface InitcallRow {
 export class InitcallCollector implements CallSink {
   readonly rows: InitcallRow[] = [];
   private readonly caller: number;
+  /** do_one_initcall's helpers (never initcalls; a frame nested under one is still an initcall). */
   private readonly skip: Uint8Array;
+  /** Interrupt entries and thunks: never initcalls. */
+  private readonly never: Uint8Array;
   private seen = new Set<string>();
   duplicates = 0;
   /** Frames popped by something other than a return into do_one_initcall (ignored). */
@@ -38,7 +41,11 @@ export class InitcallCollector implements CallSink {
   ) {
     this.caller = names.indexOf(INITCALL_CALLER);
     this.skip = new Uint8Array(names.length);
-    if (!all) for (let id = 0; id < names.length; id++) if (INITCALL_HELPERS.test(names[id])) this.skip[id] = 1;
+    this.never = new Uint8Array(names.length);
+    for (let id = 0; id < names.length; id++) {
+      if (!all && INITCALL_HELPERS.test(names[id])) this.skip[id] = 1;
+      if (INTERRUPT_ENTRY.test(names[id]) || THUNK.test(names[id]) || RETURN_THUNK.test(names[id])) this.never[id] = 1;
+    }
   }
 
   /** False when the symbols have no do_one_initcall. */
@@ -46,12 +53,24 @@ export class InitcallCollector implements CallSink {
     return this.caller >= 0;
   }
 
-  private record(cpu: number, node: number, callTime: number, time: number, returned: boolean): void {
+  /**
+   * True when `node` is an initcall: a callee of do_one_initcall, possibly seen under one of
+   * do_one_initcall's helpers (when the helper's return and the call right after it were not logged).
+   */
+  private isInitcall(node: number): boolean {
     const tree = this.tree;
-    const p = tree.parent[node];
-    if (p <= 0 || tree.fn[p] !== this.caller) return;
     const fn = tree.fn[node];
-    if (this.skip[fn]) return;
+    if (this.caller < 0 || this.skip[fn] || this.never[fn] || fn === this.caller) return false;
+    for (let p = tree.parent[node]; p > 0; p = tree.parent[p]) {
+      const f = tree.fn[p];
+      if (f === this.caller) return true;
+      if (!this.skip[f]) return false;
+    }
+    return false;
+  }
+
+  private record(cpu: number, node: number, callTime: number, time: number, returned: boolean): void {
+    const fn = this.tree.fn[node];
     // a frame can close twice when a stale saved stack was resumed: keep the first close
     const key = node + ':' + callTime;
     if (this.seen.has(key)) {
@@ -64,7 +83,7 @@ export class InitcallCollector implements CallSink {
 
   /** Only a return into do_one_initcall counts (or into a call do_one_initcall makes right after). */
   returned(cpu: number, node: number, callTime: number, time: number, by: number): void {
-    if (this.caller < 0 || this.tree.fn[this.tree.parent[node]] !== this.caller) return;
+    if (!this.isInitcall(node)) return;
     if (by !== this.caller && !this.skip[by]) {
       this.spurious++;
       return;
@@ -73,7 +92,7 @@ export class InitcallCollector implements CallSink {
   }
 
   unfinished(cpu: number, node: number, callTime: number, time: number): void {
-    if (this.caller >= 0 && this.tree.fn[this.tree.parent[node]] === this.caller) this.record(cpu, node, callTime, time, false);
+    if (this.isInitcall(node)) this.record(cpu, node, callTime, time, false);
   }
 
   /** Rows in call order. */
