@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { memorySource } from '../src/io/source.js';
 import { runPipeline } from '../src/pipeline.js';
 import { MAX_DEPTH, StackReconstruction, type CallSink } from '../src/analyze/stacks.js';
-import { InitcallCollector } from '../src/analyze/initcalls.js';
+import { InitcallCollector, initcallNamesFromMap } from '../src/analyze/initcalls.js';
+
+/** Initcall-table symbols as System.map lists them (5.16+ and older spellings). */
+const INITCALL_TABLE = [
+  'ffffffff8324a9d0 d __initcall__kmod_foo__386_2229_foo_init4',
+  'ffffffff8324a9d0 D __initcall_start',
+  'ffffffff8324a9d4 d __initcall_bar_initearly',
+  'ffffffff8324a9d8 d __initcall__kmod_x__1_2_baz_init7s',
+].join('\n');
 import { foldedLines, foldTree } from '../src/output/folded.js';
 import { CHUNK_SIZES, logLine } from './helpers.js';
 import { acceptanceBlocks, addrOf, call, foldedText, prog, render, runProgram, runStacks, truth, work, type FnName } from './synthetic.js';
@@ -131,6 +139,10 @@ describe('reconstruction rules', () => {
     expect(lines.some((l) => l.startsWith('ret_from_fork;kernel_init;do_one_initcall;foo_init;process_one_work'))).toBe(false);
   });
 
+  it('reads the initcall table from System.map', () => {
+    expect([...initcallNamesFromMap(INITCALL_TABLE)].sort()).toEqual(['bar_init', 'baz_init', 'foo_init']);
+  });
+
   it('initcalls: a callee seen under a do_one_initcall helper still counts; interrupts and helpers do not', async () => {
     const seq: [FnName, number][] = [
       ['kernel_init', 0], ['do_one_initcall', 0], ['initcall_blacklisted', 0], ['initcall_blacklisted', 0x10],
@@ -144,7 +156,7 @@ describe('reconstruction rules', () => {
     let ic!: InitcallCollector;
     const { run } = await runStacks(text, {
       configure: (s) => {
-        ic = new InitcallCollector(s.tree, s.names);
+        ic = new InitcallCollector(s.tree, s.names, false, initcallNamesFromMap(INITCALL_TABLE));
         s.callSink = ic;
       },
     });

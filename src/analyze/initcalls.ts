@@ -13,6 +13,19 @@ export const INITCALL_CALLER = 'do_one_initcall';
 export const INITCALL_HELPERS =
   /^(initcall_blacklisted|do_trace_initcall_(start|finish)|trace_initcall_(start|finish)_cb|__traceiter_initcall_\w+|_?printk|vprintk\w*|ktime_get\w*|sprintf|strlcat|add_latent_entropy|add_device_randomness|__fentry__|__warn_printk|preempt_count_\w+|__x86_\w+|__sanitizer\w*)$/;
 
+/**
+ * Names of the initcall functions from the initcall table's symbols in System.map:
+ * `__initcall__kmod_<module>__<id>_<line>_<fn><level>` (Linux 5.16+) or `__initcall_<fn><level>`.
+ */
+export function initcallNamesFromMap(text: string): Set<string> {
+  const out = new Set<string>();
+  const re = /^[0-9a-fA-F]+ [dDtT] __initcall_(?:_kmod_\S+?__\d+_\d+_)?(\S+?)(early|rootfs|con|[0-7]s?)$/gm;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.add(m[1]);
+  out.delete('start');
+  out.delete('end');
+  return out;
+}
+
 export interface InitcallRow {
   fn: number;
   start: number;
@@ -34,15 +47,23 @@ export class InitcallCollector implements CallSink {
   /** Frames popped by something other than a return into do_one_initcall (ignored). */
   spurious = 0;
 
+  /** Name id -> 1 when System.map's initcall table lists it (empty table: no such list). */
+  private readonly listed: Uint8Array;
+  private readonly hasList: boolean;
+
   constructor(
     private readonly tree: CallTree,
     names: readonly string[],
-    all = false,
+    private readonly all = false,
+    initcallNames: ReadonlySet<string> = new Set(),
   ) {
     this.caller = names.indexOf(INITCALL_CALLER);
     this.skip = new Uint8Array(names.length);
     this.never = new Uint8Array(names.length);
+    this.listed = new Uint8Array(names.length);
+    this.hasList = initcallNames.size > 0;
     for (let id = 0; id < names.length; id++) {
+      if (initcallNames.has(names[id])) this.listed[id] = 1;
       if (!all && INITCALL_HELPERS.test(names[id])) this.skip[id] = 1;
       if (INTERRUPT_ENTRY.test(names[id]) || THUNK.test(names[id]) || RETURN_THUNK.test(names[id])) this.never[id] = 1;
     }
@@ -61,8 +82,12 @@ export class InitcallCollector implements CallSink {
     const tree = this.tree;
     const fn = tree.fn[node];
     if (this.caller < 0 || this.skip[fn] || this.never[fn] || fn === this.caller) return false;
-    for (let p = tree.parent[node]; p > 0; p = tree.parent[p]) {
-      const f = tree.fn[p];
+    const p = tree.parent[node];
+    if (tree.fn[p] === this.caller) return this.all || !this.hasList || this.listed[fn] === 1;
+    // under a helper: only a function the initcall table lists
+    if (!this.hasList || !this.listed[fn]) return false;
+    for (let q = p; q > 0; q = tree.parent[q]) {
+      const f = tree.fn[q];
       if (f === this.caller) return true;
       if (!this.skip[f]) return false;
     }

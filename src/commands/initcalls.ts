@@ -1,5 +1,7 @@
 /** `bootprof initcalls`: what initcall_debug + bootgraph report, from the trace alone. */
-import { InitcallCollector, INITCALL_CALLER } from '../analyze/initcalls.js';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { InitcallCollector, INITCALL_CALLER, initcallNamesFromMap } from '../analyze/initcalls.js';
 import { StackReconstruction } from '../analyze/stacks.js';
 import { BootprofError } from '../io/errors.js';
 import { csvLine } from '../output/csv.js';
@@ -28,13 +30,14 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const symbols = await loadSymbols(input);
   if (!symbols.table) throw new BootprofError('E_USAGE', 'initcalls needs the kernel System.map (--map)');
   const table = symbols.table;
+  const initcallNames = symbols.mapPath ? readInitcallNames(symbols.mapPath) : new Set<string>();
   let sr!: StackReconstruction;
   let ic!: InitcallCollector;
   const run = await runPipeline(
     input,
     ({ unit }) => {
       sr = new StackReconstruction(unit, table, table.names);
-      ic = new InitcallCollector(sr.tree, table.names, !!o.all);
+      ic = new InitcallCollector(sr.tree, table.names, !!o.all, initcallNames);
       sr.callSink = ic;
       return [sr];
     },
@@ -69,4 +72,15 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
     await out.write(text);
   }
   await out.close();
+}
+
+/** The initcall table's function names from System.map (read again: the symbol table keeps only text). */
+function readInitcallNames(path: string): Set<string> {
+  try {
+    let bytes: Buffer = readFileSync(path);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+    return initcallNamesFromMap(bytes.toString('latin1'));
+  } catch {
+    return new Set();
+  }
 }
