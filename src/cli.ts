@@ -4,13 +4,35 @@ import { BootprofError } from './io/errors.js';
 import { selfTimeCommand } from './commands/self-time.js';
 import { flamegraphCommand } from './commands/flamegraph.js';
 import { initcallsCommand } from './commands/initcalls.js';
+import { resolveCommand } from './commands/resolve.js';
+import { infoCommand } from './commands/info.js';
+import { FORMAT_NAMES } from './formats/index.js';
+
+/** Collects a repeatable option's values. */
+function collect(v: string, prev: string[] | undefined): string[] {
+  return [...(prev ?? []), v];
+}
+import { syscallsCommand } from './commands/syscalls.js';
+import { timelineCommand } from './commands/timeline.js';
 
 function withInput(cmd: Command): Command {
   return cmd
-    .argument('[trace]', "trace file (QEMU -trace exec_tb log, gzip allowed); '-' or none for stdin")
-    .option('-m, --map <file>', 'System.map of the guest kernel (gzip allowed); default: the one System.map* beside the trace')
+    .argument('[trace]', "trace file (QEMU exec_tb log, simpletrace, -d exec, pre-resolved text; gzip allowed); '-' or none for stdin")
+    .option(
+      '-m, --map <file>',
+      'symbols: System.map, /proc/kallsyms copy or ELF (gzip allowed); repeatable, later ones fill gaps; default: the one System.map* beside the trace',
+      collect,
+    )
+    .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions); used before any --map')
+    .addOption(new Option('--input-format <format>', 'trace format instead of detecting it').choices([...FORMAT_NAMES]))
+    .addOption(new Option('--time-unit <unit>', 'unit of the times in text traces that do not say (default s; the resolved format: ns)').choices(['s', 'ms', 'us', 'ns']))
+    .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel (e.g. 0x1e000000)')
+    .addOption(
+      new Option('--kaslr <mode>', 'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never').choices(['auto', 'off']),
+    )
     .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete)')
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
+    .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
     .option('-q, --quiet', 'no summary or progress on stderr (warnings still print)');
 }
 
@@ -38,6 +60,72 @@ Examples:
     )
     .action((trace: string | undefined, opts) => selfTimeCommand(trace, opts));
 
+  withInput(program.command('resolve'))
+    .description('stream the trace back out with symbols, one line per event: TIME_NS CPU symbol+0xOFF')
+    .addHelpText(
+      'after',
+      `
+Lines: integer ns since the first event (untimed traces: the event's ordinal), the vCPU index, and the
+function with the offset of the pc in it; pcs that are no function print their region and the pc,
+e.g. "[user]+0x7fb95ab3cd20". The output reads back as --input-format resolved.
+
+Examples:
+  bootprof resolve trace.log.gz --map System.map | gzip > resolved.txt.gz
+  bootprof resolve trace.log --map System.map --map kallsyms.txt -o resolved.txt
+  bootprof resolve trace.log --vmlinux vmlinux --kaslr auto | head`,
+    )
+    .action((trace: string | undefined, opts) => resolveCommand(trace, opts));
+
+  withInput(program.command('info'))
+    .description('what the trace is: format, time unit, events, vCPUs, span, distinct pcs, regions, resolution rate, KASLR slide, malformed lines')
+    .addOption(new Option('-f, --format <format>', 'table or json (default: table)').choices(['table', 'json']))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  bootprof info trace.log.gz --map System.map
+  bootprof info seed.txt --time-unit us --format json`,
+    )
+    .action((trace: string | undefined, opts) => infoCommand(trace, { ...opts, format: opts.format ?? 'table' }));
+  withInput(program.command('syscalls'))
+    .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
+    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .option('-s, --summary', 'one row per syscall name: count, total, min, mean, max duration and share, by total (like strace -c)')
+    .addHelpText(
+      'after',
+      `
+A call opens at a syscall entry symbol (entry_SYSCALL_64, the compat entries, el0_svc, ...), is named
+by the first handler it reaches (__x64_sys_NAME -> NAME; none: "unknown") and closes when its vCPU
+next runs user code, of any task: a blocking call (wait4) lasts until some task runs user code on
+that vCPU again. A call still open at the end of the trace is unfinished (it runs to its vCPU's last
+event).
+
+Examples:
+  bootprof syscalls trace.log.gz --map System.map
+  bootprof syscalls trace.log.gz --map System.map --summary
+  bootprof syscalls trace.log.gz --map System.map --format csv -o calls.csv`,
+    )
+    .action((trace: string | undefined, opts) => syscallsCommand(trace, opts));
+
+  withInput(program.command('timeline'))
+    .description('first call of every function, boot milestones (start_kernel, init exec, ...) and phases with their idle time')
+    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .option('-a, --all', 'table: also list the first call of every function')
+    .option('-g, --grep <regex>', 'only function rows whose name matches REGEX (a JavaScript regular expression)')
+    .addHelpText(
+      'after',
+      `
+First call = the earliest event of a function over all vCPUs. Milestones (kernel entry, start_kernel,
+kernel_init, init exec, first user-space event, power-off, ...) are calls of curated functions
+(src/analyze/milestones.ts); phases run from one to the next, with the boot vCPU's idle time.
+
+Examples:
+  bootprof timeline trace.log.gz --map System.map
+  bootprof timeline trace.log --grep '^ext4_' --format table
+  bootprof timeline trace.log --format json -o timeline.json`,
+    )
+    .action((trace: string | undefined, opts) => timelineCommand(trace, opts));
+
   withInput(program.command('flamegraph'))
     .description('call stacks reconstructed from the trace, as folded stacks, a speedscope file or Chrome/Perfetto JSON')
     .addOption(new Option('-f, --format <format>', 'folded (default), speedscope or chrome').choices(['folded', 'speedscope', 'chrome']))
@@ -45,6 +133,9 @@ Examples:
     .addHelpText(
       'after',
       `
+Stacks are rebuilt from where blocks start (docs/STACKS.md): offset 0 of a function is a call, a block
+inside a function on the stack a return; interrupts nest; task switches are followed.
+
 Examples:
   bootprof flamegraph trace.log > boot.folded && flamegraph.pl boot.folded > boot.svg
   bootprof flamegraph trace.log --format speedscope | npx speedscope -

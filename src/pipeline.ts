@@ -6,14 +6,18 @@ import { readLineBlocks } from './io/chunks.js';
 import { openSource, peekSource, type ByteSource } from './io/source.js';
 import { BootprofError } from './io/errors.js';
 import { detectFormat, DETECT_BYTES } from './formats/index.js';
-import type { TimeUnit, TraceParser } from './formats/parser.js';
+import { availableParallelism } from 'node:os';
+import { malformedError, MAX_SAMPLES, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
+import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
+import { UnitPool } from './parallel/pool.js';
+import { tableToTransfer } from './symbols/transfer.js';
 import { EventBatch } from './model/batch.js';
 import { REGION_LABELS } from './model/names.js';
 import { Resolver } from './symbols/resolver.js';
 import { Symbolizer } from './symbols/symbolize.js';
-import { loadSystemMap } from './symbols/system-map.js';
-import { chooseMap } from './symbols/find-map.js';
 import type { SymbolTable } from './symbols/table.js';
+import { loadSymbolSources } from './symbols/sources.js';
+import { KaslrGate, type KaslrOptions, type KaslrReport } from './symbols/kaslr.js';
 import type { Analysis } from './analyze/analysis.js';
 
 export interface InputOptions {
@@ -22,6 +26,12 @@ export interface InputOptions {
   /** An already-open source (tests, fuzzing); takes precedence over `trace`. */
   source?: ByteSource;
   map?: string;
+  /** Symbol sources in order (--map, repeatable); `map` is the single-map form. */
+  maps?: string[];
+  vmlinux?: string;
+  /** Unit of times in text formats that do not say (--time-unit). */
+  timeUnit?: InputTimeUnit;
+  kaslr?: KaslrOptions;
   strict?: boolean;
   inputFormat?: string;
   /** Bytes per read (tests force tiny values to exercise seams). */
@@ -30,18 +40,27 @@ export interface InputOptions {
   batchSize?: number;
   /** Called with bytes read so far. */
   onProgress?: (bytes: number, total: number | undefined) => void;
+  /** Parse workers for plain files (default: the number of cores); 1 parses on the main thread. */
+  threads?: number;
+  /** Bytes per work unit in parallel runs (tests force tiny units to exercise seams). */
+  unitSize?: number;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
 }
 
 export interface Symbols {
   table: SymbolTable | null;
   mapPath: string | null;
   note: string | null;
+  /** Per source file: kind and symbol counts (symbols/sources.ts). */
+  sources?: { path: string; kind: string; symbols: number; added: number }[];
 }
 
 export async function loadSymbols(opts: InputOptions): Promise<Symbols> {
-  const choice = chooseMap(opts.map, opts.trace);
-  if (!choice.path) return { table: null, mapPath: null, note: choice.note };
-  return { table: await loadSystemMap(choice.path), mapPath: choice.path, note: choice.note };
+  const maps = opts.maps ?? (opts.map ? [opts.map] : []);
+  return loadSymbolSources({ trace: opts.trace, maps, vmlinux: opts.vmlinux });
 }
 
 export interface RunResult {
@@ -53,12 +72,143 @@ export interface RunResult {
   bytes: number;
   inputName: string;
   gzip: boolean;
+  /** KASLR slide used and how it was chosen, whole-run kernel-half resolution (symbols/kaslr.ts). */
+  kaslr?: KaslrReport;
+}
+
+/** Parses on the main thread: the path for stdin, gzip, small files, other formats and --threads 1. */
+async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions): Promise<number> {
+  const batch = new EventBatch(opts.batchSize);
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    push(batch);
+    batch.clear();
+  };
+  const readBlocks = parser.readBlocks ? parser.readBlocks.bind(parser) : readLineBlocks;
+  const bytes = await readBlocks(
+    source,
+    {
+      block(buf, start, end, base) {
+        let pos = start;
+        while (pos < end) {
+          pos = parser.parse(buf, pos, end, base, batch);
+          if (batch.full) flush();
+        }
+      },
+      dropped(reason, offset, snippet) {
+        parser.dropped(reason, offset, snippet);
+      },
+    },
+    {
+      chunkSize: opts.chunkSize,
+      maxLine: opts.maxLine,
+      onRead: opts.onProgress ? (b) => opts.onProgress!(b, source.size) : undefined,
+    },
+  );
+  flush();
+  parser.release();
+  return bytes;
+}
+
+/** The time origin (first event) of a trace, from its first page: workers then need no rebasing. */
+function originOf(format: TraceFormat, head: Uint8Array): { sec: number; ns: number } | null {
+  const p = format.create(head);
+  const end = head.lastIndexOf(0x0a) + 1;
+  const b = new EventBatch(1);
+  let pos = 0;
+  while (pos < end && b.length === 0) pos = p.parse(head, pos, end, 0, b);
+  p.release();
+  return b.length > 0 && p.unit === 'ns' ? { sec: p.originSec, ns: p.originNs } : null;
+}
+
+/**
+ * Parses work units in worker threads and consumes their results in file order on the main thread:
+ * unit-local thread indexes are mapped to vCPU indexes, times rebased when needed, line numbers made
+ * absolute; the per-vCPU symbol rule and the analyses then run exactly as in a sequential read (their
+ * state carries across unit seams because it lives here).
+ */
+async function runParallel(
+  path: string,
+  size: number,
+  head: Uint8Array,
+  format: TraceFormat,
+  agg: TraceParser,
+  push: (b: EventBatch) => void,
+  syms: Symbols,
+  slide: number,
+  threads: number,
+  unitSize: number,
+  opts: InputOptions,
+): Promise<number> {
+  const units = planUnits(size, unitSize);
+  const origin = originOf(format, head);
+  if (origin) {
+    agg.originSec = origin.sec;
+    agg.originNs = origin.ns;
+  }
+  const pool = new UnitPool(Math.min(threads, units.length), {
+    path,
+    name: path,
+    size,
+    format: format.name,
+    head,
+    table: syms.table ? tableToTransfer(syms.table) : null,
+    slide,
+    origin,
+    options: { chunkSize: opts.chunkSize, maxLine: opts.maxLine, batchSize: opts.batchSize },
+  });
+  const st = agg.stats;
+  let haveOrigin = origin !== null;
+  try {
+    for await (const r of pool.run(units)) {
+      const u = r.stats;
+      for (const s of u.samples) {
+        const abs = { ...s, line: s.line + st.lines };
+        if (opts.strict) throw malformedError(abs);
+        if (st.samples.length < MAX_SAMPLES) st.samples.push(abs);
+      }
+      let delta = 0;
+      if (u.events > 0) {
+        if (agg.unit === 'events') delta = st.events;
+        else {
+          if (!haveOrigin) {
+            agg.originSec = r.originSec;
+            agg.originNs = r.originNs;
+            haveOrigin = true;
+          }
+          delta = (r.originSec - agg.originSec) * 1e9 + (r.originNs - agg.originNs);
+        }
+      }
+      const map = Uint32Array.from(r.threadIds, (tid) => agg.threadOf(tid));
+      const identity = map.every((v, i) => v === i);
+      for (const b of r.batches) {
+        const time = b.time;
+        const thread = b.thread;
+        if (delta !== 0) for (let i = 0, n = b.length; i < n; i++) time[i] += delta;
+        if (!identity) for (let i = 0, n = b.length; i < n; i++) thread[i] = map[thread[i]];
+        push(b);
+      }
+      pool.recycle(r);
+      st.lines += u.lines;
+      st.events += u.events;
+      st.other += u.other;
+      st.malformed += u.malformed;
+      st.crlf += u.crlf;
+      opts.onProgress?.(r.to, size);
+    }
+  } finally {
+    await pool.close();
+  }
+  return size;
 }
 
 /** What analyses may need to know before the first batch: known once the format is detected. */
 export interface TraceInfo {
   format: string;
   unit: TimeUnit;
+  /** The parser (thread ids, names of pre-resolved formats) and the resolver (table, KASLR slide). */
+  parser?: TraceParser;
+  resolver?: Resolver;
 }
 
 /**
@@ -75,39 +225,39 @@ export async function runPipeline(
   try {
     const { head, source } = await peekSource(opened, DETECT_BYTES);
     const format = detectFormat(head, source.name, opts.inputFormat);
-    const parser = format.create(head);
+    const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
     parser.strict = !!opts.strict;
-    const analyses = setup({ format: parser.format, unit: parser.unit });
     const resolver = new Resolver(syms.table);
+    const analyses = setup({ format: parser.format, unit: parser.unit, parser, resolver });
     const symbolizer = new Symbolizer(resolver);
-    const batch = new EventBatch(opts.batchSize);
-    const flush = (): void => {
-      if (batch.length === 0) return;
-      symbolizer.apply(batch);
-      for (const a of analyses) a.consume(batch);
-      batch.clear();
+    const threads = opts.threads ?? defaultThreads();
+    const unitSize = opts.unitSize ?? DEFAULT_UNIT;
+    const parallel =
+      threads > 1 &&
+      !opts.source &&
+      !!opts.trace &&
+      opts.trace !== '-' &&
+      !source.gzip &&
+      source.size !== undefined &&
+      source.size > unitSize &&
+      format.name === 'qemu-log' &&
+      !parser.readBlocks;
+    // Workers compute static codes with the slide known up front; if KASLR detection later picks
+    // another one, the main thread recomputes them.
+    const workerSlide = syms.table && opts.kaslr?.offset !== undefined ? opts.kaslr.offset : 0;
+    const process = (b: EventBatch): void => {
+      if (parallel && resolver.slide === workerSlide) symbolizer.finalize(b);
+      else symbolizer.apply(b);
+      for (const a of analyses) a.consume(b);
     };
-    const bytes = await readLineBlocks(
-      source,
-      {
-        block(buf, start, end, base) {
-          let pos = start;
-          while (pos < end) {
-            pos = parser.parse(buf, pos, end, base, batch);
-            if (batch.full) flush();
-          }
-        },
-        dropped(reason, offset, snippet) {
-          parser.dropped(reason, offset, snippet);
-        },
-      },
-      {
-        chunkSize: opts.chunkSize,
-        maxLine: opts.maxLine,
-        onRead: opts.onProgress ? (b) => opts.onProgress!(b, source.size) : undefined,
-      },
-    );
-    flush();
+    // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
+    const gate = new KaslrGate(syms.table, resolver, opts.kaslr ?? {}, process, parser.symbolic);
+    const push = (b: EventBatch): void => gate.push(b);
+    const bytes = parallel
+      ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
+      : await runSequential(source, parser, push, opts);
+    const kaslr = gate.finish();
+    if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
     if (parser.stats.events === 0) {
       throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines`);
     }
@@ -115,10 +265,11 @@ export async function runPipeline(
       parser,
       symbols: syms,
       resolver,
-      names: syms.table ? syms.table.names : REGION_LABELS,
+      names: parser.names ?? (syms.table ? syms.table.names : REGION_LABELS),
       bytes,
       inputName: source.name,
       gzip: source.gzip,
+      kaslr,
     };
   } finally {
     await opened.close();

@@ -35,3 +35,15 @@ export function logLine(tid: number, usec: number, pc: string): string {
 }
 
 export const CHUNK_SIZES = [1, 7, 64, 1 << 20] as const;
+
+/** A small seeded PRNG (mulberry32): integers in [0, n). */
+export function prng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n: number): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
+  };
+}

@@ -17,13 +17,15 @@
  * stack (model/stacks.ts), MAX_DEPTH frames per vCPU, at most POOL_SIZE saved stacks, a bounded
  * offset-0 cache. No object or string per event.
  */
-import type { EventBatch } from '../model/batch.js';
+import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
 import type { TimeUnit } from '../formats/parser.js';
-import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_USER } from '../model/names.js';
+import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_LABELS, REGION_USER } from '../model/names.js';
+import type { TraceInfo } from '../pipeline.js';
 import { CallTree, ROOT_NODE } from '../model/stacks.js';
 import { addressKey } from '../symbols/address.js';
 import { PHYSICAL_START } from '../symbols/regions.js';
 import type { SymbolTable } from '../symbols/table.js';
+import type { Resolver } from '../symbols/resolver.js';
 import type { Analysis } from './analysis.js';
 
 export const MAX_DEPTH = 512;
@@ -141,6 +143,8 @@ export class StackReconstruction implements Analysis {
     readonly unit: TimeUnit,
     table: SymbolTable | null,
     readonly names: readonly string[],
+    /** For the KASLR slide (kernel-half pcs are looked up at pc - slide). */
+    private readonly resolver: Resolver | null = null,
   ) {
     this.addrs = table ? table.addrs : null;
     this.fnAt = table ? table.fnAt : null;
@@ -161,6 +165,12 @@ export class StackReconstruction implements Analysis {
     }
     this.cls = cls;
     this.poolCount = new Int32Array(names.length);
+  }
+
+  /** For a pipeline's setup: names of pre-resolved formats, the resolver's KASLR slide. */
+  static fromInfo(info: TraceInfo, table: SymbolTable | null): StackReconstruction {
+    const names = info.parser?.names ?? (table ? table.names : REGION_LABELS);
+    return new StackReconstruction(info.unit, table, names, info.resolver ?? null);
   }
 
   private vcpu(t: number): VcpuStack {
@@ -452,8 +462,11 @@ export class StackReconstruction implements Analysis {
 
   /** True when the pc is the first byte of a function (cached per pc, bounded). */
   private isEntry(s: number, hi: number, lo: number): boolean {
+    if (s < FIRST_FUNCTION) return false;
+    // pre-resolved formats name the function and give the offset in pcLo
+    if (hi === SYMBOLIC_PC_HI) return lo === 0;
     const addrs = this.addrs;
-    if (addrs === null || s < FIRST_FUNCTION) return false;
+    if (addrs === null) return false;
     const vals = this.entryVal;
     const mask = vals.length - 1;
     let h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 16) & mask;
@@ -465,6 +478,7 @@ export class StackReconstruction implements Analysis {
     }
     let key = addressKey(hi, lo);
     if (hi < 0x80000000) key += this.physDelta;
+    else if (this.resolver) key -= this.resolver.slide;
     let a = 0;
     let b = addrs.length;
     while (a < b) {

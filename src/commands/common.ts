@@ -1,16 +1,24 @@
 /** Option handling shared by the commands: output format choice and stderr messages. */
 import { BootprofError } from '../io/errors.js';
 import type { InputOptions } from '../pipeline.js';
+import { INPUT_TIME_UNITS, type InputTimeUnit } from '../formats/parser.js';
+import { parseSlide, type KaslrMode } from '../symbols/kaslr.js';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
 
 export interface CommonOptions {
-  map?: string;
+  /** --map: one file, or several (the option is repeatable). */
+  map?: string | string[];
+  vmlinux?: string;
+  timeUnit?: string;
+  kaslr?: string;
+  kaslrOffset?: string;
   format?: string;
   output?: string;
   strict?: boolean;
   inputFormat?: string;
   quiet?: boolean;
+  threads?: string;
 }
 
 /** --format, else the -o file's extension, else table on a terminal and CSV into a pipe or file. */
@@ -32,7 +40,39 @@ export function warn(msg: string): void {
 }
 
 export function inputOptions(trace: string | undefined, o: CommonOptions): InputOptions {
-  return { trace, map: o.map, strict: o.strict, inputFormat: o.inputFormat };
+  const maps = o.map === undefined ? [] : Array.isArray(o.map) ? o.map : [o.map];
+  return {
+    trace,
+    maps,
+    vmlinux: o.vmlinux,
+    strict: o.strict,
+    inputFormat: o.inputFormat,
+    threads: parseThreads(o.threads),
+    timeUnit: parseTimeUnit(o.timeUnit),
+    kaslr: { mode: parseKaslrMode(o.kaslr), offset: o.kaslrOffset !== undefined ? parseSlide(o.kaslrOffset) : undefined },
+  };
+}
+
+/** --time-unit s|ms|us|ns (µs and "usec" accepted as us). */
+export function parseTimeUnit(v: string | undefined): InputTimeUnit | undefined {
+  if (v === undefined) return undefined;
+  const u = v.toLowerCase().replace('µ', 'u').replace(/^(sec|secs|seconds?)$/, 's').replace(/^usecs?$/, 'us').replace(/^nsecs?$/, 'ns').replace(/^msecs?$/, 'ms');
+  if (!(INPUT_TIME_UNITS as readonly string[]).includes(u)) throw new BootprofError('E_USAGE', `--time-unit must be one of ${INPUT_TIME_UNITS.join(', ')} (got '${v}')`);
+  return u as InputTimeUnit;
+}
+
+/** --kaslr auto|off (a hex value is taken as --kaslr-offset). */
+export function parseKaslrMode(v: string | undefined): KaslrMode | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'auto' || v === 'off') return v;
+  throw new BootprofError('E_USAGE', `--kaslr takes auto or off (got '${v}'); a known slide goes to --kaslr-offset HEX`);
+}
+
+export function parseThreads(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new BootprofError('E_USAGE', `--threads takes a whole number from 1 to 256 (got '${v}')`);
+  return n;
 }
 
 export function parseTop(v: string | undefined): number | undefined {

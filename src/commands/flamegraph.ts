@@ -40,8 +40,8 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   let frames: FrameRecorder | null = null;
   const run = await runPipeline(
     input,
-    ({ unit }) => {
-      sr = new StackReconstruction(unit, symbols.table, symbols.table ? symbols.table.names : ['[firmware]', '[boot]', '[user]', '[unknown]', '[kernel]']);
+    (info) => {
+      sr = StackReconstruction.fromInfo(info, symbols.table);
       if (format !== 'folded') {
         frames = new FrameRecorder(fixed ?? 0, fixed === undefined, EVENTED_FRAME_BUDGET);
         sr.frameSink = frames;

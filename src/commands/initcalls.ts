@@ -30,14 +30,15 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const symbols = await loadSymbols(input);
   if (!symbols.table) throw new BootprofError('E_USAGE', 'initcalls needs the kernel System.map (--map)');
   const table = symbols.table;
-  const initcallNames = symbols.mapPath ? readInitcallNames(symbols.mapPath) : new Set<string>();
+  const initcallNames = new Set<string>();
+  for (const path of new Set([...(input.maps ?? []), ...(symbols.mapPath ? [symbols.mapPath] : [])])) for (const n of readInitcallNames(path)) initcallNames.add(n);
   let sr!: StackReconstruction;
   let ic!: InitcallCollector;
   const run = await runPipeline(
     input,
-    ({ unit }) => {
-      sr = new StackReconstruction(unit, table, table.names);
-      ic = new InitcallCollector(sr.tree, table.names, !!o.all, initcallNames);
+    (info) => {
+      sr = StackReconstruction.fromInfo(info, table);
+      ic = new InitcallCollector(sr.tree, sr.names, !!o.all, initcallNames);
       sr.callSink = ic;
       return [sr];
     },

@@ -7,7 +7,6 @@ import { openOutput } from '../output/sink.js';
 import { renderTable } from '../output/table.js';
 import { formatCount, formatDuration, sharePercent } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
-import { REGION_LABELS } from '../model/names.js';
 import { chooseFormat, inputOptions, parseTop, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 
@@ -31,10 +30,10 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const symbols = await loadSymbols(input);
   const run = await runPipeline(
     input,
-    ({ unit }) => {
-      st = new SelfTime(unit);
+    (info) => {
+      st = new SelfTime(info.unit);
       if (!o.stacks) return [counts, st];
-      sr = new StackReconstruction(unit, symbols.table, symbols.table ? symbols.table.names : REGION_LABELS);
+      sr = StackReconstruction.fromInfo(info, symbols.table);
       return [counts, st, sr];
     },
     symbols,

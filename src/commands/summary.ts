@@ -11,6 +11,8 @@ export interface TraceSummary {
   input: string;
   format: string;
   unit: 'ns' | 'events';
+  /** Unit the input's times were written in, when the format does not say (text formats). */
+  input_time_unit?: string;
   symbols: string | null;
   lines: number;
   events: number;
@@ -51,6 +53,7 @@ export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negat
     malformed_lines: st.malformed,
     crlf_lines: st.crlf,
   };
+  if (run.parser.inputUnit) s.input_time_unit = run.parser.inputUnit;
   if (extra.negativeDeltas !== undefined) s.negative_deltas = extra.negativeDeltas;
   return s;
 }
@@ -59,7 +62,7 @@ export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negat
 export function summaryText(s: TraceSummary): string[] {
   const pct = (n: number): string => (s.events > 0 ? ((n / s.events) * 100).toFixed(1) + '%' : '0%');
   const lines = [
-    `input: ${s.input} (${s.format}), unit: ${s.unit === 'ns' ? 'nanoseconds' : 'events (the trace has no timestamps; each event weighs 1)'}`,
+    `input: ${s.input} (${s.format}), unit: ${s.unit === 'ns' ? 'nanoseconds' : 'events (the trace has no timestamps; each event weighs 1)'}${s.input_time_unit ? ` (input times in ${s.input_time_unit})` : ''}`,
     `symbols: ${s.symbols ?? 'none'}`,
     `events: ${formatCount(s.events)} in ${formatCount(s.lines)} lines, vCPUs: ${s.threads}, traced span: ${formatDuration(s.span, s.unit)}`,
   ];

@@ -4,6 +4,27 @@
  */
 import { BootprofError } from '../io/errors.js';
 import type { EventBatch } from '../model/batch.js';
+import type { ByteSource } from '../io/source.js';
+import type { ChunkOptions, LineBlockSink } from '../io/chunks.js';
+import type { SymbolTable } from '../symbols/table.js';
+
+/** Units a text trace's times may be written in (`--time-unit`); the batch always carries ns. */
+export type InputTimeUnit = 's' | 'ms' | 'us' | 'ns';
+export const INPUT_TIME_UNITS: readonly InputTimeUnit[] = ['s', 'ms', 'us', 'ns'];
+export const INPUT_TIME_UNIT_NAMES: Readonly<Record<InputTimeUnit, string>> = {
+  s: 'seconds',
+  ms: 'milliseconds',
+  us: 'microseconds',
+  ns: 'nanoseconds',
+};
+
+/** What a format's parser may be told besides the first page. */
+export interface ParserOptions {
+  /** Unit of the times in text formats that do not say (`--time-unit`); default per format. */
+  timeUnit?: InputTimeUnit;
+  /** The loaded symbol table: pre-resolved formats share its name ids. */
+  table?: SymbolTable | null;
+}
 
 export type TimeUnit = 'ns' | 'events';
 
@@ -39,6 +60,11 @@ export function snippetOf(bytes: Uint8Array): string {
   return s;
 }
 
+/** The --strict error for a malformed line. */
+export function malformedError(s: MalformedSample): BootprofError {
+  return new BootprofError('E_MALFORMED', `line ${s.line} (byte ${s.offset}): ${s.reason}: ${s.snippet}`);
+}
+
 export abstract class TraceParser {
   abstract readonly format: string;
   unit: TimeUnit = 'ns';
@@ -50,6 +76,24 @@ export abstract class TraceParser {
   originSec = NaN;
   originNs = 0;
   strict = false;
+  /**
+   * Pre-resolved formats: the parser fills batch.sym itself (name ids of `names`) and marks the batch
+   * `presymbolized`; events it could not name carry sym -1 and a real pc for the symbol stage.
+   */
+  symbolic = false;
+  /** Name id -> name for a symbolic parser (a superset of the symbol table's names); null otherwise. */
+  get names(): readonly string[] | null {
+    return null;
+  }
+  /** Unit the input's times were written in, for the summary (e.g. "microseconds"); '' when native. */
+  inputUnit = '';
+  /** Records the tracer itself reported as lost (simpletrace "dropped" records). */
+  lostEvents = 0;
+  /**
+   * Binary formats cut the input into blocks of whole records themselves; line formats leave this
+   * undefined and get readLineBlocks.
+   */
+  readBlocks?(source: ByteSource, sink: LineBlockSink, opts: ChunkOptions): Promise<number>;
 
   /**
    * Parses the complete lines of buf[pos, end) (end is just after a newline) into `batch`.
@@ -57,8 +101,11 @@ export abstract class TraceParser {
    */
   abstract parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number;
 
+  /** Frees reusable resources once parsing is done (the stats stay readable). */
+  release(): void {}
+
   /** vCPU index of a thread id, assigning the next index on first sight. */
-  protected threadOf(tid: number): number {
+  threadOf(tid: number): number {
     let idx = this.threadIndex.get(tid);
     if (idx === undefined) {
       idx = this.threadIds.length;
@@ -73,8 +120,7 @@ export abstract class TraceParser {
     const st = this.stats;
     st.malformed++;
     const sample = { line: st.lines, offset, reason, snippet: snippetOf(bytes) };
-    if (this.strict)
-      throw new BootprofError('E_MALFORMED', `line ${sample.line} (byte ${offset}): ${reason}: ${sample.snippet}`);
+    if (this.strict) throw malformedError(sample);
     if (st.samples.length < MAX_SAMPLES) st.samples.push(sample);
   }
 
@@ -89,5 +135,7 @@ export interface TraceFormat {
   readonly name: string;
   /** True when the first page of the input looks like this format. */
   detect(head: Uint8Array): boolean;
-  create(head: Uint8Array): TraceParser;
+  create(head: Uint8Array, opts?: ParserOptions): TraceParser;
+  /** One line for --help and error messages. */
+  readonly description?: string;
 }

@@ -11,6 +11,7 @@
  */
 import { TraceParser, type TraceFormat } from './parser.js';
 import type { EventBatch } from '../model/batch.js';
+import { FastLogParser } from './qemu-log-fast.js';
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -27,6 +28,17 @@ const LOWER_X = 0x78;
 const TAB = 0x09;
 
 const EXEC_TB = [0x65, 0x78, 0x65, 0x63, 0x5f, 0x74, 0x62]; // "exec_tb"
+const NOCACHE_SP = [0x5f, 0x6e, 0x6f, 0x63, 0x61, 0x63, 0x68, 0x65, 0x20]; // "_nocache "
+
+function isExecTbName(buf: Uint8Array, start: number, end: number): boolean {
+  return end - start === EXEC_TB.length && matchAt(buf, start, EXEC_TB);
+}
+
+function matchAt(buf: Uint8Array, i: number, word: readonly number[]): boolean {
+  for (let k = 0; k < word.length; k++) if (buf[i + k] !== word[k]) return false;
+  return true;
+}
+const NOT_RECORD = 'not a trace record';
 const POW10 = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1];
 
 /** Prefix variants. */
@@ -109,17 +121,81 @@ export class QemuLogParser extends TraceParser {
   readonly format: string;
   private readonly variant: number;
   private lastTid = -1;
+  /** Which parser ran: 'wasm' (fast path) or 'js'. */
+  get engine(): string {
+    return this.fast ? 'wasm' : 'js';
+  }
   private lastThread = 0;
   private readonly iso = new Float64Array(2);
+  /** The WebAssembly fast path for the TID@SEC.FRAC: form (taken on first use), or null. */
+  private fastState: FastLogParser | null | undefined;
+  private readonly useFast: boolean;
 
-  constructor(variant: number) {
+  constructor(variant: number, useFast = true) {
     super();
+    this.useFast = variant === V_PID && useFast;
     this.variant = variant;
     this.format = variant === V_PID ? 'qemu-log' : variant === V_ISO ? 'qemu-log (ISO-8601 stamps)' : 'qemu-log (untimed)';
     if (variant === V_BARE) this.unit = 'events';
   }
 
+  private get fast(): FastLogParser | null {
+    if (this.fastState === undefined) this.fastState = this.useFast ? FastLogParser.acquire() : null;
+    return this.fastState;
+  }
+
+  /** Returns the wasm instance to the per-thread free list (the parser stays usable). */
+  override release(): void {
+    if (this.fastState) FastLogParser.release(this.fastState);
+    this.fastState = undefined;
+  }
+
   parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
+    const fast = this.fast;
+    if (fast === null) return this.parseJs(buf, pos, end, base, batch, Infinity);
+    const blockStart = pos;
+    let copied = false;
+    while (pos < end && !batch.full) {
+      if (this.originSec !== this.originSec) {
+        pos = this.parseJs(buf, pos, end, base, batch, 1);
+        continue;
+      }
+      if (!copied) {
+        fast.load(buf, blockStart, end);
+        copied = true;
+      }
+      const before = batch.length;
+      pos = fast.parse(pos - blockStart, end - blockStart, batch, this.originSec, this.originNs) + blockStart;
+      const n = batch.length - before;
+      if (n > 0) {
+        this.stats.lines += n;
+        this.stats.events += n;
+        this.mapThreads(fast.tids, batch, before, n);
+      }
+      if (fast.rejected && pos < end && !batch.full) pos = this.parseJs(buf, pos, end, base, batch, 1);
+    }
+    return pos;
+  }
+
+  /** Thread ids (as doubles, from the fast path) -> vCPU indexes in batch.thread. */
+  private mapThreads(tids: Float64Array, batch: EventBatch, at: number, n: number): void {
+    const col = batch.thread;
+    let lastTid = this.lastTid;
+    let lastThread = this.lastThread;
+    for (let k = 0; k < n; k++) {
+      const tid = tids[k];
+      if (tid !== lastTid) {
+        lastTid = tid;
+        lastThread = this.threadOf(tid);
+      }
+      col[at + k] = lastThread;
+    }
+    this.lastTid = lastTid;
+    this.lastThread = lastThread;
+  }
+
+  /** The reference parser: every line form, `maxLines` lines at most. */
+  parseJs(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch, maxLines: number): number {
     const timeCol = batch.time;
     const threadCol = batch.thread;
     const hiCol = batch.pcHi;
@@ -128,7 +204,8 @@ export class QemuLogParser extends TraceParser {
     const st = this.stats;
     const timed = this.unit === 'ns';
     let n = batch.length;
-    while (pos < end && n < cap) {
+    const stopLine = st.lines + maxLines;
+    while (pos < end && n < cap && st.lines < stopLine) {
       const lineStart = pos;
       st.lines++;
       let i = pos;
@@ -196,7 +273,7 @@ export class QemuLogParser extends TraceParser {
           }
         }
         afterPrefix = i;
-        // ---- event name: "exec_tb" then a space ----
+        // ---- event name: "exec_tb" or "exec_tb_nocache", then a space ----
         if (
           c !== 0x65 ||
           buf[i + 1] !== 0x78 ||
@@ -204,13 +281,17 @@ export class QemuLogParser extends TraceParser {
           buf[i + 3] !== 0x63 ||
           buf[i + 4] !== 0x5f ||
           buf[i + 5] !== 0x74 ||
-          buf[i + 6] !== 0x62 ||
-          buf[i + 7] !== SP
+          buf[i + 6] !== 0x62
         ) {
-          reason = 'name';
+          reason = NOT_RECORD;
           break parse;
         }
-        i += 8;
+        if (buf[i + 7] === SP) i += 8;
+        else if (matchAt(buf, i + 7, NOCACHE_SP)) i += 16;
+        else {
+          reason = NOT_RECORD;
+          break parse;
+        }
         // ---- skip "tb:0x..." up to " pc=0x" ----
         c = buf[i];
         while (!(c === LOWER_P && buf[i + 1] === LOWER_C && buf[i + 2] === EQ)) {
@@ -296,14 +377,13 @@ export class QemuLogParser extends TraceParser {
     let j = start;
     while (j < nl && (buf[j] === SP || buf[j] === TAB || buf[j] === CR)) j++;
     if (j === nl) return true;
-    if (reason === 'name' && afterPrefix >= 0) {
+    if (reason === NOT_RECORD && afterPrefix >= 0) {
       if (afterPrefix > start) return true; // a valid TID@time: or ISO prefix: whatever follows is QEMU's
-      // no prefix: an identifier followed by a blank or the end of the line, other than exec_tb itself
+      // no prefix: a record of another event, `name key:val` / `name key=val` (untimed traces)
       let k = afterPrefix;
       while (k < nl && isIdent(buf[k])) k++;
-      if (k > afterPrefix && (k === nl || buf[k] === SP || buf[k] === CR || buf[k] === COLON)) {
-        const isExecTb = k - afterPrefix === EXEC_TB.length && EXEC_TB.every((b, q) => buf[afterPrefix + q] === b);
-        return !isExecTb;
+      if (k > afterPrefix && buf[k] === SP && !isExecTbName(buf, afterPrefix, k)) {
+        for (let q = k; q < nl; q++) if (buf[q] === EQ || buf[q] === COLON) return true;
       }
     }
     // QEMU's own messages: "qemu-system-x86_64: terminating on signal 15 ..."

@@ -20,6 +20,10 @@ export interface ChunkOptions {
   chunkSize?: number;
   /** Longest line kept; longer ones are dropped as malformed. */
   maxLine?: number;
+  /** File offset of the source's first byte (a work unit's start), for messages. */
+  baseOffset?: number;
+  /** A buffer to reuse across calls (work units); used when it has chunkSize + maxLine + 1 bytes. */
+  buffer?: Buffer;
   /** Called after each read with the bytes consumed so far (progress). */
   onRead?: (bytesDone: number) => void;
 }
@@ -30,9 +34,10 @@ export const DEFAULT_MAX_LINE = 1 << 16;
 export async function readLineBlocks(source: ByteSource, sink: LineBlockSink, opts: ChunkOptions = {}): Promise<number> {
   const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
   const maxLine = Math.max(16, opts.maxLine ?? DEFAULT_MAX_LINE);
-  const buf = Buffer.allocUnsafe(chunkSize + maxLine + 1);
+  const need = chunkSize + maxLine + 1;
+  const buf = opts.buffer && opts.buffer.length >= need ? opts.buffer : Buffer.allocUnsafe(need);
   let tail = 0; // bytes carried at buf[0, tail)
-  let base = 0; // file offset of buf[0]
+  let base = opts.baseOffset ?? 0; // file offset of buf[0]
   let skipping = false; // inside an over-long line, discarding until its newline
   for (;;) {
     const n = await source.read(buf, tail, chunkSize);

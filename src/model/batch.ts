@@ -10,22 +10,55 @@
  */
 export const BATCH_CAPACITY = 1 << 16;
 
+/** The columns of a batch as plain data (structured-clone / transfer between threads). */
+export interface BatchColumns {
+  length: number;
+  time: Float64Array;
+  thread: Uint32Array;
+  pcHi: Uint32Array;
+  pcLo: Uint32Array;
+  sym: Int32Array;
+}
+
 export class EventBatch {
   length = 0;
   /** Line number (1-based) of the first event in this batch, for messages. */
   firstLine = 0;
+  /**
+   * Set by pre-resolved parsers: `sym` already holds name ids, except -1 where the symbol stage must
+   * resolve the pc. Such named events carry pcHi = SYMBOLIC_PC_HI (non-canonical) and pcLo = the
+   * offset into the named symbol.
+   */
+  presymbolized = false;
   readonly time: Float64Array;
   readonly thread: Uint32Array;
   readonly pcHi: Uint32Array;
   readonly pcLo: Uint32Array;
   readonly sym: Int32Array;
 
-  constructor(readonly capacity: number = BATCH_CAPACITY) {
+  constructor(readonly capacity: number = BATCH_CAPACITY, columns?: BatchColumns) {
+    if (columns) {
+      this.time = columns.time;
+      this.thread = columns.thread;
+      this.pcHi = columns.pcHi;
+      this.pcLo = columns.pcLo;
+      this.sym = columns.sym;
+      this.length = columns.length;
+      return;
+    }
     this.time = new Float64Array(capacity);
     this.thread = new Uint32Array(capacity);
     this.pcHi = new Uint32Array(capacity);
     this.pcLo = new Uint32Array(capacity);
     this.sym = new Int32Array(capacity);
+  }
+
+  static fromColumns(c: BatchColumns): EventBatch {
+    return new EventBatch(c.time.length, c);
+  }
+
+  toColumns(): BatchColumns {
+    return { length: this.length, time: this.time, thread: this.thread, pcHi: this.pcHi, pcLo: this.pcLo, sym: this.sym };
   }
 
   get full(): boolean {
@@ -36,6 +69,9 @@ export class EventBatch {
     this.length = 0;
   }
 }
+
+/** pcHi of an event a pre-resolved parser named itself: non-canonical, so never a real pc. */
+export const SYMBOLIC_PC_HI = 0x80000000;
 
 /** Formats a pc held as two 32-bit halves as 0x-prefixed lower-case hex, exactly. */
 export function pcHex(hi: number, lo: number): string {

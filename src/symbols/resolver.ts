@@ -30,6 +30,12 @@ export class Resolver {
   private readonly init1: number;
   lookups = 0;
   cacheClears = 0;
+  /**
+   * KASLR slide (address key delta, a multiple of 2 MiB): kernel-half pcs are looked up at pc - slide.
+   * Set before the first lookup (symbols/kaslr.ts decides it from the trace's head); the cache holds
+   * codes of raw pcs, so it must not change afterwards.
+   */
+  slide = 0;
 
   constructor(
     readonly table: SymbolTable | null,
@@ -63,7 +69,7 @@ export class Resolver {
       h = (h + 1) & (vals.length - 1);
     }
     this.lookups++;
-    const fn = table.lookup(addressKey(hi, lo));
+    const fn = table.lookup(addressKey(hi, lo) - this.slide);
     const code = fn >= 0 ? fn : REGION_UNKNOWN;
     if (this.used >= this.limit) {
       vals.fill(-1);

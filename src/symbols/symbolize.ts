@@ -19,6 +19,11 @@ export class Symbolizer {
     const hi = batch.pcHi;
     const lo = batch.pcLo;
     const sym = batch.sym;
+    if (batch.presymbolized) {
+      // Pre-resolved formats named their events already; only the ones they could not (-1) are resolved.
+      for (let i = 0, n = batch.length; i < n; i++) if (sym[i] < 0) sym[i] = r.code(hi[i], lo[i]);
+      return;
+    }
     for (let i = 0, n = batch.length; i < n; i++) sym[i] = r.code(hi[i], lo[i]);
   }
 

@@ -60,6 +60,19 @@ export class SymbolTable {
     return lo === 0 ? -1 : this.fnAt[lo - 1];
   }
 
+  /** Index into `addrs` of the greatest address <= key (-1 when none): where a pc's symbol starts. */
+  indexOf(key: number): number {
+    const a = this.addrs;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid] <= key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
   /** Address key where the preferred symbol named `name` starts (first found), or NaN. */
   addressOf(name: string): number {
     const id = this.names.indexOf(name);
@@ -76,10 +89,13 @@ export class SymbolTableBuilder {
   private keys: number[] = [];
   private types: string[] = [];
   private nameList: string[] = [];
+  /** Symbol sizes in bytes (ELF st_size); 0 = unknown: the symbol extends to the next one. */
+  private sizes: number[] = [];
   readonly marks: Record<string, number> = {};
   malformed = 0;
 
-  add(key: number, type: string, name: string): void {
+  add(key: number, type: string, name: string, size = 0): void {
+    this.sizes.push(size);
     if ((MARK_NAMES as readonly string[]).includes(name) && !(name in this.marks)) this.marks[name] = key;
     this.keys.push(key);
     this.types.push(type);
@@ -113,6 +129,12 @@ export class SymbolTableBuilder {
         if (best < 0 || preferSymbol(this.types[s], this.nameList[s], s, this.types[best], this.nameList[best], best) < 0) best = s;
       }
       let id = -1;
+      // Sized symbols (ELF) bound their function: past its end lies no function, up to the next symbol.
+      let extent = 0;
+      if (best >= 0) {
+        extent = this.sizes[best];
+        for (let q = i; q < j && extent === 0; q++) if (isTextType(this.types[order[q]])) extent = Math.max(extent, this.sizes[order[q]]);
+      }
       if (best >= 0) {
         const name = this.nameList[best];
         id = nameId.get(name) ?? -1;
@@ -124,6 +146,13 @@ export class SymbolTableBuilder {
       }
       addrs.push(key);
       fnAt.push(id);
+      if (extent > 0) {
+        const endKey = key + extent;
+        if (j >= n || keys[order[j]] > endKey) {
+          addrs.push(endKey);
+          fnAt.push(-1);
+        }
+      }
       i = j;
     }
     const marks: Record<string, number> = {};

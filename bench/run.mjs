@@ -1,0 +1,71 @@
+// npm run bench: bootprof against `wc -l` and a naive awk one-liner on the same page-cached file,
+// in the same run, medians of BENCH_RUNS (default 3) runs interleaved (the machines are noisy).
+//   BOOTPROF_BENCH_TRACE=path (default: a >= 1 GiB trace built from the shared excerpts)
+//   BOOTPROF_BENCH_MAP=path (default: a System.map* beside the trace, else the bundled sample's)
+//   BENCH_RUNS=N, BENCH_THREADS="1 2" (bootprof --threads values to time, when supported)
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { makeTrace } from './make-trace.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const trace = process.env.BOOTPROF_BENCH_TRACE ?? (await makeTrace());
+const size = statSync(trace).size;
+const beside = readdirSync(dirname(trace)).filter((f) => f.startsWith('System.map'));
+const map = process.env.BOOTPROF_BENCH_MAP ?? (beside.length === 1 ? join(dirname(trace), beside[0]) : join(root, 'samples', 'System.map-6.1.0-47-cloud-amd64.gz'));
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const bin = join(root, 'bin', 'bootprof.js');
+
+const commands = [
+  { name: 'wc -l', cmd: 'wc', args: ['-l', trace] },
+  { name: 'awk one-liner (self time per pc)', cmd: 'awk', args: ['-f', join(root, 'bench', 'self-time.awk'), trace] },
+  { name: 'bootprof self-time', cmd: 'node', args: [bin, 'self-time', trace, '--map', map, '--format', 'csv', '-q'], bootprof: true },
+];
+for (const extra of (process.env.BENCH_EXTRA ?? '').split(';').filter(Boolean)) {
+  commands.push({ name: `bootprof ${extra}`, cmd: 'node', args: [bin, ...extra.split(' ').map((a) => (a === 'TRACE' ? trace : a === 'MAP' ? map : a))], bootprof: true });
+}
+
+async function warm() {
+  for await (const _ of createReadStream(trace, { highWaterMark: 1 << 22 })); // page cache
+}
+
+const hasTime = existsSync('/usr/bin/time');
+function timeOnce(c) {
+  const t0 = process.hrtime.bigint();
+  const r = hasTime
+    ? spawnSync('/usr/bin/time', ['-f', 'RSS_KB=%M', c.cmd, ...c.args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 })
+    : spawnSync(c.cmd, c.args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr}`);
+  const m = /RSS_KB=(\d+)/.exec(r.stderr ?? '');
+  return { secs, rssMB: m ? Number(m[1]) / 1024 : NaN };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(`trace: ${trace} (${(size / 1e6).toFixed(0)} MB), map: ${map}, runs: ${runs}, node ${process.version}`);
+await warm();
+const results = commands.map(() => ({ secs: [], rss: [] }));
+for (let r = 0; r < runs; r++)
+  commands.forEach((c, i) => {
+    const t = timeOnce(c);
+    results[i].secs.push(t.secs);
+    results[i].rss.push(t.rssMB);
+  });
+const wc = median(results[0].secs);
+const awk = median(results[1].secs);
+console.log('');
+console.log('command'.padEnd(44) + 'median s'.padStart(10) + 'MB/s'.padStart(9) + 'x wc -l'.padStart(10) + 'vs awk'.padStart(10) + 'peak RSS'.padStart(11));
+commands.forEach((c, i) => {
+  const s = median(results[i].secs);
+  const rss = Math.max(...results[i].rss);
+  console.log(
+    c.name.padEnd(44) +
+      s.toFixed(3).padStart(10) +
+      (size / 1e6 / s).toFixed(0).padStart(9) +
+      (s / wc).toFixed(2).padStart(10) +
+      (awk / s).toFixed(2).padStart(9) + 'x' +
+      (Number.isNaN(rss) ? '' : rss.toFixed(0) + ' MB').padStart(11),
+  );
+});
+console.log('\n(x wc -l: time relative to wc -l, lower is better; vs awk: speed-up over the awk one-liner)');
+console.log('runs (s): ' + commands.map((c, i) => `${c.name}: ${results[i].secs.map((x) => x.toFixed(2)).join(' ')}`).join('; '));

@@ -1,0 +1,496 @@
+/**
+ * Timeline: the first call of every function, boot milestones and phases, in one pass.
+ *
+ * - First call: per name id, the time and vCPU of its earliest event over all vCPUs (lines of
+ *   different vCPUs need not be in time order; on equal times the earlier line wins). Region labels
+ *   get one too (their first event).
+ * - Milestones (milestones.ts): calls of curated functions, tracked per vCPU in a slow path taken
+ *   only by events of those functions, resolved (boot vCPU, before/after, fallbacks) by `result()`.
+ * - Idle: per vCPU, the self time (next-event delta, the self-time rule) of events in idle-loop
+ *   functions, kept as merged runs [start, end) so that any phase's idle time is exact once the
+ *   phase boundaries are known at the end.
+ * - [firmware] / [boot] self time per vCPU: the split of the first phase.
+ */
+import type { EventBatch } from '../model/batch.js';
+import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_KERNEL, REGION_USER } from '../model/names.js';
+import type { SymbolTable } from '../symbols/table.js';
+import { addressKey, KERNEL_HALF_HI } from '../symbols/address.js';
+import { PHYSICAL_START } from '../symbols/regions.js';
+import { grow, type Analysis } from './analysis.js';
+import { BOOT_CPU_MILESTONE, IDLE_FUNCTIONS, MILESTONES, PHASES, VMM_POINTS, type MilestoneDef, type RegionName } from './milestones.js';
+
+const IDLE = 1;
+const REGION = 2;
+const WATCH = 4;
+
+const REGION_IDS: Record<RegionName, number> = { '[firmware]': REGION_FIRMWARE, '[boot]': REGION_BOOT, '[user]': REGION_USER };
+
+/** First call of one milestone candidate function (all its name ids): over all vCPUs and per vCPU. */
+interface Slot {
+  anyTime: number;
+  anyCpu: number;
+  anyId: number;
+  byTime: Float64Array;
+  byId: Int32Array;
+}
+
+/** Merged idle runs of one vCPU, in time order. */
+interface IdleRuns {
+  start: Float64Array;
+  end: Float64Array;
+  n: number;
+}
+
+export interface MilestoneHit {
+  key: string;
+  label: string;
+  /** ns since the trace's first event (event ordinal in untimed traces). */
+  time: number;
+  cpu: number;
+  /** Name id of the function (or region) whose event it is. */
+  id: number;
+}
+
+export interface PhaseRow {
+  key: string;
+  label: string;
+  /** Milestone key that starts it ('trace_start' for the first phase). */
+  from: string;
+  start: number;
+  end: number;
+  duration: number;
+  /** The trace starts inside this phase (an excerpt): its true start is earlier. */
+  partial: boolean;
+  /** Idle time of the boot vCPU within the phase. */
+  idle: number;
+  /** Idle time of every vCPU within the phase, by vCPU index. */
+  idleByCpu: number[];
+  /** First phase only: self time of the boot vCPU's [firmware] and [boot] events. */
+  firmware?: number;
+  boot?: number;
+}
+
+export interface FunctionRow {
+  id: number;
+  time: number;
+  cpu: number;
+}
+
+export interface TimelineResult {
+  /** First and last event times; span = end - start. */
+  start: number;
+  end: number;
+  span: number;
+  bootCpu: number;
+  /**
+   * What the trace's first line runs: firmware, boot (loader / decompressor), kernel_entry (a
+   * physically-addressed kernel function: a direct kernel boot), kernel (a virtual kernel pc: the
+   * trace is an excerpt that starts mid-boot), other.
+   */
+  startsIn: 'firmware' | 'boot' | 'kernel_entry' | 'kernel' | 'other';
+  milestones: MilestoneHit[];
+  phases: PhaseRow[];
+  /** Every name id that had events, by first time, then name. */
+  functions: FunctionRow[];
+  /** Milestone labels per name id, where the milestone is that function's first call. */
+  milestoneLabels: Map<number, string[]>;
+  vmm: Record<keyof typeof VMM_POINTS, number | null>;
+  totalIdle: number;
+  negativeDeltas: number;
+}
+
+/** Name ids by base name (compiler suffixes like `.isra.0` dropped; `.cold` parts left out). */
+export function idsByBaseName(names: readonly string[]): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (let id = FIRST_FUNCTION; id < names.length; id++) {
+    const name = names[id];
+    if (name.endsWith('.cold') || name.includes('.cold.')) continue;
+    const dot = name.indexOf('.');
+    const base = dot > 0 ? name.slice(0, dot) : name;
+    const list = m.get(base);
+    if (list) list.push(id);
+    else m.set(base, [id]);
+  }
+  return m;
+}
+
+function newSlot(): Slot {
+  return { anyTime: Infinity, anyCpu: -1, anyId: -1, byTime: new Float64Array(16).fill(Infinity), byId: new Int32Array(16).fill(-1) };
+}
+
+export class Timeline implements Analysis {
+  /** Per name id: time of its earliest event (+Infinity: none) and that event's vCPU. */
+  readonly firstTime: Float64Array;
+  readonly firstCpu: Int32Array;
+  /** Per name id: IDLE | REGION | WATCH bits. */
+  private readonly cls: Uint8Array;
+  /** Per milestone (MILESTONES index): one slot per candidate function, in list order. */
+  private readonly slots: Slot[][];
+  /** Name id -> [milestone index, candidate index] pairs (slow path only). */
+  private readonly watchers = new Map<number, [number, number][]>();
+  private readonly keyIndex = new Map<string, number>();
+  private readonly initText0: number;
+  private readonly initText1: number;
+  private readonly physDelta: number;
+
+  private lastTime = new Float64Array(16);
+  private lastSym = new Int32Array(16).fill(-1);
+  /** Per vCPU x region id: self time of region events. */
+  private regionSelf = new Float64Array(16 * FIRST_FUNCTION);
+  private idleRuns: IdleRuns[] = [];
+
+  minTime = Infinity;
+  maxTime = -Infinity;
+  /** The trace's first line (file order): name id, pc upper half, vCPU; -1 before any event. */
+  private firstSym = -1;
+  private firstHi = 0;
+  private firstEventCpu = 0;
+  /** First kernel pc (a function, or [kernel] without symbols). */
+  private entryTime = Infinity;
+  private entryCpu = -1;
+  private entryId = -1;
+  negativeDeltas = 0;
+
+  constructor(
+    readonly names: readonly string[],
+    readonly table: SymbolTable | null,
+  ) {
+    const size = Math.max(names.length, FIRST_FUNCTION);
+    this.firstTime = new Float64Array(size).fill(Infinity);
+    this.firstCpu = new Int32Array(size).fill(-1);
+    this.cls = new Uint8Array(size);
+    this.cls[REGION_FIRMWARE] |= REGION;
+    this.cls[REGION_BOOT] |= REGION;
+    const byBase = idsByBaseName(names);
+    for (const f of IDLE_FUNCTIONS) for (const id of byBase.get(f) ?? []) this.cls[id] |= IDLE;
+    this.slots = MILESTONES.map((def, m) => {
+      this.keyIndex.set(def.key, m);
+      if (!('functions' in def.match)) return [];
+      return def.match.functions.map((fn, c) => {
+        for (const id of byBase.get(fn) ?? []) {
+          this.cls[id] |= WATCH;
+          const w = this.watchers.get(id);
+          if (w) w.push([m, c]);
+          else this.watchers.set(id, [[m, c]]);
+        }
+        return newSlot();
+      });
+    });
+    const marks = table?.marks;
+    this.initText0 = marks ? marks._sinittext : NaN;
+    this.initText1 = marks ? marks._einittext : NaN;
+    const text = marks ? (Number.isNaN(marks._text) ? marks._stext : marks._text) : NaN;
+    this.physDelta = text - PHYSICAL_START;
+  }
+
+  consume(batch: EventBatch): void {
+    const n = batch.length;
+    if (n === 0) return;
+    const { time, thread, sym, pcHi, pcLo } = batch;
+    if (this.firstSym < 0) {
+      this.firstSym = sym[0];
+      this.firstHi = pcHi[0];
+      this.firstEventCpu = thread[0];
+    }
+    const first = this.firstTime;
+    const cls = this.cls;
+    let lastTime = this.lastTime;
+    let lastSym = this.lastSym;
+    let minT = this.minTime;
+    let maxT = this.maxTime;
+    for (let i = 0; i < n; i++) {
+      const t = thread[i];
+      const s = sym[i];
+      const now = time[i];
+      if (t >= lastSym.length) {
+        this.lastSym = lastSym = grow(lastSym, t, -1);
+        this.lastTime = lastTime = grow(lastTime, t);
+        this.regionSelf = grow(this.regionSelf, (lastSym.length + 1) * FIRST_FUNCTION);
+      }
+      if (now < minT) minT = now;
+      if (now > maxT) maxT = now;
+      if (now < first[s]) this.firstSeen(s, t, now);
+      const c = cls[s];
+      if (c & WATCH) this.watched(s, t, now, pcHi[i], pcLo[i]);
+      const prev = lastSym[t];
+      if (prev >= 0) {
+        const then = lastTime[t];
+        const d = now - then;
+        if (d < 0) this.negativeDeltas++;
+        else if (cls[prev] & IDLE) this.addIdle(t, then, now);
+        else if (cls[prev] & REGION) this.regionSelf[t * FIRST_FUNCTION + prev] += d;
+      }
+      lastSym[t] = s;
+      lastTime[t] = now;
+    }
+    this.minTime = minT;
+    this.maxTime = maxT;
+  }
+
+  private firstSeen(s: number, t: number, now: number): void {
+    this.firstTime[s] = now;
+    this.firstCpu[s] = t;
+    if ((s >= FIRST_FUNCTION || s === REGION_KERNEL) && now < this.entryTime) {
+      this.entryTime = now;
+      this.entryCpu = t;
+      this.entryId = s;
+    }
+  }
+
+  private addIdle(t: number, from: number, to: number): void {
+    let runs = this.idleRuns[t];
+    if (!runs) {
+      while (this.idleRuns.length <= t) this.idleRuns.push({ start: new Float64Array(64), end: new Float64Array(64), n: 0 });
+      runs = this.idleRuns[t];
+    }
+    const k = runs.n;
+    if (k > 0 && runs.end[k - 1] === from) {
+      runs.end[k - 1] = to;
+      return;
+    }
+    if (k >= runs.start.length) {
+      runs.start = grow(runs.start, k);
+      runs.end = grow(runs.end, k);
+    }
+    runs.start[k] = from;
+    runs.end[k] = to;
+    runs.n = k + 1;
+  }
+
+  /** Address key of a pc as its System.map address (physically-addressed kernel code mapped up). */
+  private symbolKey(hi: number, lo: number): number {
+    const key = addressKey(hi, lo);
+    return hi >= KERNEL_HALF_HI ? key : key + this.physDelta;
+  }
+
+  /** Is this event at the start address of function `s` (a call, not a return into it)? */
+  private isEntry(s: number, key: number): boolean {
+    const table = this.table;
+    if (table === null) return false;
+    const a = table.addrs;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < a.length && a[lo] === key && table.fnAt[lo] === s;
+  }
+
+  /** Slow path: an event in a milestone candidate function. */
+  private watched(s: number, t: number, now: number, hi: number, lo: number): void {
+    const key = this.symbolKey(hi, lo);
+    if (!this.isEntry(s, key)) return;
+    for (const [m, c] of this.watchers.get(s)!) {
+      const when = MILESTONES[m].when;
+      if (when?.initText && !(key >= this.initText0 && key < this.initText1)) continue;
+      if (when?.after !== undefined && !(this.rawTime(when.after) <= now)) continue;
+      const slot = this.slots[m][c];
+      if (now < slot.anyTime) {
+        slot.anyTime = now;
+        slot.anyCpu = t;
+        slot.anyId = s;
+      }
+      if (t >= slot.byTime.length) {
+        slot.byTime = grow(slot.byTime, t, Infinity);
+        slot.byId = grow(slot.byId, t, -1);
+      }
+      if (now < slot.byTime[t]) {
+        slot.byTime[t] = now;
+        slot.byId[t] = s;
+      }
+    }
+  }
+
+  private startsInKernel(): boolean {
+    return this.firstSym >= 0 && this.firstHi >= KERNEL_HALF_HI;
+  }
+
+  /** A milestone's time over all vCPUs, before `when.cpu` and `before` apply (Infinity: none yet). */
+  private rawTime(key: string): number {
+    const m = this.keyIndex.get(key);
+    if (m === undefined) return Infinity;
+    const hit = this.pick(MILESTONES[m], m, -1);
+    return hit ? hit.time : Infinity;
+  }
+
+  /** The hit of milestone m on vCPU `cpu` (-1: any vCPU), before `before` applies. */
+  private pick(def: MilestoneDef, m: number, cpu: number): { time: number; cpu: number; id: number } | null {
+    const match = def.match;
+    if ('region' in match) {
+      const r = REGION_IDS[match.region];
+      const time = this.firstTime[r];
+      if (def.when?.notFirst && this.firstSym === r) return null;
+      return time < Infinity ? { time, cpu: this.firstCpu[r], id: r } : null;
+    }
+    if ('kernelEntry' in match) {
+      if (this.entryTime === Infinity || this.startsInKernel()) return null;
+      return { time: this.entryTime, cpu: this.entryCpu, id: this.entryId };
+    }
+    let best: { time: number; cpu: number; id: number } | null = null;
+    for (const slot of this.slots[m]) {
+      const time = cpu < 0 ? slot.anyTime : cpu < slot.byTime.length ? slot.byTime[cpu] : Infinity;
+      if (time === Infinity) continue;
+      if (best === null || time < best.time) best = { time, cpu: cpu < 0 ? slot.anyCpu : cpu, id: cpu < 0 ? slot.anyId : slot.byId[cpu] };
+      if (def.pick === 'listed') break;
+    }
+    return best;
+  }
+
+  /** vCPUs that had events. */
+  get threads(): number {
+    let k = 0;
+    for (let t = 0; t < this.lastSym.length; t++) if (this.lastSym[t] >= 0) k = t + 1;
+    return k;
+  }
+
+  private bootCpu(): number {
+    const m = this.keyIndex.get(BOOT_CPU_MILESTONE);
+    const hit = m === undefined ? null : this.pick(MILESTONES[m], m, -1);
+    if (hit) return hit.cpu;
+    if (this.entryCpu >= 0) return this.entryCpu;
+    return this.firstSym >= 0 ? this.firstEventCpu : 0;
+  }
+
+  private milestones(bootCpu: number): MilestoneHit[] {
+    const threads = this.threads;
+    const raw: (MilestoneHit | null)[] = [];
+    const hits: { hit: MilestoneHit; order: number }[] = [];
+    MILESTONES.forEach((def, m) => {
+      const cpuMode = def.when?.cpu ?? 'any';
+      if (cpuMode === 'each-ap') {
+        raw.push(null);
+        for (let c = 0; c < threads; c++) {
+          if (c === bootCpu) continue;
+          const h = this.pick(def, m, c);
+          if (h) hits.push({ hit: { key: def.key, label: def.label, ...h }, order: m });
+        }
+        return;
+      }
+      const h = this.pick(def, m, cpuMode === 'boot' ? bootCpu : -1);
+      const hit = h ? { key: def.key, label: def.label, ...h } : null;
+      raw.push(hit);
+    });
+    MILESTONES.forEach((def, m) => {
+      const hit = raw[m];
+      if (!hit) return;
+      const before = def.when?.before;
+      if (before !== undefined) {
+        const ref = raw[this.keyIndex.get(before) ?? -1];
+        if (ref && !(hit.time < ref.time)) return;
+      }
+      hits.push({ hit, order: m });
+    });
+    hits.sort((a, b) => a.hit.time - b.hit.time || a.order - b.order || a.hit.cpu - b.hit.cpu);
+    return hits.map((h) => h.hit);
+  }
+
+  /** Idle time of vCPU t within [a, b). */
+  idleIn(t: number, a: number, b: number): number {
+    const runs = this.idleRuns[t];
+    if (!runs) return 0;
+    let sum = 0;
+    for (let k = 0; k < runs.n; k++) {
+      const s = runs.start[k] > a ? runs.start[k] : a;
+      const e = runs.end[k] < b ? runs.end[k] : b;
+      if (e > s) sum += e - s;
+    }
+    return sum;
+  }
+
+  private phases(hits: MilestoneHit[], bootCpu: number): PhaseRow[] {
+    const start = this.minTime;
+    const end = this.maxTime;
+    if (!(end >= start)) return [];
+    const at = new Map<string, number>();
+    for (const h of hits) if (!at.has(h.key)) at.set(h.key, h.time);
+    // Present phase starts, in table order, kept only while monotonic.
+    const bounds: { p: number; time: number }[] = [];
+    PHASES.forEach((def, p) => {
+      const time = def.start === 'trace_start' ? (this.startsInKernel() || this.firstSym < 0 ? undefined : start) : at.get(def.start);
+      if (time === undefined) return;
+      if (bounds.length > 0 && time < bounds[bounds.length - 1].time) return;
+      bounds.push({ p, time });
+    });
+    const rows: PhaseRow[] = [];
+    const threads = this.threads;
+    const make = (key: string, label: string, from: string, a: number, b: number, partial: boolean): PhaseRow => {
+      const idleByCpu: number[] = [];
+      for (let c = 0; c < threads; c++) idleByCpu.push(this.idleIn(c, a, b));
+      return { key, label, from, start: a, end: b, duration: b - a, partial, idle: idleByCpu[bootCpu] ?? 0, idleByCpu };
+    };
+    if (bounds.length === 0 || bounds[0].time > start) {
+      // The trace starts inside a phase: the one before the first present start, else a guess.
+      const firstP = bounds.length > 0 ? bounds[0].p : PHASES.length;
+      let def = firstP > 0 ? PHASES[firstP - 1] : null;
+      if (bounds.length === 0) def = this.firstTime[REGION_USER] < Infinity ? PHASES[PHASES.length - 1] : null;
+      const b = bounds.length > 0 ? bounds[0].time : end;
+      rows.push(make(def?.key ?? 'trace', def?.label ?? '(trace start)', 'trace_start', start, b, true));
+    }
+    bounds.forEach((bd, k) => {
+      const def = PHASES[bd.p];
+      const b = k + 1 < bounds.length ? bounds[k + 1].time : end;
+      const row = make(def.key, def.label, def.start, bd.time, b, def.start === 'trace_start' && this.firstSym !== REGION_FIRMWARE);
+      if (def.start === 'trace_start') {
+        row.firmware = this.regionSelf[bootCpu * FIRST_FUNCTION + REGION_FIRMWARE];
+        row.boot = this.regionSelf[bootCpu * FIRST_FUNCTION + REGION_BOOT];
+      }
+      rows.push(row);
+    });
+    return rows;
+  }
+
+  result(): TimelineResult {
+    const bootCpu = this.bootCpu();
+    const milestones = this.milestones(bootCpu);
+    const phases = this.phases(milestones, bootCpu);
+    const names = this.names;
+    const functions: FunctionRow[] = [];
+    for (let id = 0; id < this.firstTime.length; id++) {
+      if (this.firstTime[id] < Infinity) functions.push({ id, time: this.firstTime[id], cpu: this.firstCpu[id] });
+    }
+    functions.sort((a, b) => a.time - b.time || (names[a.id] < names[b.id] ? -1 : names[a.id] > names[b.id] ? 1 : 0));
+    const milestoneLabels = new Map<number, string[]>();
+    for (const h of milestones) {
+      if (this.firstTime[h.id] !== h.time || this.firstCpu[h.id] !== h.cpu) continue;
+      const l = milestoneLabels.get(h.id);
+      if (l) l.push(h.label);
+      else milestoneLabels.set(h.id, [h.label]);
+    }
+    const timeOf = (key: string): number | null => milestones.find((h) => h.key === key)?.time ?? null;
+    const vmm = {
+      firmware_start: timeOf(VMM_POINTS.firmware_start),
+      linux_start_kernel: timeOf(VMM_POINTS.linux_start_kernel),
+      linux_start_user: timeOf(VMM_POINTS.linux_start_user),
+    };
+    let totalIdle = 0;
+    for (let t = 0; t < this.idleRuns.length; t++) totalIdle += this.idleIn(t, -Infinity, Infinity);
+    const fs = this.firstSym;
+    const startsIn = this.startsInKernel()
+      ? 'kernel'
+      : fs === REGION_FIRMWARE
+        ? 'firmware'
+        : fs === REGION_BOOT
+          ? 'boot'
+          : fs >= FIRST_FUNCTION
+            ? 'kernel_entry'
+            : 'other';
+    const start = this.minTime <= this.maxTime ? this.minTime : 0;
+    const end = this.minTime <= this.maxTime ? this.maxTime : 0;
+    return {
+      start,
+      end,
+      span: end - start,
+      bootCpu,
+      startsIn,
+      milestones,
+      phases,
+      functions,
+      milestoneLabels,
+      vmm,
+      totalIdle,
+      negativeDeltas: this.negativeDeltas,
+    };
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The binary trace file of QEMU's 'simple' trace backend (`-trace enable=exec_tb,file=trace-PID`),
+ * read directly: no Python and no trace-events file needed for exec_tb.
+ *
+ * Layout (trace/simple.c, scripts/simpletrace.py; log format version 4, QEMU 2.12 and later), all
+ * integers in the host's byte order (simpletrace.py's '=' structs; both orders are accepted here):
+ *   header      u64 HEADER_EVENT_ID = ~0, u64 HEADER_MAGIC = 0xf2b177cb0aa429b4, u64 version = 4
+ *   then records, each starting with u64 type:
+ *   type 0 = TRACE_RECORD_TYPE_MAPPING   u64 event_id, u32 len, char name[len]   (event id -> name)
+ *   type 1 = TRACE_RECORD_TYPE_EVENT     TraceRecord { u64 event; u64 timestamp_ns; u32 length;
+ *                                        u32 pid; u64 arguments[] }, `length` = the TraceRecord's
+ *                                        bytes including its 24-byte head
+ *   event id DROPPED_EVENT_ID = ~0 - 1 carries one u64: how many records the writer lost.
+ * exec_tb / exec_tb_nocache (accel/tcg/trace-events) have two u64 arguments: tb, pc. `pid` is the
+ * recording thread's id (qemu_get_thread_id()), the same number the log backend prints before '@'.
+ *
+ * Records are cut into blocks of whole records by readBlocks (the line chunker cannot: records hold
+ * arbitrary bytes); parse() walks them with byte arithmetic, no object per record.
+ */
+import { BootprofError } from '../io/errors.js';
+import type { ByteSource } from '../io/source.js';
+import { DEFAULT_CHUNK, type ChunkOptions, type LineBlockSink } from '../io/chunks.js';
+import type { EventBatch } from '../model/batch.js';
+import { TraceParser, type TraceFormat } from './parser.js';
+import { TWO32 } from '../symbols/address.js';
+
+export const HEADER_MAGIC_HI = 0xf2b177cb;
+export const HEADER_MAGIC_LO = 0x0aa429b4;
+export const HEADER_VERSION = 4;
+export const HEADER_BYTES = 24;
+export const RECORD_TYPE_MAPPING = 0;
+export const RECORD_TYPE_EVENT = 1;
+/** u64 type + the TraceRecord head (event, timestamp_ns, length, pid). */
+const EVENT_HEAD = 8 + 24;
+const MAPPING_HEAD = 8 + 8 + 4;
+/** Longest record accepted (a record with long string arguments); longer means a corrupt file. */
+export const MAX_RECORD = 1 << 16;
+const ONES = 0xffffffff;
+const DROPPED_LO = 0xfffffffe;
+
+function u32(buf: Uint8Array, p: number, le: boolean): number {
+  return le
+    ? (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16) | (buf[p + 3] << 24)) >>> 0
+    : ((buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3]) >>> 0;
+}
+
+/** Low and high 32-bit halves of the u64 at p. */
+function lo64(buf: Uint8Array, p: number, le: boolean): number {
+  return u32(buf, le ? p : p + 4, le);
+}
+function hi64(buf: Uint8Array, p: number, le: boolean): number {
+  return u32(buf, le ? p + 4 : p, le);
+}
+
+/** Byte order of the header at head[0..24), or null when it is not a simple trace header. */
+function headerOrder(head: Uint8Array): { le: boolean; version: number } | null {
+  if (head.length < HEADER_BYTES) return null;
+  for (let k = 0; k < 8; k++) if (head[k] !== 0xff) return null;
+  for (const le of [true, false]) {
+    if (hi64(head, 8, le) === HEADER_MAGIC_HI && lo64(head, 8, le) === HEADER_MAGIC_LO) {
+      return { le, version: hi64(head, 16, le) * TWO32 + lo64(head, 16, le) };
+    }
+  }
+  return null;
+}
+
+export class SimpletraceBinParser extends TraceParser {
+  readonly format: string;
+  private readonly le: boolean;
+  /** Event ids (low 32 bits; ids are small) that name exec_tb or exec_tb_nocache. */
+  private readonly execIds = new Set<number>();
+  private originHi = NaN;
+  private originLo = 0;
+  private lastTid = -1;
+  private lastThread = 0;
+  /** Records (and the header) seen so far: the "lines" of this format. */
+
+  constructor(head: Uint8Array) {
+    super();
+    const h = headerOrder(head);
+    if (!h) throw new BootprofError('E_FORMAT', 'not a QEMU simple trace file (no header magic 0xf2b177cb0aa429b4)');
+    if (h.version !== HEADER_VERSION) {
+      throw new BootprofError(
+        'E_FORMAT',
+        `QEMU simple trace log version ${h.version}: only version ${HEADER_VERSION} (QEMU 2.12 and later) names its events in the file; convert older ones with QEMU's scripts/simpletrace.py and read its text output`,
+      );
+    }
+    this.le = h.le;
+    this.format = h.le ? 'simpletrace-bin' : 'simpletrace-bin (big-endian)';
+  }
+
+  /** Size of the record at buf[p] (or the header at file offset 0), 0 if incomplete, -1 if corrupt. */
+  private recordSize(buf: Uint8Array, p: number, filled: number, atFileStart: boolean): number {
+    if (atFileStart) return filled - p >= HEADER_BYTES ? HEADER_BYTES : 0;
+    if (filled - p < 8) return 0;
+    const le = this.le;
+    if (hi64(buf, p, le) !== 0) return -1;
+    const type = lo64(buf, p, le);
+    if (type === RECORD_TYPE_MAPPING) {
+      if (filled - p < MAPPING_HEAD) return 0;
+      const len = u32(buf, p + 16, le);
+      if (len > MAX_RECORD) return -1;
+      return filled - p >= MAPPING_HEAD + len ? MAPPING_HEAD + len : 0;
+    }
+    if (type !== RECORD_TYPE_EVENT) return -1;
+    if (filled - p < EVENT_HEAD) return 0;
+    const length = u32(buf, p + 24, le);
+    if (length < 24 || length > MAX_RECORD) return -1;
+    return filled - p >= 8 + length ? 8 + length : 0;
+  }
+
+  /** Cuts the source into blocks of whole records (the binary counterpart of readLineBlocks). */
+  override async readBlocks(source: ByteSource, sink: LineBlockSink, opts: ChunkOptions): Promise<number> {
+    const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+    const buf = Buffer.allocUnsafe(chunkSize + MAX_RECORD + MAPPING_HEAD + 8);
+    let tail = 0;
+    let base = 0;
+    for (;;) {
+      const n = await source.read(buf, tail, chunkSize);
+      if (n === 0) break;
+      const filled = tail + n;
+      let p = 0;
+      for (;;) {
+        const size = this.recordSize(buf, p, filled, base + p === 0);
+        if (size === 0) break;
+        if (size < 0) {
+          if (p > 0) sink.block(buf, 0, p, base);
+          sink.dropped('corrupt record (bad type or length): the rest of the file is skipped', base + p, buf.subarray(p, Math.min(filled, p + 32)));
+          opts.onRead?.(base + filled);
+          return base + filled;
+        }
+        p += size;
+      }
+      if (p > 0) sink.block(buf, 0, p, base);
+      const rest = filled - p;
+      if (p > 0 && rest > 0) buf.copyWithin(0, p, filled);
+      base += p;
+      tail = rest;
+      opts.onRead?.(base + tail);
+    }
+    if (tail > 0) sink.dropped('truncated record at the end of the file', base, buf.subarray(0, Math.min(tail, 32)));
+    return base + tail;
+  }
+
+  parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
+    const le = this.le;
+    const timeCol = batch.time;
+    const threadCol = batch.thread;
+    const hiCol = batch.pcHi;
+    const loCol = batch.pcLo;
+    const cap = batch.capacity;
+    const st = this.stats;
+    batch.presymbolized = false;
+    let n = batch.length;
+    while (pos < end && n < cap) {
+      st.lines++;
+      if (base + pos === 0) {
+        pos += HEADER_BYTES;
+        st.other++;
+        continue;
+      }
+      const type = lo64(buf, pos, le);
+      if (type === RECORD_TYPE_MAPPING) {
+        const idLo = lo64(buf, pos + 8, le);
+        const idHi = hi64(buf, pos + 8, le);
+        const len = u32(buf, pos + 16, le);
+        const s = pos + MAPPING_HEAD;
+        // "exec_tb" (7 bytes) or "exec_tb_nocache" (15 bytes)
+        const isExec =
+          idHi === 0 &&
+          (len === 7 || len === 15) &&
+          buf[s] === 0x65 &&
+          buf[s + 1] === 0x78 &&
+          buf[s + 2] === 0x65 &&
+          buf[s + 3] === 0x63 &&
+          buf[s + 4] === 0x5f &&
+          buf[s + 5] === 0x74 &&
+          buf[s + 6] === 0x62 &&
+          (len === 7 ||
+            (buf[s + 7] === 0x5f && buf[s + 8] === 0x6e && buf[s + 9] === 0x6f && buf[s + 10] === 0x63 && buf[s + 11] === 0x61 && buf[s + 12] === 0x63 && buf[s + 13] === 0x68 && buf[s + 14] === 0x65));
+        if (isExec) this.execIds.add(idLo);
+        else if (idHi === 0) this.execIds.delete(idLo);
+        st.other++;
+        pos = s + len;
+        continue;
+      }
+      const length = u32(buf, pos + 24, le);
+      const next = pos + 8 + length;
+      const idLo = lo64(buf, pos + 8, le);
+      const idHi = hi64(buf, pos + 8, le);
+      if (idHi === ONES && idLo === DROPPED_LO) {
+        if (length >= 32) this.lostEvents += hi64(buf, pos + EVENT_HEAD, le) * TWO32 + lo64(buf, pos + EVENT_HEAD, le);
+        st.other++;
+        pos = next;
+        continue;
+      }
+      if (idHi !== 0 || !this.execIds.has(idLo)) {
+        st.other++;
+        pos = next;
+        continue;
+      }
+      if (length < 24 + 16) {
+        this.malformed('exec_tb record without its two arguments', base + pos, buf.subarray(pos, next));
+        pos = next;
+        continue;
+      }
+      const tsLo = lo64(buf, pos + 16, le);
+      const tsHi = hi64(buf, pos + 16, le);
+      if (this.originHi !== this.originHi) {
+        this.originHi = tsHi;
+        this.originLo = tsLo;
+      }
+      // Relative ns: exact while the trace spans less than 2^53 ns (104 days).
+      timeCol[n] = (tsHi - this.originHi) * TWO32 + (tsLo - this.originLo);
+      const tid = u32(buf, pos + 28, le);
+      if (tid !== this.lastTid) {
+        this.lastTid = tid;
+        this.lastThread = this.threadOf(tid);
+      }
+      threadCol[n] = this.lastThread;
+      // arguments: tb at EVENT_HEAD, pc at EVENT_HEAD + 8
+      hiCol[n] = hi64(buf, pos + EVENT_HEAD + 8, le);
+      loCol[n] = lo64(buf, pos + EVENT_HEAD + 8, le);
+      n++;
+      st.events++;
+      pos = next;
+    }
+    batch.length = n;
+    return pos;
+  }
+}
+
+export const simpletraceBinFormat: TraceFormat = {
+  name: 'simpletrace-bin',
+  description: "the 'simple' trace backend's binary file (trace-PID), log format version 4",
+  detect: (head) => headerOrder(head) !== null,
+  create: (head) => new SimpletraceBinParser(head),
+};
+
+/** Writes a version-4 simple trace file (tests and fixtures): the layout above, little-endian. */
+export function writeSimpleTrace(
+  records: readonly ({ map: number; name: string } | { id: number | bigint; ns: bigint; pid: number; args: readonly bigint[] })[],
+  le = true,
+): Buffer {
+  const parts: Buffer[] = [];
+  const u64 = (v: bigint): Buffer => {
+    const b = Buffer.alloc(8);
+    if (le) b.writeBigUInt64LE(v);
+    else b.writeBigUInt64BE(v);
+    return b;
+  };
+  const u32b = (v: number): Buffer => {
+    const b = Buffer.alloc(4);
+    if (le) b.writeUInt32LE(v);
+    else b.writeUInt32BE(v);
+    return b;
+  };
+  parts.push(u64(0xffffffffffffffffn), u64(0xf2b177cb0aa429b4n), u64(BigInt(HEADER_VERSION)));
+  for (const r of records) {
+    if ('map' in r) {
+      const name = Buffer.from(r.name, 'latin1');
+      parts.push(u64(0n), u64(BigInt(r.map)), u32b(name.length), name);
+    } else {
+      parts.push(u64(1n), u64(BigInt(r.id)), u64(r.ns), u32b(24 + 8 * r.args.length), u32b(r.pid));
+      for (const a of r.args) parts.push(u64(a));
+    }
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,64 @@
+/** Worker thread: parses the work units the pool sends, one at a time, and posts their columns. */
+import { promises as fsp } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { BootprofError } from '../io/errors.js';
+import { EventBatch } from '../model/batch.js';
+import { FORMATS } from '../formats/index.js';
+import { Resolver } from '../symbols/resolver.js';
+import { Symbolizer } from '../symbols/symbolize.js';
+import { tableFromTransfer } from '../symbols/transfer.js';
+import { parseUnit } from './unit.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
+
+const init = workerData as WorkerInit;
+const format = FORMATS.find((f) => f.name === init.format)!;
+const resolver = new Resolver(init.table ? tableFromTransfer(init.table) : null);
+resolver.slide = init.slide;
+const symbolizer = new Symbolizer(resolver);
+const fh = await fsp.open(init.path, 'r');
+
+/** Batches the main thread has consumed and sent back: reused, so memory does not churn. */
+const free: EventBatch[] = [];
+const newBatch = (): EventBatch => {
+  const b = free.pop();
+  if (b) {
+    b.clear();
+    return b;
+  }
+  return new EventBatch(init.options.batchSize);
+};
+
+// Units are parsed one at a time: the read buffer and the wasm instance are per thread.
+let queue: Promise<void> = Promise.resolve();
+parentPort!.on('message', (msg: WorkerRequest) => {
+  queue = queue.then(() => handle(msg));
+});
+
+async function handle(msg: WorkerRequest): Promise<void> {
+  if (msg.type === 'recycle') {
+    for (const c of msg.batches) if (free.length < 8) free.push(EventBatch.fromColumns(c));
+    return;
+  }
+  if (msg.type === 'close') {
+    await fh.close();
+    parentPort!.close();
+    return;
+  }
+  try {
+    const r = await parseUnit(fh, init.size, init.name, msg.unit, format, init.head, symbolizer, init.options, newBatch, init.origin);
+    const transfer: ArrayBuffer[] = [];
+    const add = (a: { buffer: ArrayBufferLike }): void => void transfer.push(a.buffer as ArrayBuffer);
+    for (const b of r.batches) [b.time, b.thread, b.pcHi, b.pcLo, b.sym].forEach(add);
+    const reply: WorkerReply = { type: 'unit', result: { ...r, batches: r.batches.map((b) => b.toColumns()) } };
+    parentPort!.postMessage(reply, transfer);
+  } catch (err) {
+    const e = err as Error;
+    const reply: WorkerReply = {
+      type: 'error',
+      index: msg.unit.index,
+      code: err instanceof BootprofError ? err.code : 'E_UNREADABLE',
+      message: e && e.message ? (process.env.BOOTPROF_DEBUG ? String(e.stack) : e.message) : String(err),
+    };
+    parentPort!.postMessage(reply);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * A pool of parse workers. Units are handed out in file order, at most `ahead` per worker in flight,
+ * and results are yielded strictly in unit order, so memory stays bounded (a few units of columns)
+ * whatever the file size, and the main thread sees events in file order.
+ */
+import { Worker } from 'node:worker_threads';
+import { BootprofError } from '../io/errors.js';
+import { EventBatch } from '../model/batch.js';
+import type { WorkerInit, WorkerReply } from './protocol.js';
+import type { WorkUnit } from './range-source.js';
+import type { UnitResult } from './unit.js';
+
+interface Deferred {
+  promise: Promise<UnitResult>;
+  resolve(r: UnitResult): void;
+  reject(e: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: (r: UnitResult) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<UnitResult>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // rejections are observed when awaited in order
+  return { promise, resolve, reject };
+}
+
+/** dist/parallel/parse-worker.js, also when running from the TypeScript sources (tests). */
+function workerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../../dist/parallel/parse-worker.js', here) : new URL('./parse-worker.js', here);
+}
+
+export class UnitPool {
+  private readonly workers: Worker[] = [];
+  private readonly outstanding: number[] = [];
+  private readonly waiting = new Map<number, Deferred>();
+  private readonly owner = new Map<number, number>();
+
+  constructor(threads: number, init: WorkerInit) {
+    for (let w = 0; w < threads; w++) {
+      const worker = new Worker(workerUrl(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+      worker.on('message', (m: WorkerReply) => this.onMessage(w, m));
+      worker.on('error', (err) => this.failAll(err));
+      this.workers.push(worker);
+      this.outstanding.push(0);
+    }
+  }
+
+  private onMessage(w: number, m: WorkerReply): void {
+    this.outstanding[w]--;
+    if (m.type === 'unit') {
+      const r = m.result;
+      const d = this.waiting.get(r.index);
+      d?.resolve({ ...r, batches: r.batches.map((c) => EventBatch.fromColumns(c)) });
+    } else {
+      this.waiting.get(m.index)?.reject(new BootprofError(m.code, m.message));
+    }
+  }
+
+  private failAll(err: unknown): void {
+    for (const d of this.waiting.values()) d.reject(err);
+  }
+
+  /** Hands a consumed unit's batches back to the worker that made them, for reuse. */
+  recycle(r: UnitResult): void {
+    const w = this.owner.get(r.index);
+    this.owner.delete(r.index);
+    if (w === undefined) return;
+    const cols = r.batches.map((b) => b.toColumns());
+    const transfer: ArrayBuffer[] = [];
+    for (const c of cols) for (const a of [c.time, c.thread, c.pcHi, c.pcLo, c.sym]) transfer.push(a.buffer as ArrayBuffer);
+    this.workers[w].postMessage({ type: 'recycle', batches: cols }, transfer);
+  }
+
+  /** Yields the units' results in order. */
+  async *run(units: readonly WorkUnit[], ahead = 2): AsyncGenerator<UnitResult> {
+    let next = 0;
+    const dispatch = (): void => {
+      while (next < units.length) {
+        let w = 0;
+        for (let k = 1; k < this.workers.length; k++) if (this.outstanding[k] < this.outstanding[w]) w = k;
+        if (this.outstanding[w] >= ahead) return;
+        const u = units[next++];
+        this.waiting.set(u.index, deferred());
+        this.owner.set(u.index, w);
+        this.outstanding[w]++;
+        this.workers[w].postMessage({ type: 'unit', unit: u });
+      }
+    };
+    dispatch();
+    for (const u of units) {
+      const d = this.waiting.get(u.index)!;
+      const r = await d.promise;
+      this.waiting.delete(u.index);
+      dispatch();
+      yield r;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

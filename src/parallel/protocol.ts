@@ -1,0 +1,26 @@
+/** Messages between the pool (main thread) and parse workers. */
+import type { ErrorCode } from '../io/errors.js';
+import type { BatchColumns } from '../model/batch.js';
+import type { TableTransfer } from '../symbols/transfer.js';
+import type { WorkUnit } from './range-source.js';
+import type { UnitOptions, UnitResult } from './unit.js';
+
+export interface WorkerInit {
+  path: string;
+  name: string;
+  size: number;
+  format: string;
+  head: Uint8Array;
+  table: TableTransfer | null;
+  /** KASLR slide the worker's resolver applies (known up front; the main thread redoes codes if not). */
+  slide: number;
+  /** The trace's time origin, when known from its first page: units then need no rebasing. */
+  origin: { sec: number; ns: number } | null;
+  options: UnitOptions;
+}
+
+export type WorkerRequest = { type: 'unit'; unit: WorkUnit } | { type: 'recycle'; batches: BatchColumns[] } | { type: 'close' };
+
+export type WorkerReply =
+  | { type: 'unit'; result: Omit<UnitResult, 'batches'> & { batches: BatchColumns[] } }
+  | { type: 'error'; index: number; code: ErrorCode; message: string };

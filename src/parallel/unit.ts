@@ -1,0 +1,97 @@
+/**
+ * Parses one work unit into symbolized-as-far-as-possible columns: what a worker thread does, and
+ * what tests call in-process. Static symbol codes are computed here (Symbolizer.codes); the per-vCPU
+ * rule, thread-index remapping and time rebasing happen on the main thread, in unit order
+ * (pipeline.ts), so every analysis sees exactly the events of a sequential read.
+ */
+import type { promises as fsp } from 'node:fs';
+import { DEFAULT_CHUNK, DEFAULT_MAX_LINE, readLineBlocks } from '../io/chunks.js';
+import type { ParseStats, TimeUnit, TraceFormat } from '../formats/parser.js';
+import { EventBatch } from '../model/batch.js';
+import type { Symbolizer } from '../symbols/symbolize.js';
+import { ownedRange, rangeSource, type WorkUnit } from './range-source.js';
+
+export interface UnitResult {
+  index: number;
+  from: number;
+  to: number;
+  batches: EventBatch[];
+  stats: ParseStats;
+  /** Thread ids in order of first appearance within the unit (batch.thread indexes this). */
+  threadIds: number[];
+  originSec: number;
+  originNs: number;
+  unit: TimeUnit;
+}
+
+export interface UnitOptions {
+  chunkSize?: number;
+  maxLine?: number;
+  batchSize?: number;
+}
+
+/** The read buffer a thread reuses for every unit it parses (one unit at a time per thread). */
+let threadBuffer: Buffer | undefined;
+function unitBuffer(o: UnitOptions): Buffer {
+  const need = (o.chunkSize ?? DEFAULT_CHUNK) + (o.maxLine ?? DEFAULT_MAX_LINE) + 1;
+  if (!threadBuffer || threadBuffer.length < need) threadBuffer = Buffer.allocUnsafe(need);
+  return threadBuffer;
+}
+
+/** Where a unit's batches come from: a free list of recycled ones, else new. */
+export type BatchSource = () => EventBatch;
+
+export async function parseUnit(
+  fh: fsp.FileHandle,
+  size: number,
+  name: string,
+  u: WorkUnit,
+  format: TraceFormat,
+  head: Uint8Array,
+  symbolizer: Symbolizer,
+  o: UnitOptions = {},
+  newBatch: BatchSource = () => new EventBatch(o.batchSize),
+  origin: { sec: number; ns: number } | null = null,
+): Promise<UnitResult> {
+  const [from, to] = await ownedRange(fh, u, size, name);
+  const parser = format.create(head);
+  if (origin) {
+    parser.originSec = origin.sec;
+    parser.originNs = origin.ns;
+  }
+  const batches: EventBatch[] = [];
+  let batch = newBatch();
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    symbolizer.codes(batch);
+    batches.push(batch);
+    batch = newBatch();
+  };
+  await readLineBlocks(
+    rangeSource(fh, from, to, name),
+    {
+      block(buf, start, end, base) {
+        let pos = start;
+        while (pos < end) {
+          pos = parser.parse(buf, pos, end, base, batch);
+          if (batch.full) flush();
+        }
+      },
+      dropped: (reason, offset, snippet) => parser.dropped(reason, offset, snippet),
+    },
+    { chunkSize: o.chunkSize, maxLine: o.maxLine, baseOffset: from, buffer: unitBuffer(o) },
+  );
+  if (batch.length > 0) flush();
+  parser.release();
+  return {
+    index: u.index,
+    from,
+    to,
+    batches,
+    stats: parser.stats,
+    threadIds: parser.threadIds,
+    originSec: parser.originSec,
+    originNs: parser.originNs,
+    unit: parser.unit,
+  };
+}

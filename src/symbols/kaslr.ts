@@ -1,0 +1,305 @@
+/**
+ * KASLR: the guest kernel ran at its link address plus a random slide (x86-64: a multiple of 2 MiB,
+ * CONFIG_PHYSICAL_ALIGN, below 1 GiB), while System.map / vmlinux list link addresses.
+ *
+ * `--kaslr-offset HEX` gives the slide. Otherwise the head of the trace decides: the gate holds the
+ * first batches (unsymbolized) until it has seen SAMPLE_KERNEL kernel-half events (or HOLD_MAX
+ * events, or the end), then
+ *  - counts, per candidate slide, how many of the most frequent distinct kernel-half pcs land exactly
+ *    on a function start (TB starts are often function starts; under a wrong slide almost none are).
+ *    Candidates come from pairing each pc with the function starts that share its low 21 bits, so
+ *    every 2 MiB multiple is considered without scanning them;
+ *  - `--kaslr auto` takes the best slide when it beats slide 0 with some confidence; the default
+ *    does so only when fewer than half of the sampled kernel-half events resolve without a slide;
+ *    `--kaslr off` never slides.
+ * Then the held batches are released in order and the run continues at full speed (the resolver
+ * subtracts the slide on cache misses only). The report (slide, confidence, resolution rates) and
+ * warnings go to the summary; the whole-run resolution rate is counted as batches pass.
+ */
+import { BootprofError } from '../io/errors.js';
+import { EventBatch } from '../model/batch.js';
+import { FIRST_FUNCTION } from '../model/names.js';
+import { addressKey, KERNEL_HALF_HI, parseHexKey } from './address.js';
+import type { Resolver } from './resolver.js';
+import type { SymbolTable } from './table.js';
+
+export type KaslrMode = 'default' | 'auto' | 'off';
+
+export interface KaslrOptions {
+  mode?: KaslrMode;
+  /** --kaslr-offset: the slide as an address-key delta. */
+  offset?: number;
+}
+
+export const SLIDE_ALIGN = 0x200000;
+/** Kernel-half events sampled before deciding. */
+export const SAMPLE_KERNEL = 1 << 16;
+/** Events held at most while waiting for kernel-half ones (~24 MB of columns). */
+export const HOLD_MAX = 1 << 20;
+/** Distinct pcs (most frequent first) that vote. */
+export const VOTERS = 4096;
+/** Largest |slide| considered. */
+const MAX_SLIDE = 2 ** 32;
+
+export interface SlideVote {
+  slide: number;
+  /** Voting pcs that land on a function start under `slide`. */
+  hits: number;
+  /** Hits of the runner-up slide and of slide 0. */
+  second: number;
+  zero: number;
+  voters: number;
+  confidence: 'high' | 'medium' | 'low' | 'none';
+}
+
+export interface KaslrReport {
+  slide: number;
+  /** given: --kaslr-offset; detected: voted (auto, or default with few pcs resolving); checked: the
+   *  default found slide 0 fine; off: --kaslr off; none: no kernel-half pcs to judge. */
+  method: 'given' | 'detected' | 'checked' | 'off' | 'none' | 'no symbols' | 'pre-resolved';
+  vote: SlideVote | null;
+  /** Sampled kernel-half events resolving to a function without a slide and with the chosen one. */
+  sampleRate0: number;
+  sampleRate: number;
+  sampled: number;
+  /** Whole run: kernel-half events and how many resolved to a function. */
+  kernelEvents: number;
+  kernelResolved: number;
+  messages: string[];
+}
+
+/** Parses `--kaslr-offset` (hex, 0x optional, '-' allowed) into an address-key delta. */
+export function parseSlide(text: string): number {
+  const t = text.trim().toLowerCase();
+  const neg = t.startsWith('-');
+  const body = (neg ? t.slice(1) : t).replace(/^0x/, '');
+  const v = parseHexKey(body);
+  if (!/^[0-9a-f]{1,13}$/.test(body) || Number.isNaN(v)) throw new BootprofError('E_USAGE', `--kaslr-offset takes a hex slide such as 0x1e000000 (got '${text}')`);
+  return neg ? -v : v;
+}
+
+export function slideHex(slide: number): string {
+  return (slide < 0 ? '-0x' : '0x') + Math.abs(slide).toString(16);
+}
+
+function low21(key: number): number {
+  const m = key % SLIDE_ALIGN;
+  return m < 0 ? m + SLIDE_ALIGN : m;
+}
+
+/** Votes for the slide under which the most frequent pcs land on function starts. */
+export function voteSlide(table: SymbolTable, pcs: Map<number, number>): SlideVote {
+  const ranked = [...pcs.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, VOTERS);
+  const starts = new Map<number, number[]>();
+  const { addrs, fnAt } = table;
+  for (let i = 0; i < addrs.length; i++) {
+    if (fnAt[i] < FIRST_FUNCTION) continue;
+    const k = low21(addrs[i]);
+    const list = starts.get(k);
+    if (list) list.push(addrs[i]);
+    else starts.set(k, [addrs[i]]);
+  }
+  const votes = new Map<number, number>();
+  for (const [pc] of ranked) {
+    const list = starts.get(low21(pc));
+    if (!list) continue;
+    for (const s of list) {
+      const slide = pc - s;
+      if (Math.abs(slide) > MAX_SLIDE) continue;
+      votes.set(slide, (votes.get(slide) ?? 0) + 1);
+    }
+  }
+  let best = 0;
+  let bestHits = votes.get(0) ?? 0;
+  for (const [slide, hits] of votes) {
+    if (hits > bestHits || (hits === bestHits && Math.abs(slide) < Math.abs(best))) {
+      best = slide;
+      bestHits = hits;
+    }
+  }
+  let second = 0;
+  for (const [slide, hits] of votes) if (slide !== best && hits > second) second = hits;
+  const margin = bestHits / Math.max(1, second);
+  const confidence =
+    bestHits === 0 ? 'none' : bestHits >= 16 && margin >= 3 ? 'high' : bestHits >= 6 && margin >= 2 ? 'medium' : 'low';
+  return { slide: best, hits: bestHits, second, zero: votes.get(0) ?? 0, voters: ranked.length, confidence };
+}
+
+/** Events of `pcs` (weighted by count) whose pc - slide resolves to a function. */
+export function resolvedShare(table: SymbolTable, pcs: Map<number, number>, slide: number): number {
+  let all = 0;
+  let ok = 0;
+  for (const [pc, count] of pcs) {
+    all += count;
+    if (table.lookup(pc - slide) >= FIRST_FUNCTION) ok += count;
+  }
+  return all > 0 ? ok / all : 1;
+}
+
+function pct(x: number): string {
+  return (x * 100).toFixed(1) + '%';
+}
+
+/**
+ * Sits between the parser and the symbol stage: holds the head of the trace until the slide is
+ * decided, then passes every batch to `process` (symbolize + analyses), counting kernel-half
+ * resolution on the way.
+ */
+export class KaslrGate {
+  readonly report: KaslrReport;
+  private decided: boolean;
+  private held: EventBatch[] = [];
+  private heldEvents = 0;
+  private readonly pcs = new Map<number, number>();
+  private sampled = 0;
+
+  constructor(
+    private readonly table: SymbolTable | null,
+    private readonly resolver: Resolver,
+    private readonly opts: KaslrOptions,
+    private readonly process: (batch: EventBatch) => void,
+    symbolic = false,
+  ) {
+    this.report = {
+      slide: 0,
+      method: 'none',
+      vote: null,
+      sampleRate0: NaN,
+      sampleRate: NaN,
+      sampled: 0,
+      kernelEvents: 0,
+      kernelResolved: 0,
+      messages: [],
+    };
+    this.decided = true;
+    if (!table) {
+      this.report.method = 'no symbols';
+      if (opts.offset !== undefined) this.report.messages.push('--kaslr-offset ignored: no symbols loaded');
+    } else if (opts.offset !== undefined) {
+      this.setSlide(opts.offset, 'given');
+      this.report.messages.push(`KASLR slide ${slideHex(opts.offset)} (--kaslr-offset)`);
+    } else if (opts.mode === 'off') {
+      this.report.method = 'off';
+    } else if (symbolic) {
+      // pre-resolved traces carry names; their bare addresses are usually user space
+      this.report.method = 'pre-resolved';
+      this.decided = opts.mode !== 'auto';
+    } else {
+      this.decided = false;
+    }
+  }
+
+  private setSlide(slide: number, method: KaslrReport['method']): void {
+    this.report.slide = slide;
+    this.report.method = method;
+    this.resolver.slide = slide;
+  }
+
+  push(batch: EventBatch): void {
+    if (this.decided) {
+      this.pass(batch);
+      return;
+    }
+    const n = batch.length;
+    const copy = new EventBatch(Math.max(1, n));
+    copy.length = n;
+    copy.firstLine = batch.firstLine;
+    copy.presymbolized = batch.presymbolized;
+    copy.time.set(batch.time.subarray(0, n));
+    copy.thread.set(batch.thread.subarray(0, n));
+    copy.pcHi.set(batch.pcHi.subarray(0, n));
+    copy.pcLo.set(batch.pcLo.subarray(0, n));
+    copy.sym.set(batch.sym.subarray(0, n));
+    this.held.push(copy);
+    this.heldEvents += n;
+    const hi = batch.pcHi;
+    const lo = batch.pcLo;
+    const pcs = this.pcs;
+    for (let i = 0; i < n; i++) {
+      if (hi[i] < KERNEL_HALF_HI) continue;
+      const key = addressKey(hi[i], lo[i]);
+      pcs.set(key, (pcs.get(key) ?? 0) + 1);
+      this.sampled++;
+    }
+    if (this.sampled >= SAMPLE_KERNEL || this.heldEvents >= HOLD_MAX) this.decide();
+  }
+
+  /** Ends the run: decides if still undecided and releases what is held. */
+  finish(): KaslrReport {
+    if (!this.decided) this.decide();
+    const r = this.report;
+    if (this.table && r.kernelEvents > 0) {
+      const rate = r.kernelResolved / r.kernelEvents;
+      if (rate < 0.5) {
+        r.messages.push(
+          `only ${pct(rate)} of ${r.kernelEvents.toLocaleString('en-US')} kernel-half events resolve to a function: the symbols do not match this kernel` +
+            (r.method === 'given' || r.method === 'detected' ? '' : ' (wrong System.map/vmlinux, or KASLR: try --kaslr auto or --kaslr-offset HEX)'),
+        );
+      }
+    }
+    return r;
+  }
+
+  private decide(): void {
+    this.decided = true;
+    const table = this.table!;
+    const r = this.report;
+    r.sampled = this.sampled;
+    if (this.sampled > 0) {
+      const vote = voteSlide(table, this.pcs);
+      r.vote = vote;
+      r.sampleRate0 = resolvedShare(table, this.pcs, 0);
+      const wanted = this.opts.mode === 'auto' || r.sampleRate0 < 0.5;
+      // A map that resolves almost nothing without a slide and nearly everything with the best one is
+      // taken even on thin evidence (few distinct pcs in the head); the report says how thin.
+      const better =
+        vote.slide !== 0 &&
+        vote.hits > vote.zero &&
+        (vote.confidence === 'high' || vote.confidence === 'medium' || (r.sampleRate0 < 0.5 && resolvedShare(table, this.pcs, vote.slide) >= 0.9));
+      const why = `${vote.hits} of the ${vote.voters} most frequent kernel pcs start a function under it, ${vote.zero} without a slide, ${vote.second} under the runner-up; confidence ${vote.confidence}`;
+      if (wanted && better) {
+        this.setSlide(vote.slide, 'detected');
+        r.sampleRate = resolvedShare(table, this.pcs, vote.slide);
+        r.messages.push(
+          `KASLR slide ${slideHex(vote.slide)} detected (${why}); ${pct(r.sampleRate)} of sampled kernel-half events resolve with it, ${pct(r.sampleRate0)} without`,
+        );
+      } else {
+        r.sampleRate = r.sampleRate0;
+        if (wanted) {
+          r.method = 'detected';
+          r.messages.push(
+            vote.slide === 0 && vote.hits > 0
+              ? `KASLR: no slide (${why})`
+              : `KASLR: no convincing slide found (best ${slideHex(vote.slide)}: ${why}); resolving without one`,
+          );
+        } else {
+          r.method = 'checked';
+          if (vote.slide !== 0 && vote.confidence === 'high' && vote.hits >= 3 * Math.max(1, vote.zero)) {
+            r.messages.push(
+              `the trace looks relocated: under slide ${slideHex(vote.slide)} ${vote.hits} frequent pcs start a function, without it ${vote.zero}; try --kaslr auto or --kaslr-offset ${slideHex(vote.slide)}`,
+            );
+          }
+        }
+      }
+    }
+    const held = this.held;
+    this.held = [];
+    for (const b of held) this.pass(b);
+  }
+
+  private pass(batch: EventBatch): void {
+    this.process(batch);
+    const hi = batch.pcHi;
+    const sym = batch.sym;
+    let k = 0;
+    let ok = 0;
+    for (let i = 0, n = batch.length; i < n; i++) {
+      if (hi[i] >= KERNEL_HALF_HI) {
+        k++;
+        if (sym[i] >= FIRST_FUNCTION) ok++;
+      }
+    }
+    this.report.kernelEvents += k;
+    this.report.kernelResolved += ok;
+  }
+}

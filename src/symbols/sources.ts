@@ -1,0 +1,120 @@
+/**
+ * Symbol sources: System.map, /proc/kallsyms copies, vmlinux ELF files, several at once. `--vmlinux`
+ * comes first, then each `--map` in command-line order (the kind of each file is sniffed: ELF magic,
+ * else text); with neither, the one System.map* beside the trace (find-map.ts).
+ *
+ * Several sources: the first one wins where it has symbols; a later one only fills gaps, i.e. adds
+ * the symbols lying outside the address ranges (first to last text symbol, plus its size) of every
+ * earlier source, e.g. System.map for the kernel image plus a kallsyms copy for the modules.
+ */
+import { promises as fsp } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { BootprofError, fsError } from '../io/errors.js';
+import { chooseMap } from './find-map.js';
+import { isElf, readElfSymbols } from './elf.js';
+import { parseSymbolText, type RawSymbols } from './kallsyms.js';
+import { isTextType, SymbolTableBuilder, type SymbolTable } from './table.js';
+
+export interface SymbolSourceOptions {
+  trace?: string;
+  /** --map files in order (System.map, kallsyms or ELF, gzip allowed). */
+  maps?: readonly string[];
+  vmlinux?: string;
+}
+
+export interface LoadedSymbols {
+  table: SymbolTable | null;
+  /** The sources, for the summary ("a, b"); null without symbols. */
+  mapPath: string | null;
+  note: string | null;
+  /** Per source: what it is and how many symbols it contributed. */
+  sources?: { path: string; kind: string; symbols: number; added: number }[];
+}
+
+/** Loads one source file, sniffing ELF by its magic and gzip by its. */
+export async function loadRawSource(path: string): Promise<RawSymbols> {
+  let bytes: Buffer;
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(path, 'r');
+    const st = await fh.stat();
+    if (st.isDirectory()) throw new BootprofError('E_UNREADABLE', `${path}: is a directory`);
+    if (st.size === 0) throw new BootprofError('E_EMPTY', `${path}: empty symbol file`);
+    const head = Buffer.alloc(4);
+    await fh.read(head, 0, 4, 0);
+    if (isElf(head)) {
+      await fh.close();
+      fh = undefined;
+      return await readElfSymbols(path);
+    }
+    bytes = await fh.readFile();
+  } catch (err) {
+    if (err instanceof BootprofError) throw err;
+    throw fsError(err, path);
+  } finally {
+    await fh?.close();
+  }
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      throw fsError(err, path);
+    }
+    if (isElf(bytes)) throw new BootprofError('E_SYMBOLS', `${path}: a gzip-compressed ELF file: pass it with --vmlinux`);
+  }
+  return parseSymbolText(bytes.toString('latin1'), path);
+}
+
+/** Merges sources: the first wins; later ones add symbols outside earlier sources' text ranges. */
+export function mergeSources(raws: readonly RawSymbols[]): { table: SymbolTable; added: number[] } {
+  const b = new SymbolTableBuilder();
+  const ranges: [number, number][] = [];
+  const added: number[] = [];
+  for (const raw of raws) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    let count = 0;
+    for (let k = 0; k < raw.keys.length; k++) {
+      const key = raw.keys[k];
+      if (ranges.length > 0 && ranges.some(([a, z]) => key >= a && key <= z)) continue;
+      b.add(key, raw.types[k], raw.names[k], raw.sizes[k]);
+      count++;
+      if (isTextType(raw.types[k]) && key !== 0) {
+        if (key < lo) lo = key;
+        if (key + raw.sizes[k] > hi) hi = key + raw.sizes[k];
+      }
+    }
+    b.malformed += raw.malformed;
+    if (lo <= hi) ranges.push([lo, hi]);
+    added.push(count);
+  }
+  return { table: b.build(), added };
+}
+
+/** The symbol table for a run (see the file comment). */
+export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<LoadedSymbols> {
+  const paths: string[] = [];
+  if (opts.vmlinux) paths.push(opts.vmlinux);
+  for (const m of opts.maps ?? []) paths.push(m);
+  let note: string | null = null;
+  if (paths.length === 0) {
+    const choice = chooseMap(undefined, opts.trace);
+    if (!choice.path) return { table: null, mapPath: null, note: choice.note };
+    paths.push(choice.path);
+    note = choice.note;
+  }
+  const raws: RawSymbols[] = [];
+  for (const p of paths) raws.push(await loadRawSource(p));
+  const { table, added } = mergeSources(raws);
+  if (table.textSymbols === 0) {
+    const bad = raws.reduce((s, r) => s + r.malformed, 0);
+    const why = bad > 0 ? ` (${bad} lines are not "ADDR TYPE NAME")` : '';
+    throw new BootprofError('E_SYMBOLS', `${paths.join(', ')}: no text symbols (types T, t, W, w)${why}`);
+  }
+  return {
+    table,
+    mapPath: paths.join(', '),
+    note,
+    sources: raws.map((r, i) => ({ path: r.path, kind: r.kind, symbols: r.keys.length, added: added[i] })),
+  };
+}
