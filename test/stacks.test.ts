@@ -166,6 +166,30 @@ describe('reconstruction rules', () => {
     ]);
   });
 
+  it('initcalls: an initcall whose frame was lost still ends at the next do_one_initcall block', async () => {
+    const text =
+      line(7, 0, 'kernel_init') +
+      line(7, 10, 'do_one_initcall') +
+      line(7, 20, 'foo_init') +
+      line(7, 30, 'foo_init', 0x10) +
+      logLine(7, 40, '0x401000') + // a region block drops the stack (no returns)
+      line(7, 50, 'do_one_initcall', 0x20) +
+      line(7, 60, 'bar_init') +
+      line(7, 70, 'do_one_initcall', 0x30);
+    let ic!: InitcallCollector;
+    const { run } = await runStacks(text, {
+      configure: (s) => {
+        ic = new InitcallCollector(s.tree, s.names);
+        s.callSink = ic;
+      },
+    });
+    expect(ic.sorted().map((r) => [run.names[r.fn], r.start, r.duration, r.returned])).toEqual([
+      ['foo_init', 20_000, 30_000, true],
+      ['bar_init', 60_000, 10_000, true],
+    ]);
+    expect(ic.fallbacks).toBe(1);
+  });
+
   it('never grows without bound and never crashes on arbitrary pcs', async () => {
     let x = 12345;
     const rnd = (n: number): number => {

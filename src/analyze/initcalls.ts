@@ -43,6 +43,12 @@ export class InitcallCollector implements CallSink {
   /** Interrupt entries and thunks: never initcalls. */
   private readonly never: Uint8Array;
   private seen = new Set<string>();
+  /** Name ids whose blocks show that the current initcall has returned: do_one_initcall, *initcall_finish*. */
+  readonly watch: Uint8Array;
+  /** The initcall called last: closed by its return, else by the first watched block after its call. */
+  private pending: { node: number; cpu: number; start: number; end: number; closed: boolean } | null = null;
+  /** Initcalls closed by the fallback (their frame's return was lost in a task switch). */
+  fallbacks = 0;
   duplicates = 0;
   /** Frames popped by something other than a return into do_one_initcall (ignored). */
   spurious = 0;
@@ -61,6 +67,8 @@ export class InitcallCollector implements CallSink {
     this.skip = new Uint8Array(names.length);
     this.never = new Uint8Array(names.length);
     this.listed = new Uint8Array(names.length);
+    this.watch = new Uint8Array(names.length);
+    for (let id = 0; id < names.length; id++) if (id === this.caller || /initcall_finish/.test(names[id])) this.watch[id] = 1;
     this.hasList = initcallNames.size > 0;
     for (let id = 0; id < names.length; id++) {
       if (initcallNames.has(names[id])) this.listed[id] = 1;
@@ -104,6 +112,27 @@ export class InitcallCollector implements CallSink {
     }
     this.seen.add(key);
     this.rows.push({ fn, start: callTime, duration: time - callTime, cpu, returned });
+    if (this.pending && this.pending.node === node && this.pending.start === callTime) this.pending.closed = true;
+  }
+
+  called(cpu: number, node: number, time: number): void {
+    if (!this.isInitcall(node)) return;
+    this.flushPending();
+    this.pending = { node, cpu, start: time, end: NaN, closed: false };
+  }
+
+  watched(_cpu: number, time: number): void {
+    const p = this.pending;
+    if (p !== null && Number.isNaN(p.end) && time > p.start) p.end = time;
+  }
+
+  /** An initcall whose frame never reported its return: it ended at the first watched block after its call. */
+  private flushPending(): void {
+    const p = this.pending;
+    this.pending = null;
+    if (p === null || p.closed || Number.isNaN(p.end)) return;
+    this.fallbacks++;
+    this.record(p.cpu, p.node, p.start, p.end, true);
   }
 
   /** Only a return into do_one_initcall counts (or into a call do_one_initcall makes right after). */
@@ -122,6 +151,7 @@ export class InitcallCollector implements CallSink {
 
   /** Rows in call order. */
   sorted(by: 'start' | 'duration' = 'start'): InitcallRow[] {
+    this.flushPending();
     const rows = [...this.rows];
     if (by === 'duration') rows.sort((a, b) => b.duration - a.duration || a.start - b.start);
     else rows.sort((a, b) => a.start - b.start || a.cpu - b.cpu);

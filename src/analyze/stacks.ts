@@ -69,6 +69,11 @@ export interface CallSink {
   returned(cpu: number, node: number, callTime: number, time: number, by: number): void;
   /** A frame still open when the trace ended. */
   unfinished(cpu: number, node: number, callTime: number, time: number): void;
+  /** A frame pushed as a call (not a resumed one). */
+  called?(cpu: number, node: number, time: number): void;
+  /** A block of function `watch` ran (set `watch` to a name id). */
+  watched?(cpu: number, time: number): void;
+  readonly watch?: Readonly<Uint8Array>;
 }
 
 class VcpuStack {
@@ -229,6 +234,8 @@ export class StackReconstruction implements Analysis {
     const cls = this.cls;
     const c = s < cls.length ? cls[s] : C_NORMAL;
     this.by = s;
+    const cs = this.callSink;
+    if (cs !== null && cs.watch !== undefined && s >= 0 && s < cs.watch.length && cs.watch[s] === 1) cs.watched!(t, now);
     if (st.afterIret) {
       st.afterIret = false;
       if (c !== C_IRET) this.popInterrupt(st, t, now);
@@ -351,6 +358,7 @@ export class StackReconstruction implements Analysis {
     st.topFn = s;
     if (st.depth > this.stats.maxDepth) this.stats.maxDepth = st.depth;
     if (this.frameSink) this.frameSink.enter(t, d, node, now);
+    if (this.callSink?.called) this.callSink.called(t, node, now);
   }
 
   /** Returns from every frame above depth index `d` (d = -1 empties the stack). */
