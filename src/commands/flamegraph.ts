@@ -37,7 +37,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
   let sr!: StackReconstruction;
-  let frames: FrameRecorder | null = null;
+  let frames: FrameRecorder | undefined;
   const run = await runPipeline(
     input,
     (info) => {
@@ -64,7 +64,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     for (let i = 0; i < lines.length; i += 10000) await out.write(lines.slice(i, i + 10000).join('\n') + '\n');
     if (!o.quiet) note(`${formatCount(lines.length)} stacks from ${formatCount(tree.count - 1)} call nodes`, threshold, fold.foldedNodes, tree.count - 1, fixed, fmt);
   } else if (format === 'speedscope') {
-    const f = frames as unknown as FrameRecorder;
+    const f = frames!;
     const aggThreshold = fixed ?? chooseThreshold(tree, totals, names, AGGREGATE_BUDGET_BYTES, (n) => sampleBytes(n, tree));
     const fold = foldTree(tree, totals, aggThreshold);
     await writeSpeedscope(out, {
@@ -81,7 +81,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
       note(`aggregated profile: ${formatCount(tree.count - 1 - fold.foldedNodes)} call nodes`, aggThreshold, fold.foldedNodes, tree.count - 1, fixed, fmt);
     }
   } else {
-    const f = frames as unknown as FrameRecorder;
+    const f = frames!;
     await writeChrome(out, { name: run.inputName, tree, names, frames: f, threadIds: run.parser.threadIds });
     if (!o.quiet) note(`${formatCount(f.kept)} frames on ${f.vcpus} vCPU track${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
   }

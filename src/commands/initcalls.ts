@@ -63,10 +63,9 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
     };
     await out.write(JSON.stringify(json, null, 1) + '\n');
   } else {
-    const shown = top === undefined && format === 'table' ? rows : rows;
     let text = renderTable(
       [{ header: 'initcall' }, { header: 'start', align: 'right' }, { header: 'duration', align: 'right' }, { header: 'cpu', align: 'right' }],
-      shown.map((r) => [names[r.fn] + (r.returned ? '' : ' (unfinished)'), formatDuration(r.start), formatDuration(r.duration), String(r.cpu)]),
+      rows.map((r) => [names[r.fn] + (r.returned ? '' : ' (unfinished)'), formatDuration(r.start), formatDuration(r.duration), String(r.cpu)]),
     );
     const sum = all.reduce((s, r) => s + r.duration, 0);
     text += `\n${all.length} initcalls, ${formatDuration(sum)} in total\n`;
