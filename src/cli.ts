@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
 import { selfTimeCommand } from './commands/self-time.js';
 import { reportCommand } from './commands/report.js';
+import { flamegraphCommand } from './commands/flamegraph.js';
+import { initcallsCommand } from './commands/initcalls.js';
 import { resolveCommand } from './commands/resolve.js';
 import { infoCommand } from './commands/info.js';
 import { FORMAT_NAMES } from './formats/index.js';
@@ -50,6 +52,7 @@ export function buildProgram(): Command {
     .description('self time per function: each event is charged the time until the next event of the same vCPU')
     .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
+    .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
     .addHelpText(
       'after',
       `
@@ -131,6 +134,31 @@ Examples:
   bootprof timeline trace.log --format json -o timeline.json`,
     )
     .action((trace: string | undefined, opts) => timelineCommand(trace, opts));
+
+  withInput(program.command('flamegraph'))
+    .description('call stacks reconstructed from the trace, as folded stacks, a speedscope file or Chrome/Perfetto JSON')
+    .addOption(new Option('-f, --format <format>', 'folded (default), speedscope or chrome').choices(['folded', 'speedscope', 'chrome']))
+    .option('--min-duration <t>', 'fold frames shorter than T (ns, or with us/ms/s) into their parent; 0 keeps every frame (default: chosen to stay under ~100 MB)')
+    .addHelpText(
+      'after',
+      `
+Stacks are rebuilt from where blocks start (docs/STACKS.md): offset 0 of a function is a call, a block
+inside a function on the stack a return; interrupts nest; task switches are followed.
+
+Examples:
+  bootprof flamegraph trace.log > boot.folded && flamegraph.pl boot.folded > boot.svg
+  bootprof flamegraph trace.log --format speedscope | npx speedscope -
+  bootprof flamegraph trace.log --format chrome -o boot.json   # open in https://ui.perfetto.dev`,
+    )
+    .action((trace: string | undefined, opts) => flamegraphCommand(trace, { ...opts, format: opts.format ?? 'folded' }));
+
+  withInput(program.command('initcalls'))
+    .description('every function called by do_one_initcall, in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)')
+    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .addOption(new Option('--sort <key>', 'start (call order, default) or duration (longest first)').choices(['start', 'duration']))
+    .option('-n, --top <n>', 'only the first N rows')
+    .option('--all', "also list do_one_initcall's own helpers (printk, ktime_get, ...)")
+    .action((trace: string | undefined, opts) => initcallsCommand(trace, opts));
 
   return program;
 }

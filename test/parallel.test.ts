@@ -55,6 +55,9 @@ describe('parallel parsing gives byte-identical output', () => {
     ['timeline', ['--format', 'csv', '--all']],
     ['syscalls', ['--format', 'csv']],
     ['info', ['--format', 'json']],
+    ['flamegraph', ['--format', 'folded']],
+    ['initcalls', ['--format', 'csv']],
+    ['report', ['--format', 'json']],
   ];
   for (const [file, name] of [
     [user, 'user-space excerpt'],
@@ -63,7 +66,7 @@ describe('parallel parsing gives byte-identical output', () => {
     for (const [cmd, extra] of cases) {
       it(`${cmd} on the ${name}`, () => {
         const ref = run([cmd, file, '--map', MAP, ...extra, '--threads', '1']);
-        expect(ref.length).toBeGreaterThan(100);
+        expect(ref.length).toBeGreaterThan(cmd === 'initcalls' ? 30 : 100);
         for (const [threads, unit, chunk] of [
           ['2', '65536', '4096'],
           ['3', '7777', '1000'],

@@ -9,7 +9,7 @@
  * Memory layout of one instance: output columns for up to BATCH_CAPACITY events (time f64, thread id
  * f64, pc hi u32, pc lo u32) from OUT_BASE, then the input block, copied in once per block.
  */
-import { readFileSync } from 'node:fs';
+import { wasmModule } from '../wasm/load.js';
 import { BATCH_CAPACITY, type EventBatch } from '../model/batch.js';
 
 interface Exports {
@@ -29,23 +29,6 @@ const IN_BASE = LO_OFF + CAP * 4;
 /** Bytes past the block the fast path may read (8-byte loads near the last newline). */
 const SLACK = 64;
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function findModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  if (process.env.BOOTPROF_NO_WASM) return null;
-  // dist/formats/*.js -> dist/wasm; src/formats/*.ts (tests) -> dist/wasm
-  for (const rel of ['../wasm/qemu-log.wasm', '../../dist/wasm/qemu-log.wasm']) {
-    try {
-      compiled = new WebAssembly.Module(readFileSync(new URL(rel, import.meta.url)));
-      break;
-    } catch {
-      /* try the next place */
-    }
-  }
-  return compiled;
-}
 
 export class FastLogParser {
   private readonly memory: WebAssembly.Memory;
@@ -81,7 +64,7 @@ export class FastLogParser {
    * frees, so parsers created per work unit release theirs for reuse.
    */
   static acquire(): FastLogParser | null {
-    const m = findModule();
+    const m = wasmModule('qemu-log');
     if (!m) return null;
     return FastLogParser.free.pop() ?? new FastLogParser(m);
   }

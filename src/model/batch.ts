@@ -87,6 +87,25 @@ export class EventBatch {
     };
   }
 
+  /** A copy of the first `length` events and the batch's flags, in a batch of just that size. */
+  copy(): EventBatch {
+    const n = this.length;
+    const c = new EventBatch(Math.max(1, n));
+    c.length = n;
+    c.firstLine = this.firstLine;
+    c.presymbolized = this.presymbolized;
+    c.finalizeEnd = this.finalizeEnd;
+    c.seenAfter = this.seenAfter;
+    c.kernelEvents = this.kernelEvents;
+    c.kernelResolved = this.kernelResolved;
+    c.time.set(this.time.subarray(0, n));
+    c.thread.set(this.thread.subarray(0, n));
+    c.pcHi.set(this.pcHi.subarray(0, n));
+    c.pcLo.set(this.pcLo.subarray(0, n));
+    c.sym.set(this.sym.subarray(0, n));
+    return c;
+  }
+
   get full(): boolean {
     return this.length >= this.capacity;
   }

@@ -19,9 +19,17 @@ export function addressKey(hi: number, lo: number): number {
 
 /** Parses up to 16 hex digits of s (no 0x) into an address key; NaN when malformed or not exact. */
 export function parseHexKey(s: string): number {
-  if (s.length === 0 || s.length > 16 || !/^[0-9a-fA-F]+$/.test(s)) return NaN;
-  const hi = s.length > 8 ? parseInt(s.slice(0, s.length - 8), 16) : 0;
-  const lo = parseInt(s.slice(-8), 16);
+  const n = s.length;
+  if (n === 0 || n > 16) return NaN;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0) return NaN;
+    hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+    lo = ((lo << 4) | d) >>> 0;
+  }
   return addressKey(hi, lo);
 }
 

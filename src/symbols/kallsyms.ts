@@ -25,6 +25,28 @@ export function emptyRaw(kind: string, path: string): RawSymbols {
   return { kind, path, keys: [], types: [], names: [], sizes: [], malformed: 0 };
 }
 
+const BLANK = /\s+/;
+
+/**
+ * The whitespace-separated fields of text[start, end), or null for a blank line. The common
+ * `ADDR T NAME` line (single spaces) is cut with indexOf; anything else falls back to a split.
+ */
+function fields(text: string, start: number, end: number): string[] | null {
+  const a = text.indexOf(' ', start);
+  if (a > start && a + 2 < end && text.charCodeAt(a + 2) === 32) {
+    const b = a + 3;
+    let c = b;
+    while (c < end) {
+      const ch = text.charCodeAt(c);
+      if (ch === 32 || ch === 9 || ch === 13) break;
+      c++;
+    }
+    if (c === end && c > b && text.charCodeAt(a + 1) > 32) return [text.slice(start, a), text[a + 1], text.slice(b, c)];
+  }
+  const line = text.slice(start, end).trim();
+  return line === '' ? null : line.split(BLANK);
+}
+
 /** Parses System.map or kallsyms text. */
 export function parseSymbolText(text: string, path: string): RawSymbols {
   const raw = emptyRaw('System.map', path);
@@ -36,10 +58,9 @@ export function parseSymbolText(text: string, path: string): RawSymbols {
   while (start < len) {
     let nl = text.indexOf('\n', start);
     if (nl < 0) nl = len;
-    const line = text.slice(start, nl).trim();
+    const parts = fields(text, start, nl);
     start = nl + 1;
-    if (line === '') continue;
-    const parts = line.split(/\s+/);
+    if (parts === null) continue;
     if (parts.length < 3 || parts[1].length !== 1) {
       raw.malformed++;
       continue;

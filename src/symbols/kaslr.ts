@@ -201,19 +201,7 @@ export class KaslrGate {
       return;
     }
     const n = batch.length;
-    const copy = new EventBatch(Math.max(1, n));
-    copy.length = n;
-    copy.firstLine = batch.firstLine;
-    copy.presymbolized = batch.presymbolized;
-    copy.finalizeEnd = batch.finalizeEnd;
-    copy.seenAfter = batch.seenAfter;
-    copy.kernelEvents = batch.kernelEvents;
-    copy.kernelResolved = batch.kernelResolved;
-    copy.time.set(batch.time.subarray(0, n));
-    copy.thread.set(batch.thread.subarray(0, n));
-    copy.pcHi.set(batch.pcHi.subarray(0, n));
-    copy.pcLo.set(batch.pcLo.subarray(0, n));
-    copy.sym.set(batch.sym.subarray(0, n));
+    const copy = batch.copy(); // the caller reuses its batch
     this.held.push(copy);
     this.heldEvents += n;
     const hi = batch.pcHi;

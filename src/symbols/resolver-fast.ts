@@ -5,7 +5,7 @@
  * 64 Ki entries, in wasm memory). Used by Symbolizer.codes when the module is available and a symbol
  * table is loaded; BOOTPROF_NO_WASM=1 turns it off.
  */
-import { readFileSync } from 'node:fs';
+import { wasmModule } from '../wasm/load.js';
 import type { EventBatch } from '../model/batch.js';
 import type { Resolver } from './resolver.js';
 
@@ -39,21 +39,6 @@ const CACHE = SYM + CAP * 4;
 const CACHE_ENTRIES = 1 << 16;
 const ADDRS = CACHE + CACHE_ENTRIES * 16;
 
-let compiled: WebAssembly.Module | null | undefined;
-function moduleOnce(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  if (process.env.BOOTPROF_NO_WASM) return null;
-  for (const rel of ['../wasm/resolve.wasm', '../../dist/wasm/resolve.wasm']) {
-    try {
-      compiled = new WebAssembly.Module(readFileSync(new URL(rel, import.meta.url)));
-      break;
-    } catch {
-      /* next */
-    }
-  }
-  return compiled;
-}
 
 export class FastResolver {
   private readonly ex: Exports;
@@ -89,7 +74,7 @@ export class FastResolver {
   /** A fast resolver for `resolver`'s table, or null (no table, no module, BOOTPROF_NO_WASM=1). */
   static create(resolver: Resolver): FastResolver | null {
     if (!resolver.table || resolver.table.addrs.length === 0) return null;
-    const m = moduleOnce();
+    const m = wasmModule('resolve');
     return m ? new FastResolver(m, resolver) : null;
   }
 

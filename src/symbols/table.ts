@@ -108,10 +108,11 @@ export class SymbolTableBuilder {
 
   build(): SymbolTable {
     const n = this.keys.length;
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
     const keys = this.keys;
-    order.sort((x, y) => keys[x] - keys[y] || x - y);
+    // Array#sort is TimSort (stable, adaptive): System.map is sorted but for a few absolute symbols.
+    const order: number[] = new Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    order.sort((x, y) => keys[x] - keys[y]);
     const names: string[] = [...REGION_LABELS];
     const nameId = new Map<string, number>();
     const addrs: number[] = [];

@@ -1,0 +1,509 @@
+/**
+ * Call stacks from a plain exec_tb trace: a shadow call stack per vCPU, driven by where each
+ * translated block starts (docs/STACKS.md describes the heuristic and its limits).
+ *
+ *  - a block at offset 0 of a function is a call: push;
+ *  - a block inside a function already on the stack is a return to it: pop down to it;
+ *  - interrupt and exception entries push an interrupt frame; the block after an `iretq` block pops it;
+ *  - return/indirect-call thunks (retpolines) are transient leaf frames;
+ *  - `__switch_to_asm` saves the stack of the task being switched out; a return into a function that
+ *    is on no current frame adopts the most recent saved stack that holds it (the task resumed);
+ *  - `ret_from_fork` starts a fresh stack; `[firmware]`, `[boot]`, `[user]` are root frames;
+ *  - anything else (a block inside a function not on any stack: an entry block the trace did not log)
+ *    is pushed as a call; depth is capped at MAX_DEPTH.
+ *
+ * Self time is charged like SelfTime (event i gets t(next event of its vCPU) - t(i)) to the call node
+ * on top after event i, so per-function self times equal the flat ones. Memory: one node per distinct
+ * stack (model/stacks.ts), MAX_DEPTH frames per vCPU, at most POOL_SIZE saved stacks, a bounded
+ * offset-0 cache. No object or string per event.
+ */
+import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
+import type { TimeUnit } from '../formats/parser.js';
+import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_LABELS, REGION_USER } from '../model/names.js';
+import type { TraceInfo } from '../pipeline.js';
+import { CallTree, ROOT_NODE } from '../model/stacks.js';
+import { addressKey } from '../symbols/address.js';
+import { PHYSICAL_START } from '../symbols/regions.js';
+import type { SymbolTable } from '../symbols/table.js';
+import type { Resolver } from '../symbols/resolver.js';
+import type { Analysis } from './analysis.js';
+
+export const MAX_DEPTH = 512;
+export const POOL_SIZE = 256;
+
+/** Frame kinds. */
+export const FRAME_CALL = 0;
+export const FRAME_INTERRUPT = 1;
+export const FRAME_THUNK = 2;
+export const FRAME_ROOT = 3;
+
+/** Function classes (by name). */
+const C_NORMAL = 0;
+const C_THUNK = 1;
+const C_INTERRUPT = 2;
+const C_IRET = 3;
+const C_ROOT = 4;
+const C_FORK = 5;
+const C_SWITCH = 6;
+const C_RET_THUNK = 7;
+
+/** Names that enter the kernel from an interrupt, exception or system call (x86-64 Linux). */
+export const INTERRUPT_ENTRY = /^(asm_(exc|sysvec|common_interrupt|spurious_interrupt|int80)|irq_entries_start$|spurious_entries_start$|entry_(SYSCALL|SYSENTER|INT80)|early_idt_handler_array$|xen_asm_)/;
+/** Blocks ending in the `iretq` that leaves an interrupt or exception. */
+export const INTERRUPT_RETURN = /^(native_irq_return_iret|nmi_restore|native_iret|xen_iret)$/;
+/** Retpolines: executed between an indirect call or jump and its target. */
+export const THUNK = /^(__x86_indirect_(call_|jump_)?thunk_|__x86_indirect_thunk_array$|entry_untrain_ret$|srso_untrain_ret$|zen_untrain_ret$)/;
+/** Return thunks: a function's `ret` is `jmp __x86_return_thunk`, so the block after one is a return. */
+export const RETURN_THUNK = /^(__x86_return_thunk|__x86_return_skl|srso_return_thunk|srso_alias_return_thunk|retbleed_return_thunk|__ret)$/;
+export const TASK_START = /^ret_from_fork$/;
+export const TASK_SWITCH = /^__switch_to_asm$/;
+
+/** Visible frames of each vCPU, for evented outputs: enter/leave are balanced per vCPU. */
+export interface FrameSink {
+  enter(cpu: number, depth: number, node: number, time: number): void;
+  leave(cpu: number, depth: number, node: number, time: number): void;
+}
+
+/** Calls that returned (callTime: when the frame was pushed, possibly on another vCPU). */
+export interface CallSink {
+  returned(cpu: number, node: number, callTime: number, time: number, by: number): void;
+  /** A frame still open when the trace ended. */
+  unfinished(cpu: number, node: number, callTime: number, time: number): void;
+  /** A frame pushed as a call (not a resumed one). */
+  called?(cpu: number, node: number, time: number): void;
+  /** A block of function `watch` ran (set `watch` to a name id). */
+  watched?(cpu: number, time: number): void;
+  readonly watch?: Readonly<Uint8Array>;
+}
+
+class VcpuStack {
+  node = new Int32Array(MAX_DEPTH);
+  call = new Float64Array(MAX_DEPTH);
+  kind = new Uint8Array(MAX_DEPTH);
+  depth = 0;
+  topFn = -1;
+  /** Call node charged for the time until the next event. */
+  cur = ROOT_NODE;
+  lastTime = 0;
+  seen = false;
+  afterIret = false;
+  /** The thunk frame on top belongs to an indirect call or jump (a retpoline). */
+  retpoline = false;
+  /** The previous block of this vCPU: pc and name id. */
+  prevHi = 0;
+  prevLo = 0;
+  prevSym = -1;
+  /**
+   * After a task switch: how many frames at the bottom belong to the task switched out (0 once the
+   * resumed task is identified), and that task's saved stack.
+   */
+  switched = 0;
+  switchedFrom: Saved | null = null;
+}
+
+interface Saved {
+  node: Int32Array;
+  call: Float64Array;
+  kind: Uint8Array;
+}
+
+export interface StackStats {
+  calls: number;
+  returns: number;
+  interrupts: number;
+  missedEntries: number;
+  replaced: number;
+  adoptions: number;
+  savedStacks: number;
+  resets: number;
+  depthCapped: number;
+  maxDepth: number;
+}
+
+export class StackReconstruction implements Analysis {
+  readonly tree = new CallTree();
+  private cpus: VcpuStack[] = [];
+  private readonly cls: Uint8Array;
+  private readonly addrs: Float64Array | null;
+  private readonly fnAt: Int32Array | null;
+  private readonly physDelta: number;
+  private pool: Saved[] = [];
+  private poolCount: Int32Array;
+  private entryHi = new Uint32Array(1 << 16);
+  private entryLo = new Uint32Array(1 << 16);
+  private entryVal = new Int8Array(1 << 16).fill(-1);
+  private entryUsed = 0;
+  private retHi = new Uint32Array(1 << 17);
+  private retLo = new Uint32Array(1 << 17);
+  private retSet = new Uint8Array(1 << 17);
+  private retUsed = 0;
+  readonly stats: StackStats = { calls: 0, returns: 0, interrupts: 0, missedEntries: 0, replaced: 0, adoptions: 0, savedStacks: 0, resets: 0, depthCapped: 0, maxDepth: 0 };
+  negativeDeltas = 0;
+  frameSink: FrameSink | null = null;
+  /** Name id of the block being processed (reported with returns). */
+  private by = -1;
+  callSink: CallSink | null = null;
+
+  constructor(
+    readonly unit: TimeUnit,
+    table: SymbolTable | null,
+    readonly names: readonly string[],
+    /** For the KASLR slide (kernel-half pcs are looked up at pc - slide). */
+    private readonly resolver: Resolver | null = null,
+  ) {
+    this.addrs = table ? table.addrs : null;
+    this.fnAt = table ? table.fnAt : null;
+    const m = table?.marks;
+    const text = m ? (Number.isNaN(m._text) ? m._stext : m._text) : NaN;
+    this.physDelta = text - PHYSICAL_START;
+    const cls = new Uint8Array(names.length);
+    for (let id = 0; id < names.length; id++) {
+      const n = names[id];
+      if (id === REGION_FIRMWARE || id === REGION_BOOT || id === REGION_USER) cls[id] = C_ROOT;
+      else if (id < FIRST_FUNCTION) cls[id] = C_NORMAL;
+      else if (RETURN_THUNK.test(n)) cls[id] = C_RET_THUNK;
+      else if (THUNK.test(n)) cls[id] = C_THUNK;
+      else if (INTERRUPT_ENTRY.test(n)) cls[id] = C_INTERRUPT;
+      else if (INTERRUPT_RETURN.test(n)) cls[id] = C_IRET;
+      else if (TASK_START.test(n)) cls[id] = C_FORK;
+      else if (TASK_SWITCH.test(n)) cls[id] = C_SWITCH;
+    }
+    this.cls = cls;
+    this.poolCount = new Int32Array(names.length);
+  }
+
+  /** For a pipeline's setup: names of pre-resolved formats, the resolver's KASLR slide. */
+  static fromInfo(info: TraceInfo, table: SymbolTable | null): StackReconstruction {
+    const names = info.parser?.names ?? (table ? table.names : REGION_LABELS);
+    return new StackReconstruction(info.unit, table, names, info.resolver ?? null);
+  }
+
+  private vcpu(t: number): VcpuStack {
+    while (this.cpus.length <= t) this.cpus.push(new VcpuStack());
+    return this.cpus[t];
+  }
+
+  get vcpus(): number {
+    return this.cpus.length;
+  }
+
+  consume(batch: EventBatch): void {
+    const n = batch.length;
+    const { time, thread, sym, pcHi, pcLo } = batch;
+    const weighted = this.unit === 'events';
+    const cpus = this.cpus;
+    for (let i = 0; i < n; i++) {
+      const t = thread[i];
+      const st = t < cpus.length ? cpus[t] : this.vcpu(t);
+      const s = sym[i];
+      const now = time[i];
+      if (!weighted && st.seen) {
+        const d = now - st.lastTime;
+        if (d >= 0) this.tree.self[st.cur] += d;
+        else this.negativeDeltas++;
+      }
+      st.seen = true;
+      st.lastTime = now;
+      const hi = pcHi[i];
+      const lo = pcLo[i];
+      if (s !== st.topFn || st.afterIret || st.depth === 0) {
+        this.step(st, t, s, hi, lo, now);
+        st.cur = st.depth > 0 ? st.node[st.depth - 1] : ROOT_NODE;
+      }
+      st.prevHi = hi;
+      st.prevLo = lo;
+      st.prevSym = s;
+      if (weighted) this.tree.self[st.cur] += 1;
+    }
+  }
+
+  /** Closes every frame at the end of the trace (each vCPU at its last event). */
+  finish(): void {
+    for (let t = 0; t < this.cpus.length; t++) {
+      const st = this.cpus[t];
+      const end = st.lastTime;
+      if (this.callSink) for (let d = st.depth - 1; d >= 0; d--) this.callSink.unfinished(t, st.node[d], st.call[d], end);
+      this.leaveAll(st, t, end);
+      st.depth = 0;
+      st.topFn = -1;
+      st.cur = ROOT_NODE;
+    }
+  }
+
+  private step(st: VcpuStack, t: number, s: number, hi: number, lo: number, now: number): void {
+    const cls = this.cls;
+    const c = s < cls.length ? cls[s] : C_NORMAL;
+    this.by = s;
+    const cs = this.callSink;
+    if (cs !== null && cs.watch !== undefined && s >= 0 && s < cs.watch.length && cs.watch[s] === 1) cs.watched!(t, now);
+    if (st.afterIret) {
+      st.afterIret = false;
+      if (c !== C_IRET) this.popInterrupt(st, t, now);
+    }
+    // did the previous block end in a return? (a return thunk, or a block seen returning before)
+    let fromRetpoline = false;
+    let returned = false;
+    let learn = false;
+    if (st.depth > 0 && st.kind[st.depth - 1] === FRAME_THUNK && st.topFn !== s) {
+      fromRetpoline = st.retpoline;
+      returned = !fromRetpoline && cls[st.topFn] === C_RET_THUNK;
+      this.popTo(st, t, st.depth - 2, now);
+    } else if (st.depth > 0 && st.prevSym === st.topFn) {
+      returned = this.isReturnBlock(st.prevHi, st.prevLo, false);
+      learn = !returned;
+    }
+    if (st.depth > 0 && st.topFn === s) {
+      if (c === C_IRET) st.afterIret = true;
+      return;
+    }
+    switch (c) {
+      case C_RET_THUNK:
+      case C_THUNK:
+        // a retpoline's own `ret` goes through the return thunk: remember the chain began as a call
+        st.retpoline = c === C_THUNK || fromRetpoline;
+        this.push(st, t, s, FRAME_THUNK, now);
+        return;
+      case C_ROOT: {
+        const d = this.find(st, s);
+        if (d >= 0) this.popTo(st, t, d, now);
+        else {
+          this.reset(st, t, now);
+          this.push(st, t, s, FRAME_ROOT, now);
+        }
+        return;
+      }
+      case C_FORK:
+        this.reset(st, t, now);
+        this.push(st, t, s, FRAME_CALL, now);
+        return;
+      case C_INTERRUPT: {
+        const d = this.isEntry(s, hi, lo) ? -1 : this.find(st, s);
+        if (d >= 0) this.popTo(st, t, d, now);
+        else {
+          this.stats.interrupts++;
+          this.push(st, t, s, FRAME_INTERRUPT, now);
+        }
+        return;
+      }
+    }
+    const top = st.topFn;
+    if (top === REGION_FIRMWARE || top === REGION_BOOT) {
+      // firmware and boot loader jump to what follows them; they are never returned to
+      this.reset(st, t, now);
+      this.push(st, t, s, FRAME_CALL, now);
+    } else if (this.isEntry(s, hi, lo)) {
+      // a call; after a return whose landing block was not logged, a call made by the caller
+      if (returned && st.depth > 1) {
+        this.stats.returns++;
+        this.popTo(st, t, st.depth - 2, now);
+        // __switch_to returns for __switch_to_asm, which jumped to it
+        if (st.depth > 1 && cls[st.topFn] === C_SWITCH) this.popTo(st, t, st.depth - 2, now);
+      }
+      this.stats.calls++;
+      this.push(st, t, s, FRAME_CALL, now);
+      if (c === C_SWITCH) this.save(st);
+    } else {
+      let d = this.find(st, s);
+      // a task that resumed on the stack of the task switched out may return into that task's
+      // scheduler frames on top (same code), never deeper: deeper, it is identified from the pool
+      if (st.switched > 0 && d >= 0 && d < st.switched - 2) d = -1;
+      if (d >= 0) {
+        this.stats.returns++;
+        if (learn && d < st.depth - 1) this.isReturnBlock(st.prevHi, st.prevLo, true);
+        this.popTo(st, t, d, now);
+      } else if (this.adopt(st, t, s, now)) {
+        // a task resumed
+      } else if (st.switched > 0) {
+        // a task never seen switched out: its outer frames are unknown
+        this.reset(st, t, now);
+        this.stats.missedEntries++;
+        this.push(st, t, s, FRAME_CALL, now);
+      } else if ((fromRetpoline && !returned) || st.depth === 0) {
+        // an indirect call whose entry block the trace did not log (QEMU logs a block reached through
+        // an indirect branch only when it leaves its translated-code cache)
+        this.stats.missedEntries++;
+        this.push(st, t, s, FRAME_CALL, now);
+        if (c === C_SWITCH) this.save(st);
+      } else {
+        // a jump into another function, or a return to a caller we never saw enter (before the
+        // trace began, or its entry was not logged): it takes the place of the top frame
+        this.stats.replaced++;
+        this.popTo(st, t, st.depth - 2, now);
+        this.push(st, t, s, FRAME_CALL, now);
+      }
+    }
+    if (c === C_IRET) st.afterIret = true;
+  }
+
+  /** Depth index of the topmost frame of function `s`, or -1. */
+  private find(st: VcpuStack, s: number): number {
+    const fn = this.tree.fn;
+    const node = st.node;
+    for (let d = st.depth - 1; d >= 0; d--) if (fn[node[d]] === s) return d;
+    return -1;
+  }
+
+  private push(st: VcpuStack, t: number, s: number, kind: number, now: number): void {
+    if (st.depth >= MAX_DEPTH) {
+      this.stats.depthCapped++;
+      this.popTo(st, t, MAX_DEPTH - 2, now);
+    }
+    const d = st.depth;
+    const parent = d > 0 ? st.node[d - 1] : ROOT_NODE;
+    const node = this.tree.child(parent, s);
+    st.node[d] = node;
+    st.call[d] = now;
+    st.kind[d] = kind;
+    st.depth = d + 1;
+    st.topFn = s;
+    if (st.depth > this.stats.maxDepth) this.stats.maxDepth = st.depth;
+    if (this.frameSink) this.frameSink.enter(t, d, node, now);
+    if (this.callSink?.called) this.callSink.called(t, node, now);
+  }
+
+  /** Returns from every frame above depth index `d` (d = -1 empties the stack). */
+  private popTo(st: VcpuStack, t: number, d: number, now: number): void {
+    const fs = this.frameSink;
+    const cs = this.callSink;
+    for (let k = st.depth - 1; k > d; k--) {
+      if (fs) fs.leave(t, k, st.node[k], now);
+      if (cs) cs.returned(t, st.node[k], st.call[k], now, this.by);
+    }
+    st.depth = d + 1;
+    st.topFn = d >= 0 ? this.tree.fn[st.node[d]] : -1;
+  }
+
+  private leaveAll(st: VcpuStack, t: number, now: number): void {
+    const fs = this.frameSink;
+    if (fs) for (let k = st.depth - 1; k >= 0; k--) fs.leave(t, k, st.node[k], now);
+  }
+
+  /** Drops the stack without returns (a task switch or a fresh task). */
+  private reset(st: VcpuStack, t: number, now: number): void {
+    if (st.depth > 0) this.stats.resets++;
+    this.leaveAll(st, t, now);
+    st.depth = 0;
+    st.topFn = -1;
+    st.switched = 0;
+    st.switchedFrom = null;
+  }
+
+  /** The block after an `iretq`: leave the innermost interrupt frame and everything above it. */
+  private popInterrupt(st: VcpuStack, t: number, now: number): void {
+    for (let d = st.depth - 1; d >= 0; d--) {
+      if (st.kind[d] === FRAME_INTERRUPT) {
+        this.popTo(st, t, d - 1, now);
+        return;
+      }
+    }
+  }
+
+  /** Saves the stack below the `__switch_to_asm` frame on top: the task being switched out. */
+  private save(st: VcpuStack): void {
+    const n = st.depth - 1;
+    if (n <= 0) return;
+    const saved: Saved = { node: st.node.slice(0, n), call: st.call.slice(0, n), kind: st.kind.slice(0, n) };
+    const fn = this.tree.fn;
+    for (let k = 0; k < n; k++) this.poolCount[fn[saved.node[k]]]++;
+    this.pool.push(saved);
+    this.stats.savedStacks++;
+    st.switched = n;
+    st.switchedFrom = saved;
+    if (this.pool.length > POOL_SIZE) {
+      const old = this.pool.shift()!;
+      for (let k = 0; k < old.node.length; k++) this.poolCount[fn[old.node[k]]]--;
+    }
+  }
+
+  /** A return into `s`, on no current frame: resume the most recently saved stack that holds it. */
+  private adopt(st: VcpuStack, t: number, s: number, now: number): boolean {
+    if (s >= this.poolCount.length || this.poolCount[s] === 0) return false;
+    const fn = this.tree.fn;
+    for (let p = this.pool.length - 1; p >= 0; p--) {
+      const saved = this.pool[p];
+      if (saved === st.switchedFrom) continue; // the task just switched out is not the one resuming
+      for (let k = saved.node.length - 1; k >= 0; k--) {
+        if (fn[saved.node[k]] !== s) continue;
+        this.stats.adoptions++;
+        this.leaveAll(st, t, now);
+        st.node.set(saved.node.subarray(0, k + 1));
+        st.call.set(saved.call.subarray(0, k + 1));
+        st.kind.set(saved.kind.subarray(0, k + 1));
+        st.depth = k + 1;
+        st.topFn = s;
+        st.switched = 0;
+        st.switchedFrom = null;
+        if (this.frameSink) for (let d = 0; d <= k; d++) this.frameSink.enter(t, d, st.node[d], now);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Blocks that end in a return, learned from the returns the trace shows: QEMU does not log a block
+   * reached through `ret` once it is translated, so a caller's call right after a return shows up
+   * as a call from the callee; knowing the callee's block returns puts it back under the caller.
+   * Bounded: the set is emptied when 3/4 full.
+   */
+  private isReturnBlock(hi: number, lo: number, add: boolean): boolean {
+    const set = this.retSet;
+    const mask = set.length - 1;
+    let h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 15) & mask;
+    for (;;) {
+      if (set[h] === 0) break;
+      if (this.retLo[h] === lo && this.retHi[h] === hi) return true;
+      h = (h + 1) & mask;
+    }
+    if (!add) return false;
+    if (this.retUsed >= (set.length * 3) >>> 2) {
+      set.fill(0);
+      this.retUsed = 0;
+      h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 15) & mask;
+    }
+    this.retHi[h] = hi;
+    this.retLo[h] = lo;
+    set[h] = 1;
+    this.retUsed++;
+    return true;
+  }
+
+  /** True when the pc is the first byte of a function (cached per pc, bounded). */
+  private isEntry(s: number, hi: number, lo: number): boolean {
+    if (s < FIRST_FUNCTION) return false;
+    // pre-resolved formats name the function and give the offset in pcLo
+    if (hi === SYMBOLIC_PC_HI) return lo === 0;
+    const addrs = this.addrs;
+    if (addrs === null) return false;
+    const vals = this.entryVal;
+    const mask = vals.length - 1;
+    let h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 16) & mask;
+    for (;;) {
+      const v = vals[h];
+      if (v < 0) break;
+      if (this.entryLo[h] === lo && this.entryHi[h] === hi) return v === 1;
+      h = (h + 1) & mask;
+    }
+    let key = addressKey(hi, lo);
+    if (hi < 0x80000000) key += this.physDelta;
+    else if (this.resolver) key -= this.resolver.slide;
+    let a = 0;
+    let b = addrs.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (addrs[mid] < key) a = mid + 1;
+      else b = mid;
+    }
+    const entry = a < addrs.length && addrs[a] === key && this.fnAt![a] >= FIRST_FUNCTION;
+    if (this.entryUsed >= (vals.length * 3) >>> 2) {
+      vals.fill(-1);
+      this.entryUsed = 0;
+      h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 16) & mask;
+    }
+    this.entryHi[h] = hi;
+    this.entryLo[h] = lo;
+    vals[h] = entry ? 1 : 0;
+    this.entryUsed++;
+    return entry;
+  }
+}
