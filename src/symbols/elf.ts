@@ -56,10 +56,16 @@ async function openReader(path: string): Promise<Reader> {
     await fh.close();
     return { read: async (off, len) => all.subarray(off, off + len), close: async () => {} };
   }
+  const size = (await fh.stat()).size;
   return {
+    // Offsets and lengths come from the file: a corrupt one (a 4 GiB section) must neither allocate
+    // it nor reach fs.read (whose length must fit an int32: node aborts the process otherwise).
+    // Reads are clamped to the file; callers check what they got.
     async read(off, len) {
-      const b = Buffer.alloc(len);
-      const { bytesRead } = await fh.read(b, 0, len, off);
+      const n = off >= 0 && off < size ? Math.max(0, Math.min(len, size - off)) : 0;
+      const b = Buffer.alloc(n);
+      if (n === 0) return b;
+      const { bytesRead } = await fh.read(b, 0, n, off);
       return b.subarray(0, bytesRead);
     },
     close: () => fh.close(),

@@ -3,6 +3,7 @@
  * change nothing; CR LF, NUL bytes and invalid UTF-8 in names; a 10 MB line without a newline; random
  * bytes, truncation and mutation of text, gzip and ELF files: only a one-line BootprofError escapes.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import { writeElf } from './elf-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-maps-'));
 const MAP_LINES = systemMapText().split('\n').filter((l) => l !== '');
+const MAP_SAMPLE_TRACE = new URL('../../samples/kernel-entry-20k.log.gz', import.meta.url).pathname;
 
 /** Bytes no line of a symbol list can start with: not hex, not whitespace (JS trim/\s: also VT, FF, NBSP). */
 const NOT_SYMBOL_START: number[] = [];
@@ -104,6 +106,25 @@ describe('symbol sources under hostile input', () => {
     const raw = await loadRawSource(path);
     expect(raw.malformed).toBe(1);
     expect(raw.keys.length).toBe(5000);
+  });
+
+  it('an ELF whose symbol table claims 4 GiB or lies past the end of the file: one line, no abort (CLI)', () => {
+    const elf = writeElf(MAP_LINES.slice(20000, 20100).map((l) => ({ name: l.split(' ')[2], value: BigInt('0x' + l.slice(0, 16)), size: 16n, text: true, bind: 1 })));
+    const shoff = Number(elf.readBigUInt64LE(0x28));
+    const bin = new URL('../../bin/bootprof.js', import.meta.url).pathname;
+    for (const [label, patch] of [
+      ['size 4 GiB', (b: Buffer) => b.writeBigUInt64LE(0x100000000n, shoff + 64 * 3 + 0x20)],
+      ['offset 1 TiB', (b: Buffer) => b.writeBigUInt64LE(0x10000000000n, shoff + 64 * 3 + 0x18)],
+      ['string table size 3 GiB', (b: Buffer) => b.writeBigUInt64LE(0xc0000000n, shoff + 64 * 4 + 0x20)],
+    ] as const) {
+      const b = Buffer.from(elf);
+      patch(b);
+      const path = join(dir, `huge-${label.replace(/\W+/g, '-')}.elf`);
+      writeFileSync(path, b);
+      const r = spawnSync('node', [bin, 'info', MAP_SAMPLE_TRACE, '--map', path, '-q'], { encoding: 'utf8' });
+      expect([label, r.status === 0 || r.status === 2], r.stderr).toEqual([label, true]);
+      expect(r.stderr, label).not.toMatch(/Assertion failed|Native stack|internal error/);
+    }
   });
 
   it('random bytes, truncated and mutated maps (text, gzip, ELF): loaded or one clear line naming the file', async () => {
