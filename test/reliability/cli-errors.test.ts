@@ -14,7 +14,7 @@ import { MAP_PATH, SAMPLES, systemMapText } from '../formats-helpers.js';
 import { smallMapText } from './gen.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
-const COMMANDS = ['self-time', 'timeline', 'syscalls', 'resolve', 'info'] as const;
+const COMMANDS = ['self-time', 'report', 'timeline', 'syscalls', 'resolve', 'info', 'flamegraph', 'initcalls'] as const;
 const ENTRY = SAMPLES + 'kernel-entry-20k.log.gz';
 const USERSPACE = SAMPLES + 'userspace-500k.log.gz';
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-errors-'));
@@ -238,6 +238,10 @@ describe('output', () => {
       ['syscalls -f json', 'true'],
       ['resolve', 'head -1'],
       ['info', 'true'],
+      ['report', 'true'],
+      ['flamegraph', 'head -1'],
+      ['flamegraph -f speedscope', 'true'],
+      ['initcalls -f csv', 'true'],
     ];
     const results = await Promise.all(
       variants.map(

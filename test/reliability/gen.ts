@@ -231,6 +231,7 @@ export function smallMapText(full: string, extraNames: readonly string[] = []): 
     'kmem_cache_alloc',
     'memcpy_orig',
     'start_kernel',
+    'do_one_initcall',
     ...extraNames,
   ]);
   const lines = full.split('\n').filter((l) => {
