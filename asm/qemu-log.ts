@@ -97,11 +97,12 @@ export function parse(
     } else if ((w & 0x00ffffffffffffff) == 0x0062745f63657865 && load<u64>(p, 7) == NOCACHE && load<u8>(p, 15) == 32) {
       p += 16;
     } else return reject(line, n);
-    // ---- tb field up to the blank, then "pc=0x" ----
-    // A '=' in it (no %p has one) may start a "pc=" the JS parser would take first: its line.
+    // ---- "tb:0x" + hex digits, one blank, then "pc=0x" (anything else: the JS parser decides) ----
+    if (load<u32>(p) != 0x303a6274 || load<u8>(p, 4) != 120) return reject(line, n); // "tb:0" "x"
+    p += 5;
     c = load<u8>(p);
     while (c != 32) {
-      if (c == 10 || c == 61) return reject(line, n);
+      if (c - 48 >= 10 && (c | 32) - 97 >= 6) return reject(line, n);
       p++;
       c = load<u8>(p);
     }

@@ -122,6 +122,9 @@ describe('qemu-log parser', () => {
       else if (kind === 1) lines.push(`${t}:exec_tb tb:0x1 pc=0x${pc}\r`);
       else if (kind === 2) lines.push(`junk ${pc}`);
       else if (kind === 3) lines.push(`${t}:exec_tb tb:0x1 pc=0x${pc.toUpperCase()}`);
+      else if (kind === 4) lines.push(`${t}:exec_tb tb:pc=0x1 pc=0x${pc}`); // "pc=" inside the tb field
+      else if (kind === 5) lines.push(`${t}:exec_tb  tb:0x1  pc=0x${pc}`); // doubled blanks
+      else if (kind === 6) lines.push(`${t}:exec_tb tb:0x7fZZ pc=0x${pc}`);
       else lines.push(`${t}:exec_tb tb:0x7f${rnd(1e6)} pc=0x${pc}`);
     }
     const text = lines.join('\n') + '\n';

@@ -18,6 +18,7 @@ export class TraceCounts implements Analysis {
     let maxT = this.maxTime;
     let curT = -1;
     let run = 0; // events of vCPU curT since the last switch
+    let functions = 0;
     for (let i = 0, n = batch.length; i < n; i++) {
       const t = thread[i];
       if (t !== curT) {
@@ -28,12 +29,14 @@ export class TraceCounts implements Analysis {
       }
       run++;
       const s = sym[i];
-      regions[s < FIRST_FUNCTION ? s : FIRST_FUNCTION]++;
+      if (s >= FIRST_FUNCTION) functions++;
+      else regions[s]++;
       const now = time[i];
       if (now < minT) minT = now;
       if (now > maxT) maxT = now;
     }
     if (curT >= 0) te[curT] += run;
+    regions[FIRST_FUNCTION] += functions;
     this.minTime = minT;
     this.maxTime = maxT;
   }
