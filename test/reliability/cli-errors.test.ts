@@ -4,11 +4,11 @@
  * quietly with 0; SIGINT (and an input error) leave neither the -o file nor its temp file behind.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { MAP_PATH, SAMPLES, systemMapText } from '../formats-helpers.js';
 import { smallMapText } from './gen.js';
@@ -18,6 +18,7 @@ const COMMANDS = ['self-time', 'report', 'timeline', 'syscalls', 'resolve', 'inf
 const ENTRY = SAMPLES + 'kernel-entry-20k.log.gz';
 const USERSPACE = SAMPLES + 'userspace-500k.log.gz';
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-errors-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** A few hundred symbols (syscall entries included): the spawned runs do not load 87,000 each. */
 const SMALL_MAP = join(dir, 'System.map-small');
 writeFileSync(SMALL_MAP, smallMapText(systemMapText()));

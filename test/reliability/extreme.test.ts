@@ -5,10 +5,10 @@
  * BOOTPROF_EXTREME=1 runs the full sizes of issue 8 (10 million distinct pcs); CI runs 2 million.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ByteSource } from '../../src/io/source.js';
 import { memorySource } from '../../src/io/source.js';
 import { runPipeline, type Symbols } from '../../src/pipeline.js';
@@ -25,6 +25,7 @@ import { systemMapText } from '../formats-helpers.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-extreme-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const FULL = !!process.env.BOOTPROF_EXTREME;
 const table = systemMapTable();
 const syms: Symbols = { table, mapPath: 'System.map', note: null };

@@ -3,16 +3,17 @@
  * time origin in the first page), a huge line across unit seams, many vCPUs first seen in late units,
  * time going backwards across units. Each must equal the sequential run exactly.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Symbols } from '../../src/pipeline.js';
 import { systemMapTable } from '../formats-helpers.js';
 import { badLine, goodQemuLines, prng } from './gen.js';
 import { kernelPcs, selfTimeOf } from './qemu-fuzz.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bootprof-par-'));
+const dir = mkdtempSync(join(tmpdir(), 'bootprof-par-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const table = systemMapTable();
 const syms: Symbols = { table, mapPath: 'System.map', note: null };
 

@@ -4,11 +4,11 @@
  * bytes, truncation and mutation of text, gzip and ELF files: only a one-line BootprofError escapes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BootprofError } from '../../src/io/errors.js';
 import { parseSymbolText } from '../../src/symbols/kallsyms.js';
 import { loadRawSource, loadSymbolSources, mergeSources } from '../../src/symbols/sources.js';
@@ -21,6 +21,7 @@ import { fuzzCases, fuzzDeadline, fuzzReport, fuzzSeed, prng, randomBytes, type 
 import { writeElf } from './elf-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-maps-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const MAP_LINES = systemMapText().split('\n').filter((l) => l !== '');
 const MAP_SAMPLE_TRACE = new URL('../../samples/kernel-entry-20k.log.gz', import.meta.url).pathname;
 

@@ -6,11 +6,11 @@
  * of listing vCPUs; cost is linear (loose timing ratios in-process).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memorySource } from '../../src/io/source.js';
 import { runPipeline } from '../../src/pipeline.js';
 import { SelfTime } from '../../src/analyze/self-time.js';
@@ -22,6 +22,7 @@ import { prng, smallMapText, type Rnd } from './gen.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-vcpus-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
