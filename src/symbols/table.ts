@@ -96,7 +96,7 @@ export class SymbolTableBuilder {
 
   add(key: number, type: string, name: string, size = 0): void {
     this.sizes.push(size);
-    if ((MARK_NAMES as readonly string[]).includes(name) && !(name in this.marks)) this.marks[name] = key;
+    if (name.charCodeAt(0) === 0x5f && (MARK_NAMES as readonly string[]).includes(name) && !(name in this.marks)) this.marks[name] = key;
     this.keys.push(key);
     this.types.push(type);
     this.nameList.push(name);
