@@ -266,7 +266,7 @@ export async function runPipeline(
       for (const a of analyses) a.consume(b);
     };
     // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
-    const gate = new KaslrGate(syms.table, resolver, opts.kaslr ?? {}, process, parser.symbolic);
+    const gate = new KaslrGate(syms.table, resolver, { ...opts.kaslr, mapName: syms.mapPath }, process, parser.symbolic);
     const push = (b: EventBatch): void => gate.push(b);
     const bytes = parallel
       ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)

@@ -29,6 +29,8 @@ export interface KaslrOptions {
   mode?: KaslrMode;
   /** --kaslr-offset: the slide as an address-key delta. */
   offset?: number;
+  /** The symbol file(s), for messages about a map that does not fit the trace. */
+  mapName?: string | null;
 }
 
 export const SLIDE_ALIGN = 0x200000;
@@ -38,6 +40,8 @@ export const SAMPLE_KERNEL = 1 << 16;
 export const HOLD_MAX = 1 << 20;
 /** Distinct pcs (most frequent first) that vote. */
 export const VOTERS = 4096;
+/** Kernel-half events sampled before a map may be judged unusable. */
+const MIN_JUDGED = 1000;
 /** Largest |slide| considered. */
 const MAX_SLIDE = 2 ** 32;
 
@@ -277,9 +281,34 @@ export class KaslrGate {
         }
       }
     }
+    this.checkMap();
     const held = this.held;
     this.held = [];
     for (const b of held) this.pass(b);
+  }
+
+  /**
+   * A map from another kernel: when (almost) no sampled kernel pc resolves under any slide, the run
+   * stops with one line naming the map; when they resolve but almost none of the most frequent ones
+   * starts a function (a translated block usually does), the names would be wrong: a warning.
+   */
+  private checkMap(): void {
+    const r = this.report;
+    const vote = r.vote;
+    if (!vote || this.opts.mode === 'off') return;
+    const name = this.opts.mapName ?? 'the symbols';
+    if (r.sampled >= MIN_JUDGED && r.sampleRate < 0.01) {
+      throw new BootprofError(
+        'E_SYMBOLS',
+        `${name}: only ${pct(r.sampleRate)} of the first ${r.sampled.toLocaleString('en-US')} kernel-half pcs resolve to a function, under any KASLR slide: the symbols do not match the traced kernel`,
+      );
+    }
+    const hits = r.slide === vote.slide ? vote.hits : vote.zero;
+    if (vote.voters >= 100 && hits < 0.02 * vote.voters) {
+      r.messages.push(
+        `${name}: only ${hits} of the ${vote.voters} most frequent kernel pcs start a function under it (a matching map: ~10% or more): probably another build of the kernel, function names will be wrong`,
+      );
+    }
   }
 
   private pass(batch: EventBatch): void {
