@@ -71,6 +71,13 @@ describe('bootprof self-time (CLI)', () => {
     expect([dir.code, dir.err.trim()]).toEqual([2, `bootprof: ${tmp}: is a directory`]);
   });
 
+  it('initcalls refuses a map without do_one_initcall before reading the trace (exit 2, one line)', () => {
+    const map = join(tmp, 'no-initcall.map');
+    writeFileSync(map, 'ffffffff81000000 T _text\nffffffff81000100 T foo\n');
+    const r = run(['initcalls', '-', '--map', map]); // stdin empty: only a check before the read ends it with this message
+    expect([r.code, r.err.trim()]).toEqual([2, `bootprof: ${map}: no do_one_initcall symbol: is it the guest kernel's System.map?`]);
+  });
+
   it('ends quietly with 0 when stdout closes early (| head -1)', () => {
     const out = execFileSync('bash', ['-c', `set -o pipefail; node ${BIN} self-time ${SAMPLES}userspace-500k.log.gz --map ${MAP} --format csv -q | head -1`], {
       encoding: 'utf8',

@@ -28,8 +28,10 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
-  if (!symbols.table) throw new BootprofError('E_USAGE', 'initcalls needs the kernel System.map (--map)');
+  if (!symbols.table) throw new BootprofError('E_SYMBOLS', `initcalls needs the guest kernel's System.map (--map FILE)${symbols.note ? `: ${symbols.note}` : ''}`);
   const table = symbols.table;
+  // checked before the (long) read
+  if (!table.names.includes(INITCALL_CALLER)) throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no ${INITCALL_CALLER} symbol: is it the guest kernel's System.map?`);
   const initcallNames = new Set<string>();
   for (const path of new Set([...(input.maps ?? []), ...(symbols.mapPath ? [symbols.mapPath] : [])])) for (const n of readInitcallNames(path)) initcallNames.add(n);
   let sr!: StackReconstruction;
@@ -46,7 +48,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   );
   sr.finish();
   for (const w of inputWarnings(run, sr.negativeDeltas)) warn(w);
-  if (!ic.available) throw new BootprofError('E_USAGE', `the System.map has no ${INITCALL_CALLER}`);
+  if (!ic.available) throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no ${INITCALL_CALLER} symbol`);
   const names = run.names;
   const all = ic.sorted(sort as 'start' | 'duration');
   const rows = top === undefined ? all : all.slice(0, top);
