@@ -18,7 +18,7 @@ import { ResolveWriter } from '../../src/commands/resolve.js';
 import type { OutputSink } from '../../src/output/sink.js';
 import { systemMapText } from '../formats-helpers.js';
 import { fuzzCases, fuzzDeadline, fuzzReport, fuzzSeed, prng, randomBytes, type Rnd } from './gen.js';
-import { writeElf } from './elf-writer.js';
+import { writeElf } from '../elf-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-maps-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

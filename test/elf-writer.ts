@@ -1,4 +1,4 @@
-/** A small ELF64 writer for the symbol-source fuzz (the same layout as symbols-sources.test.ts'). */
+/** A small ELF64 writer for tests: symbol tables to load as --vmlinux (symbols-sources, reliability fuzz). */
 /** Writes an ELF64 little-endian relocatable-style file with .text, .data, .symtab, .strtab, .shstrtab. */
 export function writeElf(syms: { name: string; value: bigint; size: bigint; text: boolean; bind: number }[]): Buffer {
   const shstr = Buffer.from('\0.text\0.data\0.symtab\0.strtab\0.shstrtab\0', 'latin1');
