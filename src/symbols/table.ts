@@ -49,15 +49,8 @@ export class SymbolTable {
 
   /** Name id of the function containing `key`, or -1. */
   lookup(key: number): number {
-    const a = this.addrs;
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (a[mid] <= key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 ? -1 : this.fnAt[lo - 1];
+    const i = this.indexOf(key);
+    return i < 0 ? -1 : this.fnAt[i];
   }
 
   /** Index into `addrs` of the greatest address <= key (-1 when none): where a pc's symbol starts. */
