@@ -104,16 +104,24 @@ export abstract class TraceParser {
   /** Frees reusable resources once parsing is done (the stats stay readable). */
   release(): void {}
 
+  /** The last thread id looked up and its index: consecutive events mostly come from one thread. */
+  private lastTid = NaN;
+  private lastThread = 0;
+
   /** vCPU index of a thread id, assigning the next index on first sight. */
   threadOf(tid: number): number {
+    if (tid === this.lastTid) return this.lastThread;
     let idx = this.threadIndex.get(tid);
     if (idx === undefined) {
       idx = this.threadIds.length;
       this.threadIds.push(tid);
       this.threadIndex.set(tid, idx);
     }
+    this.lastTid = tid;
+    this.lastThread = idx;
     return idx;
   }
+
 
   /** Records a malformed line (already counted in `lines`); fatal under --strict. */
   malformed(reason: string, offset: number, bytes: Uint8Array): void {

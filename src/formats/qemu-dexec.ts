@@ -24,8 +24,6 @@ const UPPER_C = 0x43;
 
 export class QemuDexecParser extends TraceParser {
   readonly format = 'qemu-dexec';
-  private lastCpu = -1;
-  private lastThread = 0;
 
   constructor() {
     super();
@@ -137,11 +135,7 @@ export class QemuDexecParser extends TraceParser {
         while (buf[i] !== NL) i++;
         if (buf[i - 1] === CR) st.crlf++;
         timeCol[n] = st.events;
-        if (cpu !== this.lastCpu) {
-          this.lastCpu = cpu;
-          this.lastThread = this.threadOf(cpu);
-        }
-        threadCol[n] = this.lastThread;
+        threadCol[n] = this.threadOf(cpu);
         hiCol[n] = pcHi;
         loCol[n] = pcLo;
         n++;

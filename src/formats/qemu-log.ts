@@ -120,12 +120,10 @@ function parseIso(buf: Uint8Array, i: number, out: Float64Array): number {
 export class QemuLogParser extends TraceParser {
   readonly format: string;
   private readonly variant: number;
-  private lastTid = -1;
   /** Which parser ran: 'wasm' (fast path) or 'js'. */
   get engine(): string {
     return this.fast ? 'wasm' : 'js';
   }
-  private lastThread = 0;
   private readonly iso = new Float64Array(2);
   /** The WebAssembly fast path for the TID@SEC.FRAC: form (taken on first use), or null. */
   private fastState: FastLogParser | null | undefined;
@@ -180,8 +178,8 @@ export class QemuLogParser extends TraceParser {
   /** Thread ids (as doubles, from the fast path) -> vCPU indexes in batch.thread. */
   private mapThreads(tids: Float64Array, batch: EventBatch, at: number, n: number): void {
     const col = batch.thread;
-    let lastTid = this.lastTid;
-    let lastThread = this.lastThread;
+    let lastTid = NaN; // a local run cache: threadOf is called once per run of one thread's events
+    let lastThread = 0;
     for (let k = 0; k < n; k++) {
       const tid = tids[k];
       if (tid !== lastTid) {
@@ -190,8 +188,6 @@ export class QemuLogParser extends TraceParser {
       }
       col[at + k] = lastThread;
     }
-    this.lastTid = lastTid;
-    this.lastThread = lastThread;
   }
 
   /** The reference parser: every line form, `maxLines` lines at most. */
@@ -346,11 +342,7 @@ export class QemuLogParser extends TraceParser {
         } else {
           timeCol[n] = st.events;
         }
-        if (tid !== this.lastTid) {
-          this.lastTid = tid;
-          this.lastThread = this.threadOf(tid);
-        }
-        threadCol[n] = this.lastThread;
+        threadCol[n] = this.threadOf(tid);
         hiCol[n] = hi;
         loCol[n] = lo;
         n++;

@@ -71,8 +71,6 @@ export class SimpletraceBinParser extends TraceParser {
   private readonly execIds = new Set<number>();
   private originHi = NaN;
   private originLo = 0;
-  private lastTid = -1;
-  private lastThread = 0;
   /** Records (and the header) seen so far: the "lines" of this format. */
 
   constructor(head: Uint8Array) {
@@ -213,11 +211,7 @@ export class SimpletraceBinParser extends TraceParser {
       // Relative ns: exact while the trace spans less than 2^53 ns (104 days).
       timeCol[n] = (tsHi - this.originHi) * TWO32 + (tsLo - this.originLo);
       const tid = u32(buf, pos + 28, le);
-      if (tid !== this.lastTid) {
-        this.lastTid = tid;
-        this.lastThread = this.threadOf(tid);
-      }
-      threadCol[n] = this.lastThread;
+      threadCol[n] = this.threadOf(tid);
       // arguments: tb at EVENT_HEAD, pc at EVENT_HEAD + 8
       hiCol[n] = hi64(buf, pos + EVENT_HEAD + 8, le);
       loCol[n] = lo64(buf, pos + EVENT_HEAD + 8, le);

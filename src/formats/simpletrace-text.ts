@@ -37,8 +37,6 @@ export class SimpletraceTextParser extends TraceParser {
   /** ns since the first record (sum of deltas). */
   private clock = 0;
   private origin = NaN;
-  private lastTid = -1;
-  private lastThread = 0;
 
   constructor() {
     super();
@@ -154,11 +152,7 @@ export class SimpletraceTextParser extends TraceParser {
         // ---- the event ----
         if (this.origin !== this.origin) this.origin = this.clock;
         timeCol[n] = this.clock - this.origin;
-        if (tid !== this.lastTid) {
-          this.lastTid = tid;
-          this.lastThread = this.threadOf(tid);
-        }
-        threadCol[n] = this.lastThread;
+        threadCol[n] = this.threadOf(tid);
         hiCol[n] = hi;
         loCol[n] = lo;
         n++;

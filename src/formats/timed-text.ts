@@ -39,8 +39,6 @@ export class TimedTextParser extends TraceParser {
   override symbolic = true;
   private readonly time: TimeReader;
   private readonly interner: NameInterner;
-  private lastCpu = -1;
-  private lastThread = 0;
 
   constructor(
     private readonly variant: TimedTextVariant,
@@ -176,11 +174,7 @@ export class TimedTextParser extends TraceParser {
           this.originNs = ns;
         }
         timeCol[n] = (sec - this.originSec) * 1e9 + (ns - this.originNs);
-        if (cpu !== this.lastCpu) {
-          this.lastCpu = cpu;
-          this.lastThread = this.threadOf(cpu);
-        }
-        threadCol[n] = this.lastThread;
+        threadCol[n] = this.threadOf(cpu);
         if (isName) {
           symCol[n] = this.interner.intern(buf, tokStart, nameEnd);
           hiCol[n] = SYMBOLIC_PC_HI;
