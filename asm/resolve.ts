@@ -7,6 +7,7 @@
 //  - low pcs: LOW_FLAG | ([firmware] for the BIOS ranges, else the physically-addressed kernel
 //    function when pc + physDelta falls in the kernel's text, else [boot]).
 // Addresses are compared as the same exact doubles as in JS (src/symbols/address.ts).
+// Beside each code it writes the pc's offset into its function (f64, exact), or -1 for a region.
 
 const FIRMWARE: i32 = 0;
 const BOOT: i32 = 1;
@@ -22,9 +23,11 @@ export function getKernelEvents(): i32 {
   return kernelEvents;
 }
 
+const NO_OFFSET: f64 = -1.0;
+
 // @ts-ignore: decorator
 @inline
-function lookup(addrs: usize, fns: usize, n: i32, key: f64): i32 {
+function indexOf(addrs: usize, n: i32, key: f64): i32 {
   let lo: i32 = 0;
   let hi: i32 = n;
   while (lo < hi) {
@@ -32,15 +35,16 @@ function lookup(addrs: usize, fns: usize, n: i32, key: f64): i32 {
     if (load<f64>(addrs + (<usize>mid << 3)) <= key) lo = mid + 1;
     else hi = mid;
   }
-  return lo == 0 ? -1 : load<i32>(fns + (<usize>(lo - 1) << 2));
+  return lo - 1;
 }
 
-/** Fills sym[0, n) from hi/lo; returns how many kernel-half pcs resolved to a function. */
+/** Fills sym[0, n) and off[0, n) from hi/lo; returns how many kernel-half pcs resolved to a function. */
 export function resolve(
   n: i32,
   hiP: usize,
   loP: usize,
   symP: usize,
+  offP: usize,
   cacheP: usize,
   cacheMask: u32,
   addrs: usize,
@@ -61,23 +65,28 @@ export function resolve(
     const hi = load<u32>(hiP + off);
     const lo = load<u32>(loP + off);
     let code: i32;
+    let fnOff: f64 = NO_OFFSET;
     if (hi >= 0xffff8000) {
       k++;
       if (!hasTable) {
         code = KERNEL;
       } else {
-        // cache entry: hi u32, lo u32, code i32 (+1: 0 = empty), 16 bytes
-        const slot = cacheP + (<usize>((((lo ^ (hi * 0x85ebca6b)) * 0x9e3779b1) >>> 12) & cacheMask) << 4);
+        // cache entry: hi u32, lo u32, code i32 (+1: 0 = empty), 4 unused, offset f64: 24 of 32 bytes
+        const slot = cacheP + (<usize>((((lo ^ (hi * 0x85ebca6b)) * 0x9e3779b1) >>> 12) & cacheMask) << 5);
         const c = load<i32>(slot, 8);
         if (c != 0 && load<u32>(slot) == hi && load<u32>(slot, 4) == lo) {
           code = c - 1;
+          fnOff = load<f64>(slot, 16);
         } else {
           const key = (f64(hi) - TWO32) * TWO32 + f64(lo) - slide;
-          const fn = lookup(addrs, fns, nsyms, key);
+          const at = indexOf(addrs, nsyms, key);
+          const fn = at >= 0 ? load<i32>(fns + (<usize>at << 2)) : -1;
           code = fn >= 0 ? fn : UNKNOWN;
+          if (fn >= 0) fnOff = key - load<f64>(addrs + (<usize>at << 3));
           store<u32>(slot, hi);
           store<u32>(slot, lo, 4);
           store<i32>(slot, code + 1, 8);
+          store<f64>(slot, fnOff, 16);
         }
       }
       if (code >= FIRST_FUNCTION) ok++;
@@ -91,14 +100,19 @@ export function resolve(
         if (hasTable && hi < 0x200000) {
           const v = f64(hi) * TWO32 + f64(lo) + physDelta;
           if ((v >= text0 && v < text1) || (v >= init0 && v < init1)) {
-            const fn = lookup(addrs, fns, nsyms, v);
-            if (fn >= FIRST_FUNCTION) code = fn;
+            const at = indexOf(addrs, nsyms, v);
+            const fn = at >= 0 ? load<i32>(fns + (<usize>at << 2)) : -1;
+            if (fn >= FIRST_FUNCTION) {
+              code = fn;
+              fnOff = v - load<f64>(addrs + (<usize>at << 3));
+            }
           }
         }
       }
       code |= LOW_FLAG;
     }
     store<i32>(symP + off, code);
+    store<f64>(offP + (<usize>i << 3), fnOff);
   }
   kernelEvents = k;
   return ok;

@@ -210,6 +210,11 @@ async function runParallel(
 export interface TraceInfo {
   format: string;
   unit: TimeUnit;
+  /**
+   * Name id -> name for this run: the symbol table's names, or a pre-resolved trace's own (a
+   * superset that grows while it is read). Analyses classify names from this list, never from the map.
+   */
+  names: readonly string[];
   /** The parser (thread ids, names of pre-resolved formats) and the resolver (table, KASLR slide). */
   parser?: TraceParser;
   resolver?: Resolver;
@@ -243,7 +248,8 @@ export async function runPipeline(
     const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
     parser.strict = !!opts.strict;
     const resolver = new Resolver(syms.table);
-    const analyses = setup({ format: parser.format, unit: parser.unit, parser, resolver });
+    const names = parser.names ?? (syms.table ? syms.table.names : REGION_LABELS);
+    const analyses = setup({ format: parser.format, unit: parser.unit, names, parser, resolver });
     const symbolizer = new Symbolizer(resolver);
     const threads = opts.threads ?? defaultThreads();
     const unitSize = opts.unitSize ?? DEFAULT_UNIT;
@@ -280,7 +286,7 @@ export async function runPipeline(
       parser,
       symbols: syms,
       resolver,
-      names: parser.names ?? (syms.table ? syms.table.names : REGION_LABELS),
+      names,
       bytes,
       inputName: source.name,
       gzip: source.gzip,

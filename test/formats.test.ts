@@ -36,11 +36,11 @@ function detected(data: string | Uint8Array): string {
 async function resolveText(data: string | Uint8Array, o: { timeUnit?: 'us' } = {}): Promise<string> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
   let text = '';
-  const sink: OutputSink = { isTTY: false, path: null, write: async (t) => void (text += t), close: async () => {} };
+  const sink: OutputSink = { isTTY: false, path: null, write: async (t) => void (text += t), close: async () => {}, discard: () => {} };
   let w!: ResolveWriter;
   await runPipeline(
     { source: memorySource(bytes), timeUnit: o.timeUnit },
-    (info) => [(w = new ResolveWriter(sink, info.parser, info.resolver))],
+    (info) => [(w = new ResolveWriter(sink, info.names))],
     { table, mapPath: 'test.map', note: null },
   );
   await w.end();

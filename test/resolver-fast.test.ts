@@ -1,4 +1,4 @@
-/** The wasm resolver gives exactly the JS resolver's codes: kernel, physical, firmware, user, slides. */
+/** The wasm resolver gives exactly the JS resolver's codes and offsets: kernel, physical, firmware, user, slides. */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { prng } from './helpers.js';
 const MAP = gunzipSync(readFileSync(new URL('../samples/System.map-6.1.0-47-cloud-amd64.gz', import.meta.url))).toString('latin1');
 
 describe('FastResolver', () => {
-  it('matches Resolver.code on 200k random pcs of every kind, with and without a KASLR slide', () => {
+  it('matches Resolver.code and its offsets on 200k random pcs of every kind, with and without a KASLR slide', () => {
     const table = systemMapFromText(MAP);
     const rnd = prng(3);
     const b = new EventBatch(200_000);
@@ -40,6 +40,13 @@ describe('FastResolver', () => {
       for (let i = 0; i < b.length; i++) {
         const want = r.code(b.pcHi[i], b.pcLo[i]);
         if (b.sym[i] !== want) expect([i, b.pcHi[i].toString(16), b.pcLo[i].toString(16), b.sym[i]]).toEqual([i, '', '', want]);
+        if (b.off[i] !== r.off) expect([i, b.pcHi[i].toString(16), b.pcLo[i].toString(16), b.off[i]]).toEqual([i, '', '', r.off]);
+        if (want >= 5 && b.pcHi[i] >= 0xffff8000) {
+          // independently: the function starts exactly `off` bytes below the (unslid) pc
+          const start = (b.pcHi[i] - 2 ** 32) * 2 ** 32 + b.pcLo[i] - slide - b.off[i];
+          const at = table.indexOf(start);
+          expect([table.addrs[at] === start, table.fnAt[at] === want, b.off[i] >= 0]).toEqual([true, true, true]);
+        } else if ((want & ~(1 << 30)) < 5) expect(b.off[i]).toBe(-1);
         if (b.pcHi[i] >= 0xffff8000) {
           k++;
           if (want >= 5) ok++;

@@ -250,7 +250,7 @@ describe('reconstruction rules', () => {
   it('works without symbols (one [kernel] frame)', async () => {
     const text = render(runProgram(prog('start_kernel', work(2), call('kmalloc')), 0, 1, 0));
     let sr!: StackReconstruction;
-    const run = await runPipeline({ source: memorySource(Buffer.from(text), 'x.log') }, ({ unit }) => [(sr = new StackReconstruction(unit, null, ['[firmware]', '[boot]', '[user]', '[unknown]', '[kernel]']))], {
+    const run = await runPipeline({ source: memorySource(Buffer.from(text), 'x.log') }, ({ unit }) => [(sr = new StackReconstruction(unit, ['[firmware]', '[boot]', '[user]', '[unknown]', '[kernel]']))], {
       table: null,
       mapPath: null,
       note: null,

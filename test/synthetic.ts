@@ -228,7 +228,7 @@ export async function runStacks(
   const run = await runPipeline(
     { source: memorySource(Buffer.from(text, 'latin1'), 'synthetic.log'), chunkSize: o.chunkSize, batchSize: o.batchSize },
     ({ unit }) => {
-      sr = new StackReconstruction(unit, table, table.names);
+      sr = new StackReconstruction(unit, table.names);
       st = new SelfTime(unit);
       o.configure?.(sr);
       return [sr, st];

@@ -89,9 +89,11 @@ describe('bootprof syscalls (command)', () => {
     expect(text).toContain('system calls: 62 (1 unfinished), first at 0.130808 s; per vCPU: 0=62');
   });
 
-  it('refuses to run without a System.map, or with one that has no entry symbol', async () => {
-    await expect(syscallsCommand('-', { output: join(dir, 'x.csv') })).rejects.toThrow(BootprofError);
-    await expect(syscallsCommand('-', { output: join(dir, 'x.csv') })).rejects.toThrow(/System\.map/);
+  it('refuses to run without a System.map (a plain trace), or with one that has no entry symbol', async () => {
+    const alone = join(dir, 'alone.log.gz'); // no System.map beside it
+    writeFileSync(alone, readFileSync(TRACE));
+    await expect(syscallsCommand(alone, { output: join(dir, 'x.csv') })).rejects.toThrow(BootprofError);
+    await expect(syscallsCommand(alone, { output: join(dir, 'x.csv') })).rejects.toThrow(/System\.map/);
     const map = join(dir, 'System.map-other');
     writeFileSync(map, 'ffffffff81000000 T _text\nffffffff81000100 T do_something\n');
     await expect(syscallsCommand(TRACE, { map, output: join(dir, 'x.csv') })).rejects.toThrow(/no system call entry symbol/);

@@ -19,8 +19,8 @@ let symbols: Symbols | undefined;
 async function sample(name: string, o: { chunkSize?: number; batchSize?: number } = {}): Promise<TimelineReport> {
   symbols ??= await loadSymbols({ map: MAP });
   const counts = new TraceCounts();
-  const tl = new Timeline(symbols.table!.names, symbols.table);
-  const run = await runPipeline({ trace: `samples/${name}`, map: MAP, ...o }, () => [counts, tl], symbols);
+  let tl!: Timeline;
+  const run = await runPipeline({ trace: `samples/${name}`, map: MAP, ...o }, (info) => [counts, (tl = Timeline.fromInfo(info))], symbols);
   const result = tl.result();
   return { result, names: run.names, summary: buildSummary(run, counts, { negativeDeltas: result.negativeDeltas }) };
 }

@@ -15,10 +15,10 @@ async function runTimeline(text: string, map: string | null, o: { chunkSize?: nu
   const table = map !== null ? systemMapFromText(map) : null;
   const names = table ? table.names : ['[firmware]', '[boot]', '[user]', '[unknown]', '[kernel]'];
   const counts = new TraceCounts();
-  const tl = new Timeline(names, table);
+  let tl!: Timeline;
   const run = await runPipeline(
     { source: memorySource(Buffer.from(text, 'latin1'), 'test.log'), chunkSize: o.chunkSize, batchSize: o.batchSize },
-    () => [counts, tl],
+    (info) => [counts, (tl = Timeline.fromInfo(info))],
     { table, mapPath: table ? 'test.map' : null, note: null },
   );
   const result = tl.result();

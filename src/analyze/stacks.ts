@@ -2,7 +2,7 @@
  * Call stacks from a plain exec_tb trace: a shadow call stack per vCPU, driven by where each
  * translated block starts (docs/STACKS.md describes the heuristic and its limits).
  *
- *  - a block at offset 0 of a function is a call: push;
+ *  - a block at offset 0 of a function (the symbol stage's `off` column) is a call: push;
  *  - a block inside a function already on the stack is a return to it: pop down to it;
  *  - interrupt and exception entries push an interrupt frame; the block after an `iretq` block pops it;
  *  - return/indirect-call thunks (retpolines) are transient leaf frames;
@@ -15,18 +15,15 @@
  * Self time is charged like SelfTime (event i gets t(next event of its vCPU) - t(i)) to the call node
  * on top after event i, so per-function self times equal the flat ones. Memory: one node per distinct
  * stack (model/stacks.ts), MAX_DEPTH frames per vCPU, at most POOL_SIZE saved stacks, a bounded
- * offset-0 cache. No object or string per event.
+ * return-block cache. No object or string per event. Names are classified as they appear (a
+ * pre-resolved trace names functions while it is read).
  */
 import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
 import type { TimeUnit } from '../formats/parser.js';
-import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_LABELS, REGION_USER } from '../model/names.js';
+import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_USER } from '../model/names.js';
 import type { TraceInfo } from '../pipeline.js';
 import { CallTree, ROOT_NODE } from '../model/stacks.js';
-import { addressKey } from '../symbols/address.js';
-import { PHYSICAL_START } from '../symbols/regions.js';
-import type { SymbolTable } from '../symbols/table.js';
-import type { Resolver } from '../symbols/resolver.js';
-import type { Analysis } from './analysis.js';
+import { grow, type Analysis } from './analysis.js';
 
 export const MAX_DEPTH = 512;
 export const POOL_SIZE = 256;
@@ -123,16 +120,11 @@ export interface StackStats {
 export class StackReconstruction implements Analysis {
   readonly tree = new CallTree();
   private cpus: VcpuStack[] = [];
-  private readonly cls: Uint8Array;
-  private readonly addrs: Float64Array | null;
-  private readonly fnAt: Int32Array | null;
-  private readonly physDelta: number;
+  private cls = new Uint8Array(FIRST_FUNCTION);
+  /** Names classified so far. */
+  private known = 0;
   private pool: Saved[] = [];
-  private poolCount: Int32Array;
-  private entryHi = new Uint32Array(1 << 16);
-  private entryLo = new Uint32Array(1 << 16);
-  private entryVal = new Int8Array(1 << 16).fill(-1);
-  private entryUsed = 0;
+  private poolCount = new Int32Array(FIRST_FUNCTION);
   private retHi = new Uint32Array(1 << 17);
   private retLo = new Uint32Array(1 << 17);
   private retSet = new Uint8Array(1 << 17);
@@ -144,38 +136,41 @@ export class StackReconstruction implements Analysis {
   private by = -1;
   callSink: CallSink | null = null;
 
+  /** `names` is the run's name list; it may grow during the run (TraceInfo.names). */
   constructor(
     readonly unit: TimeUnit,
-    table: SymbolTable | null,
     readonly names: readonly string[],
-    /** For the KASLR slide (kernel-half pcs are looked up at pc - slide). */
-    private readonly resolver: Resolver | null = null,
   ) {
-    this.addrs = table ? table.addrs : null;
-    this.fnAt = table ? table.fnAt : null;
-    const m = table?.marks;
-    const text = m ? (Number.isNaN(m._text) ? m._stext : m._text) : NaN;
-    this.physDelta = text - PHYSICAL_START;
-    const cls = new Uint8Array(names.length);
-    for (let id = 0; id < names.length; id++) {
-      const n = names[id];
-      if (id === REGION_FIRMWARE || id === REGION_BOOT || id === REGION_USER) cls[id] = C_ROOT;
-      else if (id < FIRST_FUNCTION) cls[id] = C_NORMAL;
-      else if (RETURN_THUNK.test(n)) cls[id] = C_RET_THUNK;
-      else if (THUNK.test(n)) cls[id] = C_THUNK;
-      else if (INTERRUPT_ENTRY.test(n)) cls[id] = C_INTERRUPT;
-      else if (INTERRUPT_RETURN.test(n)) cls[id] = C_IRET;
-      else if (TASK_START.test(n)) cls[id] = C_FORK;
-      else if (TASK_SWITCH.test(n)) cls[id] = C_SWITCH;
-    }
-    this.cls = cls;
-    this.poolCount = new Int32Array(names.length);
+    this.classify();
   }
 
-  /** For a pipeline's setup: names of pre-resolved formats, the resolver's KASLR slide. */
-  static fromInfo(info: TraceInfo, table: SymbolTable | null): StackReconstruction {
-    const names = info.parser?.names ?? (table ? table.names : REGION_LABELS);
-    return new StackReconstruction(info.unit, table, names, info.resolver ?? null);
+  /** For a pipeline's setup. */
+  static fromInfo(info: TraceInfo): StackReconstruction {
+    return new StackReconstruction(info.unit, info.names);
+  }
+
+  /** Classifies the names added since the last call. */
+  private classify(): void {
+    const names = this.names;
+    const n = names.length;
+    if (n <= this.known) return;
+    if (n > this.cls.length) {
+      this.cls = grow(this.cls, n - 1);
+      this.poolCount = grow(this.poolCount, n - 1);
+    }
+    const cls = this.cls;
+    for (let id = this.known; id < n; id++) {
+      const name = names[id];
+      if (id === REGION_FIRMWARE || id === REGION_BOOT || id === REGION_USER) cls[id] = C_ROOT;
+      else if (id < FIRST_FUNCTION) cls[id] = C_NORMAL;
+      else if (RETURN_THUNK.test(name)) cls[id] = C_RET_THUNK;
+      else if (THUNK.test(name)) cls[id] = C_THUNK;
+      else if (INTERRUPT_ENTRY.test(name)) cls[id] = C_INTERRUPT;
+      else if (INTERRUPT_RETURN.test(name)) cls[id] = C_IRET;
+      else if (TASK_START.test(name)) cls[id] = C_FORK;
+      else if (TASK_SWITCH.test(name)) cls[id] = C_SWITCH;
+    }
+    this.known = n;
   }
 
   private vcpu(t: number): VcpuStack {
@@ -189,7 +184,8 @@ export class StackReconstruction implements Analysis {
 
   consume(batch: EventBatch): void {
     const n = batch.length;
-    const { time, thread, sym, pcHi, pcLo } = batch;
+    if (this.names.length > this.known) this.classify();
+    const { time, thread, sym, pcHi, pcLo, off } = batch;
     const weighted = this.unit === 'events';
     const cpus = this.cpus;
     for (let i = 0; i < n; i++) {
@@ -204,10 +200,12 @@ export class StackReconstruction implements Analysis {
       }
       st.seen = true;
       st.lastTime = now;
-      const hi = pcHi[i];
+      // a pre-resolved event has no pc: (name id, offset) stands for it in the return-block cache
+      const hi = pcHi[i] === SYMBOLIC_PC_HI ? (SYMBOLIC_PC_HI | s) >>> 0 : pcHi[i];
       const lo = pcLo[i];
       if (s !== st.topFn || st.afterIret || st.depth === 0) {
-        this.step(st, t, s, hi, lo, now);
+        // a block at a function's first byte is a call (or a jump to it)
+        this.step(st, t, s, s >= FIRST_FUNCTION && off[i] === 0, now);
         st.cur = st.depth > 0 ? st.node[st.depth - 1] : ROOT_NODE;
       }
       st.prevHi = hi;
@@ -230,7 +228,7 @@ export class StackReconstruction implements Analysis {
     }
   }
 
-  private step(st: VcpuStack, t: number, s: number, hi: number, lo: number, now: number): void {
+  private step(st: VcpuStack, t: number, s: number, entry: boolean, now: number): void {
     const cls = this.cls;
     const c = s < cls.length ? cls[s] : C_NORMAL;
     this.by = s;
@@ -277,7 +275,7 @@ export class StackReconstruction implements Analysis {
         this.push(st, t, s, FRAME_CALL, now);
         return;
       case C_INTERRUPT: {
-        const d = this.isEntry(s, hi, lo) ? -1 : this.find(st, s);
+        const d = entry ? -1 : this.find(st, s);
         if (d >= 0) this.popTo(st, t, d, now);
         else {
           this.stats.interrupts++;
@@ -291,7 +289,7 @@ export class StackReconstruction implements Analysis {
       // firmware and boot loader jump to what follows them; they are never returned to
       this.reset(st, t, now);
       this.push(st, t, s, FRAME_CALL, now);
-    } else if (this.isEntry(s, hi, lo)) {
+    } else if (entry) {
       // a call; after a return whose landing block was not logged, a call made by the caller
       if (returned && st.depth > 1) {
         this.stats.returns++;
@@ -468,42 +466,4 @@ export class StackReconstruction implements Analysis {
     return true;
   }
 
-  /** True when the pc is the first byte of a function (cached per pc, bounded). */
-  private isEntry(s: number, hi: number, lo: number): boolean {
-    if (s < FIRST_FUNCTION) return false;
-    // pre-resolved formats name the function and give the offset in pcLo
-    if (hi === SYMBOLIC_PC_HI) return lo === 0;
-    const addrs = this.addrs;
-    if (addrs === null) return false;
-    const vals = this.entryVal;
-    const mask = vals.length - 1;
-    let h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 16) & mask;
-    for (;;) {
-      const v = vals[h];
-      if (v < 0) break;
-      if (this.entryLo[h] === lo && this.entryHi[h] === hi) return v === 1;
-      h = (h + 1) & mask;
-    }
-    let key = addressKey(hi, lo);
-    if (hi < 0x80000000) key += this.physDelta;
-    else if (this.resolver) key -= this.resolver.slide;
-    let a = 0;
-    let b = addrs.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (addrs[mid] < key) a = mid + 1;
-      else b = mid;
-    }
-    const entry = a < addrs.length && addrs[a] === key && this.fnAt![a] >= FIRST_FUNCTION;
-    if (this.entryUsed >= (vals.length * 3) >>> 2) {
-      vals.fill(-1);
-      this.entryUsed = 0;
-      h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 16) & mask;
-    }
-    this.entryHi[h] = hi;
-    this.entryLo[h] = lo;
-    vals[h] = entry ? 1 : 0;
-    this.entryUsed++;
-    return entry;
-  }
 }

@@ -11,7 +11,8 @@
  * while a call is open belong to it: the entry code spans several translation blocks (x86-64
  * switches CR3 part-way), and arm64's el0_svc runs again after the handler returns.
  *
- * Name ids are classified once, when the analysis is built; the per-event loop only reads typed
+ * Name ids are classified once each, as they appear in the run's name list (all of a map's at the
+ * start; a pre-resolved trace's own names while it is read); the per-event loop only reads typed
  * arrays. Calls are stored column-wise (they are few compared with events).
  */
 import { ascending, max, mean, min, rollups, sum } from 'd3-array';
@@ -55,46 +56,95 @@ function strip(name: string, prefixes: readonly HandlerPrefix[]): { call: string
   return null;
 }
 
-/** Classifies every name of a symbol table (ids < FIRST_FUNCTION are region labels, never syscalls). */
-export function classifySyscallNames(names: readonly string[]): SyscallClasses {
-  const n = names.length;
-  const entryKind = new Uint8Array(n);
-  const handler = new Int32Array(n).fill(-1);
-  const compatHandler = new Uint8Array(n);
-  const callNames = [UNKNOWN_SYSCALL];
-  const callIndex = new Map<string, number>([[UNKNOWN_SYSCALL, 0]]);
-  const entries: string[] = [];
-  const native = new Set(NATIVE_ENTRIES);
-  const compat = new Set(COMPAT_ENTRIES);
-  let modern = false;
-  for (let id = FIRST_FUNCTION; id < n && !modern; id++) if (strip(names[id], HANDLER_PREFIXES)) modern = true;
-  const prefixes = modern ? HANDLER_PREFIXES : LEGACY_HANDLER_PREFIXES;
-  let handlers = 0;
-  for (let id = FIRST_FUNCTION; id < n; id++) {
-    const name = names[id];
-    if (native.has(name)) {
-      entryKind[id] = NATIVE_ENTRY;
-      entries.push(name);
-      continue;
-    }
-    if (compat.has(name)) {
-      entryKind[id] = COMPAT_ENTRY;
-      entries.push(name);
-      continue;
-    }
-    const h = strip(name, prefixes);
-    if (!h) continue;
-    let k = callIndex.get(h.call);
-    if (k === undefined) {
-      k = callNames.length;
-      callNames.push(h.call);
-      callIndex.set(h.call, k);
-    }
-    handler[id] = k;
-    compatHandler[id] = h.compat ? 1 : 0;
-    handlers++;
+/**
+ * Classifies the names of a name list that may grow (ids < FIRST_FUNCTION are region labels, never
+ * syscalls): `update()` classifies the names added since the last call. The pre-4.17 `sys_NAME`
+ * convention is used only while no prefixed handler has been seen; the first one switches to the
+ * modern prefixes and classifies every name again (at most once).
+ */
+export class SyscallClassifier {
+  readonly classes: SyscallClasses = {
+    entryKind: new Uint8Array(FIRST_FUNCTION),
+    handler: new Int32Array(FIRST_FUNCTION).fill(-1),
+    compatHandler: new Uint8Array(FIRST_FUNCTION),
+    callNames: [UNKNOWN_SYSCALL],
+    entries: [],
+    handlers: 0,
+    legacy: false,
+  };
+  private readonly callIndex = new Map<string, number>([[UNKNOWN_SYSCALL, 0]]);
+  private modern = false;
+  private known = 0;
+  private static readonly native = new Set(NATIVE_ENTRIES);
+  private static readonly compat = new Set(COMPAT_ENTRIES);
+
+  constructor(readonly names: readonly string[]) {
+    this.update();
   }
-  return { entryKind, handler, compatHandler, callNames, entries, handlers, legacy: !modern && handlers > 0 };
+
+  /** True when names were added since the last update (cheap: for the per-batch check). */
+  get stale(): boolean {
+    return this.names.length > this.known;
+  }
+
+  update(): void {
+    const names = this.names;
+    const n = names.length;
+    if (n <= this.known) return;
+    const c = this.classes;
+    if (n > c.entryKind.length) {
+      c.entryKind = grow(c.entryKind, n - 1);
+      c.handler = grow(c.handler, n - 1, -1);
+      c.compatHandler = grow(c.compatHandler, n - 1);
+    }
+    let from = Math.max(this.known, FIRST_FUNCTION);
+    if (!this.modern) {
+      for (let id = from; id < n; id++) {
+        if (strip(names[id], HANDLER_PREFIXES)) {
+          this.modern = true;
+          // legacy handlers classified so far are not handlers after all
+          c.handler.fill(-1, 0, n);
+          c.compatHandler.fill(0, 0, n);
+          c.handlers = 0;
+          c.entries.length = 0;
+          from = FIRST_FUNCTION;
+          break;
+        }
+      }
+    }
+    const prefixes = this.modern ? HANDLER_PREFIXES : LEGACY_HANDLER_PREFIXES;
+    for (let id = from; id < n; id++) {
+      const name = names[id];
+      if (SyscallClassifier.native.has(name)) {
+        c.entryKind[id] = NATIVE_ENTRY;
+        c.entries.push(name);
+        continue;
+      }
+      if (SyscallClassifier.compat.has(name)) {
+        c.entryKind[id] = COMPAT_ENTRY;
+        c.entries.push(name);
+        continue;
+      }
+      const h = strip(name, prefixes);
+      if (!h) continue;
+      let k = this.callIndex.get(h.call);
+      if (k === undefined) {
+        k = c.callNames.length;
+        c.callNames.push(h.call);
+        this.callIndex.set(h.call, k);
+      }
+      c.handler[id] = k;
+      c.compatHandler[id] = h.compat ? 1 : 0;
+      c.handlers++;
+    }
+    c.legacy = !this.modern && c.handlers > 0;
+    this.known = n;
+  }
+}
+
+/** Classifies every name of a fixed name list (a symbol table's). */
+export function classifySyscallNames(names: readonly string[]): SyscallClasses {
+  return new SyscallClassifier(names).classes;
 }
 
 /** One call, for writers. Times in ns relative to the trace's first event (or events, untimed). */
@@ -110,7 +160,7 @@ export interface SyscallRow {
 const FLAG_COMPAT = 1;
 
 export class Syscalls implements Analysis {
-  readonly classes: SyscallClasses;
+  private readonly classifier: SyscallClassifier;
   /** Calls in file order of their entry events (columns). */
   count = 0;
   private start = new Float64Array(256);
@@ -125,11 +175,18 @@ export class Syscalls implements Analysis {
   /** Per vCPU: time of its last event (the end of an unfinished call). */
   private last = new Float64Array(16);
 
+  /** `names`: the run's name list (TraceInfo.names); it may grow during the run. */
   constructor(names: readonly string[]) {
-    this.classes = classifySyscallNames(names);
+    this.classifier = new SyscallClassifier(names);
+  }
+
+  get classes(): SyscallClasses {
+    return this.classifier.classes;
   }
 
   consume(batch: EventBatch): void {
+    if (this.classifier.stale) this.classifier.update();
+    if (this.classes.entries.length === 0) return; // no call can open (yet)
     const { entryKind, handler, compatHandler } = this.classes;
     const nNames = entryKind.length;
     const time = batch.time;
@@ -154,7 +211,7 @@ export class Syscalls implements Analysis {
         }
         continue;
       }
-      if (s >= nNames) continue; // a name the table did not have (cannot happen with one table)
+      if (s >= nNames) continue; // cannot happen: every name id of the batch is classified
       if (c < 0) {
         const k = entryKind[s];
         if (k !== NOT_ENTRY) open[t] = this.add(now, t, k === COMPAT_ENTRY ? FLAG_COMPAT : 0);

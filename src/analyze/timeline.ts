@@ -4,18 +4,22 @@
  * - First call: per name id, the time and vCPU of its earliest event over all vCPUs (lines of
  *   different vCPUs need not be in time order; on equal times the earlier line wins). Region labels
  *   get one too (their first event).
- * - Milestones (milestones.ts): calls of curated functions, tracked per vCPU in a slow path taken
- *   only by events of those functions, resolved (boot vCPU, before/after, fallbacks) by `result()`.
+ * - Milestones (milestones.ts): calls of curated functions (events at offset 0 of the function, from
+ *   the symbol stage's `off` column), tracked per vCPU in a slow path taken only by events of those
+ *   functions, resolved (boot vCPU, before/after, fallbacks) by `result()`.
+ * - Names: the name list may grow during the run (pre-resolved traces name functions as they are
+ *   read); ids are classified as they appear, so a map and a trace's own names give the same result.
  * - Idle: per vCPU, the self time (next-event delta, the self-time rule) of events in idle-loop
  *   functions, kept as merged runs [start, end) so that any phase's idle time is exact once the
  *   phase boundaries are known at the end.
  * - [firmware] / [boot] self time per vCPU: the split of the first phase.
  */
-import type { EventBatch } from '../model/batch.js';
+import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_KERNEL, REGION_USER } from '../model/names.js';
 import type { SymbolTable } from '../symbols/table.js';
 import { addressKey, KERNEL_HALF_HI } from '../symbols/address.js';
 import { PHYSICAL_START } from '../symbols/regions.js';
+import type { TraceInfo } from '../pipeline.js';
 import { grow, type Analysis } from './analysis.js';
 import { BOOT_CPU_MILESTONE, IDLE_FUNCTIONS, MILESTONES, PHASES, VMM_POINTS, type MilestoneDef, type RegionName } from './milestones.js';
 
@@ -99,19 +103,11 @@ export interface TimelineResult {
   negativeDeltas: number;
 }
 
-/** Name ids by base name (compiler suffixes like `.isra.0` dropped; `.cold` parts left out). */
-export function idsByBaseName(names: readonly string[]): Map<string, number[]> {
-  const m = new Map<string, number[]>();
-  for (let id = FIRST_FUNCTION; id < names.length; id++) {
-    const name = names[id];
-    if (name.endsWith('.cold') || name.includes('.cold.')) continue;
-    const dot = name.indexOf('.');
-    const base = dot > 0 ? name.slice(0, dot) : name;
-    const list = m.get(base);
-    if (list) list.push(id);
-    else m.set(base, [id]);
-  }
-  return m;
+/** A function name without compiler suffixes (`.isra.0`, `.constprop.0`); null for `.cold` parts. */
+export function baseName(name: string): string | null {
+  if (name.endsWith('.cold') || name.includes('.cold.')) return null;
+  const dot = name.indexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name;
 }
 
 function newSlot(): Slot {
@@ -120,14 +116,21 @@ function newSlot(): Slot {
 
 export class Timeline implements Analysis {
   /** Per name id: time of its earliest event (+Infinity: none) and that event's vCPU. */
-  readonly firstTime: Float64Array;
-  readonly firstCpu: Int32Array;
+  firstTime: Float64Array;
+  firstCpu: Int32Array;
   /** Per name id: IDLE | REGION | WATCH bits. */
-  private readonly cls: Uint8Array;
+  private cls: Uint8Array;
+  /** Names classified so far (the list grows while a pre-resolved trace is read). */
+  private known = 0;
   /** Per milestone (MILESTONES index): one slot per candidate function, in list order. */
   private readonly slots: Slot[][];
+  /** Base name of a candidate function -> its [milestone index, candidate index] pairs. */
+  private readonly candidates = new Map<string, [number, number][]>();
+  private readonly idle = new Set(IDLE_FUNCTIONS);
   /** Name id -> [milestone index, candidate index] pairs (slow path only). */
   private readonly watchers = new Map<number, [number, number][]>();
+  /** Name id -> 1 when every address of that name lies in .init.text, 0 when not (pre-resolved events). */
+  private readonly initOnly = new Map<number, number>();
   private readonly keyIndex = new Map<string, number>();
   private readonly initText0: number;
   private readonly initText1: number;
@@ -151,28 +154,27 @@ export class Timeline implements Analysis {
   private entryId = -1;
   negativeDeltas = 0;
 
+  /**
+   * `names` is the run's name list (it may grow during the run: TraceInfo.names); `table` gives the
+   * .init.text bounds, and `resolver` the KASLR slide (decided after the first batches).
+   */
   constructor(
     readonly names: readonly string[],
     readonly table: SymbolTable | null,
+    private readonly resolver: { readonly slide: number } | null = null,
   ) {
-    const size = Math.max(names.length, FIRST_FUNCTION);
-    this.firstTime = new Float64Array(size).fill(Infinity);
-    this.firstCpu = new Int32Array(size).fill(-1);
-    this.cls = new Uint8Array(size);
+    this.firstTime = new Float64Array(FIRST_FUNCTION).fill(Infinity);
+    this.firstCpu = new Int32Array(FIRST_FUNCTION).fill(-1);
+    this.cls = new Uint8Array(FIRST_FUNCTION);
     this.cls[REGION_FIRMWARE] |= REGION;
     this.cls[REGION_BOOT] |= REGION;
-    const byBase = idsByBaseName(names);
-    for (const f of IDLE_FUNCTIONS) for (const id of byBase.get(f) ?? []) this.cls[id] |= IDLE;
     this.slots = MILESTONES.map((def, m) => {
       this.keyIndex.set(def.key, m);
       if (!('functions' in def.match)) return [];
       return def.match.functions.map((fn, c) => {
-        for (const id of byBase.get(fn) ?? []) {
-          this.cls[id] |= WATCH;
-          const w = this.watchers.get(id);
-          if (w) w.push([m, c]);
-          else this.watchers.set(id, [[m, c]]);
-        }
+        const list = this.candidates.get(fn);
+        if (list) list.push([m, c]);
+        else this.candidates.set(fn, [[m, c]]);
         return newSlot();
       });
     });
@@ -181,12 +183,42 @@ export class Timeline implements Analysis {
     this.initText1 = marks ? marks._einittext : NaN;
     const text = marks ? (Number.isNaN(marks._text) ? marks._stext : marks._text) : NaN;
     this.physDelta = text - PHYSICAL_START;
+    this.classify();
+  }
+
+  /** For a pipeline's setup: the run's names, the table and the resolver (KASLR slide). */
+  static fromInfo(info: TraceInfo): Timeline {
+    return new Timeline(info.names, info.resolver?.table ?? null, info.resolver ?? null);
+  }
+
+  /** Classifies the names added since the last call (all of them the first time). */
+  private classify(): void {
+    const names = this.names;
+    const n = names.length;
+    if (n <= this.known) return;
+    if (n > this.cls.length) {
+      this.cls = grow(this.cls, n - 1);
+      this.firstTime = grow(this.firstTime, n - 1, Infinity);
+      this.firstCpu = grow(this.firstCpu, n - 1, -1);
+    }
+    for (let id = Math.max(this.known, FIRST_FUNCTION); id < n; id++) {
+      const base = baseName(names[id]);
+      if (base === null) continue;
+      if (this.idle.has(base)) this.cls[id] |= IDLE;
+      const pairs = this.candidates.get(base);
+      if (pairs) {
+        this.cls[id] |= WATCH;
+        this.watchers.set(id, pairs);
+      }
+    }
+    this.known = n;
   }
 
   consume(batch: EventBatch): void {
     const n = batch.length;
     if (n === 0) return;
-    const { time, thread, sym, pcHi, pcLo } = batch;
+    if (this.names.length > this.known) this.classify();
+    const { time, thread, sym, pcHi, pcLo, off } = batch;
     if (this.firstSym < 0) {
       this.firstSym = sym[0];
       this.firstHi = pcHi[0];
@@ -211,7 +243,7 @@ export class Timeline implements Analysis {
       if (now > maxT) maxT = now;
       if (now < first[s]) this.firstSeen(s, t, now);
       const c = cls[s];
-      if (c & WATCH) this.watched(s, t, now, pcHi[i], pcLo[i]);
+      if (c & WATCH && off[i] === 0) this.watched(s, t, now, pcHi[i], pcLo[i]);
       const prev = lastSym[t];
       if (prev >= 0) {
         const then = lastTime[t];
@@ -257,34 +289,41 @@ export class Timeline implements Analysis {
     runs.n = k + 1;
   }
 
-  /** Address key of a pc as its System.map address (physically-addressed kernel code mapped up). */
-  private symbolKey(hi: number, lo: number): number {
-    const key = addressKey(hi, lo);
-    return hi >= KERNEL_HALF_HI ? key : key + this.physDelta;
-  }
-
-  /** Is this event at the start address of function `s` (a call, not a return into it)? */
-  private isEntry(s: number, key: number): boolean {
-    const table = this.table;
-    if (table === null) return false;
-    const a = table.addrs;
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (a[mid] < key) lo = mid + 1;
-      else hi = mid;
+  /**
+   * Is this call (offset 0) in .init.text? From the pc as its System.map address (the KASLR slide
+   * taken off, physically-addressed startup code mapped up); a pre-resolved event carries no address:
+   * then only when every address of that name lies in .init.text (false without a table).
+   */
+  private inInitText(s: number, hi: number, lo: number): boolean {
+    if (hi === SYMBOLIC_PC_HI) {
+      let v = this.initOnly.get(s);
+      if (v === undefined) {
+        v = 0;
+        const t = this.table;
+        if (t !== null && s < t.names.length) {
+          let any = false;
+          let all = true;
+          for (let k = 0; k < t.fnAt.length; k++) {
+            if (t.fnAt[k] !== s) continue;
+            any = true;
+            if (!(t.addrs[k] >= this.initText0 && t.addrs[k] < this.initText1)) all = false;
+          }
+          v = any && all ? 1 : 0;
+        }
+        this.initOnly.set(s, v);
+      }
+      return v === 1;
     }
-    return lo < a.length && a[lo] === key && table.fnAt[lo] === s;
+    const key = addressKey(hi, lo);
+    const k = hi >= KERNEL_HALF_HI ? key - (this.resolver?.slide ?? 0) : key + this.physDelta;
+    return k >= this.initText0 && k < this.initText1;
   }
 
-  /** Slow path: an event in a milestone candidate function. */
+  /** Slow path: a call (an event at offset 0) of a milestone candidate function. */
   private watched(s: number, t: number, now: number, hi: number, lo: number): void {
-    const key = this.symbolKey(hi, lo);
-    if (!this.isEntry(s, key)) return;
     for (const [m, c] of this.watchers.get(s)!) {
       const when = MILESTONES[m].when;
-      if (when?.initText && !(key >= this.initText0 && key < this.initText1)) continue;
+      if (when?.initText && !this.inInitText(s, hi, lo)) continue;
       if (when?.after !== undefined && !(this.rawTime(when.after) <= now)) continue;
       const slot = this.slots[m][c];
       if (now < slot.anyTime) {
@@ -303,8 +342,10 @@ export class Timeline implements Analysis {
     }
   }
 
+  /** The first event is a virtual kernel pc (a pre-resolved function name counts as one). */
   private startsInKernel(): boolean {
-    return this.firstSym >= 0 && this.firstHi >= KERNEL_HALF_HI;
+    const fs = this.firstSym;
+    return fs >= 0 && (this.firstHi >= KERNEL_HALF_HI || (this.firstHi === SYMBOLIC_PC_HI && (fs >= FIRST_FUNCTION || fs === REGION_KERNEL)));
   }
 
   /** A milestone's time over all vCPUs, before `when.cpu` and `before` apply (Infinity: none yet). */

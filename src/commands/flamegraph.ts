@@ -41,7 +41,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   const run = await runPipeline(
     input,
     (info) => {
-      sr = StackReconstruction.fromInfo(info, symbols.table);
+      sr = StackReconstruction.fromInfo(info);
       if (format !== 'folded') {
         frames = new FrameRecorder(fixed ?? 0, fixed === undefined, EVENTED_FRAME_BUDGET);
         sr.frameSink = frames;

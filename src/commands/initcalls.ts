@@ -39,7 +39,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const run = await runPipeline(
     input,
     (info) => {
-      sr = StackReconstruction.fromInfo(info, table);
+      sr = StackReconstruction.fromInfo(info);
       ic = new InitcallCollector(sr.tree, sr.names, !!o.all, initcallNames);
       sr.callSink = ic;
       return [sr];

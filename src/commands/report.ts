@@ -6,8 +6,6 @@ import { SelfTime } from '../analyze/self-time.js';
 import { TraceCounts } from '../analyze/summary.js';
 import { Syscalls, summarizeSyscalls } from '../analyze/syscalls.js';
 import { Timeline } from '../analyze/timeline.js';
-import type { Analysis } from '../analyze/analysis.js';
-import { REGION_LABELS } from '../model/names.js';
 import { openOutput } from '../output/sink.js';
 import { renderTable } from '../output/table.js';
 import { formatCount, formatDuration, sharePercent } from '../output/units.js';
@@ -27,30 +25,30 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
-  const names = symbols.table ? symbols.table.names : REGION_LABELS;
   const counts = new TraceCounts();
-  const timeline = new Timeline(names, symbols.table);
-  const syscalls = symbols.table ? new Syscalls(symbols.table.names) : null;
-  const useSyscalls = syscalls !== null && syscalls.classes.entries.length > 0;
+  let timeline!: Timeline;
+  let syscalls!: Syscalls;
   let self!: SelfTime;
   const run = await runPipeline(
     input,
-    ({ unit }) => {
-      self = new SelfTime(unit);
-      const list: Analysis[] = [counts, self, timeline];
-      if (useSyscalls) list.push(syscalls!);
-      return list;
+    (info) => {
+      self = new SelfTime(info.unit);
+      timeline = Timeline.fromInfo(info);
+      syscalls = new Syscalls(info.names);
+      return [counts, self, timeline, syscalls];
     },
     symbols,
   );
+  // no entry symbol among the names (no map, or not a kernel's): no syscalls section
+  const useSyscalls = syscalls.classes.entries.length > 0;
   const tl = timeline.result();
   const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas });
   const rep: TimelineReport = { result: tl, names: run.names, summary };
   const rows = self.rows((id) => run.names[id]);
   const total = self.totalSelf();
-  const calls = useSyscalls ? syscalls!.rows() : [];
+  const calls = useSyscalls ? syscalls.rows() : [];
   const stats = useSyscalls ? summarizeSyscalls(calls) : [];
-  const totals = useSyscalls ? syscallTotals(calls, syscalls!, run) : null;
+  const totals = useSyscalls ? syscallTotals(calls, syscalls, run) : null;
   for (const w of inputWarnings(run, self.negativeDeltas)) warn(w);
   const unit = summary.unit;
 

@@ -8,19 +8,15 @@
  * (`[user]+0x7fb95ab3cd20`), so every line has the same shape and reads back as format `resolved`.
  *
  * Lines are written as bytes into one reusable 1 MiB buffer (digits by arithmetic, each name's bytes
- * encoded once per name id, offsets cached per pc); each full buffer becomes one write. Reads of the
+ * encoded once per name id, offsets from the symbol stage); each full buffer becomes one write. Reads of the
  * trace wait for the previous writes to drain, so a slow consumer (| gzip) bounds memory.
  */
 import { TraceCounts } from '../analyze/summary.js';
 import type { Analysis } from '../analyze/analysis.js';
 import { openSource, type ByteSource } from '../io/source.js';
 import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
-import { FIRST_FUNCTION, REGION_LABELS } from '../model/names.js';
 import { openOutput, type OutputSink } from '../output/sink.js';
 import { runPipeline } from '../pipeline.js';
-import type { TraceParser } from '../formats/parser.js';
-import { addressKey, KERNEL_HALF_HI } from '../symbols/address.js';
-import type { Resolver } from '../symbols/resolver.js';
 import { inputOptions, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 
@@ -33,7 +29,6 @@ const HEXCHARS = Buffer.from('0123456789abcdef', 'latin1');
 export const RESOLVE_BUFFER = 1 << 20;
 /** Room one line needs besides its name: 16 time digits, 10 cpu, 19 offset, separators. */
 const LINE_SLACK = 64;
-const OFF_CACHE_BITS = 16;
 
 export class ResolveWriter implements Analysis {
   private readonly buf = Buffer.allocUnsafe(RESOLVE_BUFFER);
@@ -41,47 +36,24 @@ export class ResolveWriter implements Analysis {
   private pending: Promise<void>[] = [];
   private nameBytes: (Uint8Array | undefined)[] = [];
   private readonly digits = new Uint8Array(24);
-  private readonly cacheHi = new Uint32Array(1 << OFF_CACHE_BITS);
-  private readonly cacheLo = new Uint32Array(1 << OFF_CACHE_BITS);
-  private readonly cacheOff = new Float64Array(1 << OFF_CACHE_BITS).fill(-1);
   lines = 0;
 
   constructor(
     private readonly out: OutputSink,
-    private readonly parser: TraceParser | undefined,
-    private readonly resolver: Resolver | undefined,
+    /** The run's names (TraceInfo.names: it may grow while a pre-resolved trace is read). */
+    private readonly names: readonly string[],
     /** Write bytes straight to process.stdout when the sink is stdout (the CLI); tests pass false. */
     private readonly direct = false,
   ) {}
 
-  private names(): readonly string[] {
-    return this.parser?.names ?? this.resolver?.table?.names ?? REGION_LABELS;
-  }
-
   private bytesOf(id: number): Uint8Array {
     let b = this.nameBytes[id];
     if (b === undefined) {
-      const name = this.names()[id] ?? `[id ${id}]`;
+      const name = this.names[id] ?? `[id ${id}]`;
       b = Buffer.from(name.length > 4096 ? name.slice(0, 4096) : name, 'latin1');
       this.nameBytes[id] = b;
     }
     return b;
-  }
-
-  /** Offset of a pc into the function it resolved to (cached per pc). */
-  private offsetOf(hi: number, lo: number): number {
-    const h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> (32 - OFF_CACHE_BITS);
-    if (this.cacheOff[h] >= 0 && this.cacheLo[h] === lo && this.cacheHi[h] === hi) return this.cacheOff[h];
-    const r = this.resolver!;
-    const table = r.table!;
-    const key = addressKey(hi, lo);
-    const k = hi >= KERNEL_HALF_HI ? key - r.slide : key + r.physDelta;
-    const idx = table.indexOf(k);
-    const off = idx >= 0 ? k - table.addrs[idx] : 0;
-    this.cacheHi[h] = hi;
-    this.cacheLo[h] = lo;
-    this.cacheOff[h] = off;
-    return off;
   }
 
   /** Writes a non-negative integer < 2^53 in decimal. */
@@ -128,7 +100,7 @@ export class ResolveWriter implements Analysis {
   }
 
   consume(batch: EventBatch): void {
-    const { time, thread, pcHi, pcLo, sym } = batch;
+    const { time, thread, pcHi, pcLo, sym, off } = batch;
     const buf = this.buf;
     const limit = RESOLVE_BUFFER - LINE_SLACK;
     let p = this.pos;
@@ -148,13 +120,11 @@ export class ResolveWriter implements Analysis {
       buf[p++] = PLUS;
       buf[p++] = ZERO;
       buf[p++] = LOWER_X;
-      const hi = pcHi[i];
-      const lo = pcLo[i];
-      if (hi === SYMBOLIC_PC_HI) p = this.hex(0, lo, p);
-      else if (s >= FIRST_FUNCTION) {
-        const off = this.offsetOf(hi, lo);
-        p = this.hex(Math.floor(off / 4294967296), off % 4294967296, p);
-      } else p = this.hex(hi, lo, p);
+      // a function: the offset the symbol stage found; a region: its pc
+      const o = off[i];
+      if (o >= 0) p = this.hex(Math.floor(o / 4294967296), o % 4294967296, p);
+      else if (pcHi[i] === SYMBOLIC_PC_HI) p = this.hex(0, pcLo[i], p);
+      else p = this.hex(pcHi[i], pcLo[i], p);
       buf[p++] = NL;
     }
     this.lines += batch.length;
@@ -212,7 +182,7 @@ export async function resolveCommand(trace: string | undefined, o: ResolveOption
   input.source = throttled(await openSource(trace), () => writer);
   const counts = new TraceCounts();
   const run = await runPipeline(input, (info) => {
-    writer = new ResolveWriter(out, info.parser, info.resolver, true);
+    writer = new ResolveWriter(out, info.names, true);
     return [counts, writer];
   });
   await writer!.end();

@@ -33,7 +33,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
     (info) => {
       st = new SelfTime(info.unit);
       if (!o.stacks) return [counts, st];
-      sr = StackReconstruction.fromInfo(info, symbols.table);
+      sr = StackReconstruction.fromInfo(info);
       return [counts, st, sr];
     },
     symbols,

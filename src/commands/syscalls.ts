@@ -1,6 +1,6 @@
 /** `bootprof syscalls`: every system call user space made, one row per call or summarised per name. */
 import { TraceCounts } from '../analyze/summary.js';
-import { Syscalls, callsPerCpu, summarizeSyscalls, type SyscallRow, type SyscallStat } from '../analyze/syscalls.js';
+import { classifySyscallNames, Syscalls, callsPerCpu, summarizeSyscalls, type SyscallRow, type SyscallStat } from '../analyze/syscalls.js';
 import { COMPAT_ENTRIES, NATIVE_ENTRIES } from '../analyze/syscall-names.js';
 import { BootprofError } from '../io/errors.js';
 import { csvLine } from '../output/csv.js';
@@ -157,19 +157,33 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
   const format = chooseFormat(o.format, o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
-  if (!symbols.table) {
-    throw new BootprofError('E_SYMBOLS', `syscalls needs the guest kernel's System.map (--map FILE)${symbols.note ? `: ${symbols.note}` : ''}`);
+  const entryList = [...NATIVE_ENTRIES, ...COMPAT_ENTRIES].join(', ');
+  if (symbols.table && classifySyscallNames(symbols.table.names).entries.length === 0) {
+    throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no system call entry symbol (${entryList}): is it the guest kernel's System.map?`);
   }
-  const analysis = new Syscalls(symbols.table.names);
-  if (analysis.classes.entries.length === 0) {
-    throw new BootprofError(
-      'E_SYMBOLS',
-      `${symbols.mapPath}: no system call entry symbol (${[...NATIVE_ENTRIES, ...COMPAT_ENTRIES].join(', ')}): is it the guest kernel's System.map?`,
-    );
-  }
+  const needsMap = (): BootprofError =>
+    new BootprofError('E_SYMBOLS', `syscalls needs the guest kernel's System.map (--map FILE)${symbols.note ? `: ${symbols.note}` : ''}`);
   const out = openOutput(o.output);
   const counts = new TraceCounts();
-  const run = await runPipeline(input, () => [counts, analysis], symbols);
+  let analysis!: Syscalls;
+  let run: RunResult;
+  try {
+    run = await runPipeline(
+      input,
+      (info) => {
+        // without a map, only a pre-resolved trace names the entry symbols itself
+        if (!symbols.table && !info.parser?.symbolic) throw needsMap();
+        return [counts, (analysis = new Syscalls(info.names))];
+      },
+      symbols,
+    );
+    if (analysis.classes.entries.length === 0) {
+      throw new BootprofError('E_SYMBOLS', `${run.inputName}: the trace names no system call entry symbol (${entryList}): pass the guest kernel's System.map (--map FILE)`);
+    }
+  } catch (err) {
+    out.discard();
+    throw err;
+  }
   const rows = analysis.rows();
   const summary: TraceSummary = buildSummary(run, counts);
   const totals = syscallTotals(rows, analysis, run);

@@ -2,13 +2,12 @@
 import { TraceCounts } from '../analyze/summary.js';
 import { Timeline, type TimelineResult } from '../analyze/timeline.js';
 import { BootprofError } from '../io/errors.js';
-import { REGION_LABELS } from '../model/names.js';
 import { csvLine } from '../output/csv.js';
 import { openOutput } from '../output/sink.js';
 import { renderTable } from '../output/table.js';
 import { formatSeconds } from '../output/timestamp.js';
 import { formatDuration, sharePercent } from '../output/units.js';
-import { loadSymbols, runPipeline } from '../pipeline.js';
+import { runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText, type TraceSummary } from './summary.js';
 
@@ -180,11 +179,9 @@ export async function timelineCommand(trace: string | undefined, o: TimelineOpti
   const grep = parseGrep(o.grep);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
-  const symbols = await loadSymbols(input);
-  const names = symbols.table ? symbols.table.names : REGION_LABELS;
   const counts = new TraceCounts();
-  const tl = new Timeline(names, symbols.table);
-  const run = await runPipeline(input, () => [counts, tl], symbols);
+  let tl!: Timeline;
+  const run = await runPipeline(input, (info) => [counts, (tl = Timeline.fromInfo(info))]);
   const result = tl.result();
   const summary = buildSummary(run, counts, { negativeDeltas: result.negativeDeltas });
   const rep: TimelineReport = { result, names: run.names, summary };

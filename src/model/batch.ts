@@ -7,21 +7,36 @@
  *  thread  vCPU index: order of first appearance of the thread id (see ParserState.threadIds)
  *  pcHi/Lo the guest pc's upper and lower 32 bits: exact, a 64-bit pc does not fit in a double
  *  sym     name id (model/names.ts): a region label or a function, filled by the symbol stage
+ *  off     filled by the symbol stage with sym: the pc's offset in bytes into that function (0: the
+ *          event is at the function's first byte, i.e. a call), exact; NO_OFFSET for regions
  */
 export const BATCH_CAPACITY = 1 << 16;
 
+/** `off` of an event that is not in a function (a region label). */
+export const NO_OFFSET = -1;
+
+/** The typed-array columns, declared once: construction, copies and transfers between threads use this list. */
+const COLUMNS = {
+  time: Float64Array,
+  thread: Uint32Array,
+  pcHi: Uint32Array,
+  pcLo: Uint32Array,
+  sym: Int32Array,
+  off: Float64Array,
+} as const;
+type ColumnName = keyof typeof COLUMNS;
+const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
+type Columns = { readonly [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
+
 /** The columns of a batch as plain data (structured-clone / transfer between threads). */
-export interface BatchColumns {
+export interface BatchColumns extends Columns {
   length: number;
   finalizeEnd: number;
   kernelEvents: number;
   kernelResolved: number;
-  time: Float64Array;
-  thread: Uint32Array;
-  pcHi: Uint32Array;
-  pcLo: Uint32Array;
-  sym: Int32Array;
 }
+
+export interface EventBatch extends Columns {}
 
 export class EventBatch {
   length = 0;
@@ -43,30 +58,18 @@ export class EventBatch {
   /** Set by Symbolizer.codes: kernel-half events in this batch, and how many resolved to a function. */
   kernelEvents = 0;
   kernelResolved = 0;
-  readonly time: Float64Array;
-  readonly thread: Uint32Array;
-  readonly pcHi: Uint32Array;
-  readonly pcLo: Uint32Array;
-  readonly sym: Int32Array;
 
   constructor(readonly capacity: number = BATCH_CAPACITY, columns?: BatchColumns) {
+    const self = this as unknown as Record<ColumnName, unknown>;
     if (columns) {
-      this.time = columns.time;
-      this.thread = columns.thread;
-      this.pcHi = columns.pcHi;
-      this.pcLo = columns.pcLo;
-      this.sym = columns.sym;
+      for (const k of COLUMN_NAMES) self[k] = columns[k];
       this.length = columns.length;
       this.finalizeEnd = columns.finalizeEnd;
       this.kernelEvents = columns.kernelEvents;
       this.kernelResolved = columns.kernelResolved;
       return;
     }
-    this.time = new Float64Array(capacity);
-    this.thread = new Uint32Array(capacity);
-    this.pcHi = new Uint32Array(capacity);
-    this.pcLo = new Uint32Array(capacity);
-    this.sym = new Int32Array(capacity);
+    for (const k of COLUMN_NAMES) self[k] = new COLUMNS[k](capacity);
   }
 
   static fromColumns(c: BatchColumns): EventBatch {
@@ -74,17 +77,14 @@ export class EventBatch {
   }
 
   toColumns(): BatchColumns {
-    return {
-      length: this.length,
-      finalizeEnd: this.finalizeEnd,
-      kernelEvents: this.kernelEvents,
-      kernelResolved: this.kernelResolved,
-      time: this.time,
-      thread: this.thread,
-      pcHi: this.pcHi,
-      pcLo: this.pcLo,
-      sym: this.sym,
-    };
+    const c = { length: this.length, finalizeEnd: this.finalizeEnd, kernelEvents: this.kernelEvents, kernelResolved: this.kernelResolved } as Record<string, unknown>;
+    for (const k of COLUMN_NAMES) c[k] = this[k];
+    return c as unknown as BatchColumns;
+  }
+
+  /** The columns' buffers, for a transfer list. */
+  static buffers(c: BatchColumns): ArrayBuffer[] {
+    return COLUMN_NAMES.map((k) => c[k].buffer as ArrayBuffer);
   }
 
   /** A copy of the first `length` events and the batch's flags, in a batch of just that size. */
@@ -98,11 +98,7 @@ export class EventBatch {
     c.seenAfter = this.seenAfter;
     c.kernelEvents = this.kernelEvents;
     c.kernelResolved = this.kernelResolved;
-    c.time.set(this.time.subarray(0, n));
-    c.thread.set(this.thread.subarray(0, n));
-    c.pcHi.set(this.pcHi.subarray(0, n));
-    c.pcLo.set(this.pcLo.subarray(0, n));
-    c.sym.set(this.sym.subarray(0, n));
+    for (const k of COLUMN_NAMES) (c[k] as Float64Array).set((this[k] as Float64Array).subarray(0, n));
     return c;
   }
 

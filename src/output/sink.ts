@@ -11,6 +11,8 @@ export interface OutputSink {
   write(text: string): Promise<void>;
   /** Completes the output (renames -o into place). */
   close(): Promise<void>;
+  /** Abandons the output after an error: the -o temp file is removed, nothing replaces the target. */
+  discard(): void;
   readonly isTTY: boolean;
   readonly path: string | null;
 }
@@ -65,6 +67,7 @@ export function openOutput(path: string | undefined): OutputSink {
         });
       },
       async close() {},
+      discard() {},
     };
   }
   hookSignals();
@@ -88,6 +91,15 @@ export function openOutput(path: string | undefined): OutputSink {
       closeSync(fd);
       renameSync(temp, path);
       pendingTemps.delete(temp);
+    },
+    discard() {
+      if (!pendingTemps.delete(temp)) return;
+      try {
+        closeSync(fd);
+        unlinkSync(temp);
+      } catch {
+        /* already gone */
+      }
     },
   };
 }

@@ -46,11 +46,9 @@ async function handle(msg: WorkerRequest): Promise<void> {
   }
   try {
     const r = await parseUnit(fh, init.size, init.name, msg.unit, format, init.head, symbolizer, init.options, newBatch, init.origin);
-    const transfer: ArrayBuffer[] = [];
-    const add = (a: { buffer: ArrayBufferLike }): void => void transfer.push(a.buffer as ArrayBuffer);
-    for (const b of r.batches) [b.time, b.thread, b.pcHi, b.pcLo, b.sym].forEach(add);
-    const reply: WorkerReply = { type: 'unit', result: { ...r, batches: r.batches.map((b) => b.toColumns()) } };
-    parentPort!.postMessage(reply, transfer);
+    const batches = r.batches.map((b) => b.toColumns());
+    const reply: WorkerReply = { type: 'unit', result: { ...r, batches } };
+    parentPort!.postMessage(reply, batches.flatMap(EventBatch.buffers));
   } catch (err) {
     const e = err as Error;
     const reply: WorkerReply = {

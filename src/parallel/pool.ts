@@ -70,9 +70,7 @@ export class UnitPool {
     this.owner.delete(r.index);
     if (w === undefined) return;
     const cols = r.batches.map((b) => b.toColumns());
-    const transfer: ArrayBuffer[] = [];
-    for (const c of cols) for (const a of [c.time, c.thread, c.pcHi, c.pcLo, c.sym]) transfer.push(a.buffer as ArrayBuffer);
-    this.workers[w].postMessage({ type: 'recycle', batches: cols }, transfer);
+    this.workers[w].postMessage({ type: 'recycle', batches: cols }, cols.flatMap(EventBatch.buffers));
   }
 
   /** Yields the units' results in order. */

@@ -15,6 +15,7 @@ interface Exports {
     hiP: number,
     loP: number,
     symP: number,
+    offP: number,
     cacheP: number,
     cacheMask: number,
     addrs: number,
@@ -35,9 +36,11 @@ const CAP = 1 << 16;
 const HI = PAGE;
 const LO = HI + CAP * 4;
 const SYM = LO + CAP * 4;
-const CACHE = SYM + CAP * 4;
+const OFF = SYM + CAP * 4;
+const CACHE = OFF + CAP * 8;
 const CACHE_ENTRIES = 1 << 16;
-const ADDRS = CACHE + CACHE_ENTRIES * 16;
+const CACHE_ENTRY = 32;
+const ADDRS = CACHE + CACHE_ENTRIES * CACHE_ENTRY;
 
 
 export class FastResolver {
@@ -46,6 +49,7 @@ export class FastResolver {
   private readonly hi: Uint32Array;
   private readonly lo: Uint32Array;
   private readonly sym: Int32Array;
+  private readonly off: Float64Array;
   private readonly fns: number;
   private readonly nsyms: number;
   private slide = 0;
@@ -65,6 +69,7 @@ export class FastResolver {
     this.hi = new Uint32Array(b, HI, CAP);
     this.lo = new Uint32Array(b, LO, CAP);
     this.sym = new Int32Array(b, SYM, CAP);
+    this.off = new Float64Array(b, OFF, CAP);
     new Float64Array(b, ADDRS, n).set(table.addrs);
     new Int32Array(b, fns, n).set(table.fnAt);
     this.fns = fns;
@@ -78,11 +83,11 @@ export class FastResolver {
     return m ? new FastResolver(m, resolver) : null;
   }
 
-  /** Static codes for every event of the batch; sets kernelEvents / kernelResolved. */
+  /** Static codes and offsets for every event of the batch; sets kernelEvents / kernelResolved. */
   codes(batch: EventBatch): void {
     const r = this.resolver;
     if (r.slide !== this.slide) {
-      this.u8.fill(0, CACHE, CACHE + CACHE_ENTRIES * 16); // cached codes were for another slide
+      this.u8.fill(0, CACHE, CACHE + CACHE_ENTRIES * CACHE_ENTRY); // cached codes were for another slide
       this.slide = r.slide;
     }
     let k = 0;
@@ -91,9 +96,10 @@ export class FastResolver {
       const n = Math.min(CAP, batch.length - at);
       this.hi.set(batch.pcHi.subarray(at, at + n));
       this.lo.set(batch.pcLo.subarray(at, at + n));
-      ok += this.ex.resolve(n, HI, LO, SYM, CACHE, CACHE_ENTRIES - 1, ADDRS, this.fns, this.nsyms, r.slide, r.physDelta, r.text0, r.text1, r.init0, r.init1);
+      ok += this.ex.resolve(n, HI, LO, SYM, OFF, CACHE, CACHE_ENTRIES - 1, ADDRS, this.fns, this.nsyms, r.slide, r.physDelta, r.text0, r.text1, r.init0, r.init1);
       k += this.ex.getKernelEvents();
       batch.sym.set(this.sym.subarray(0, n), at);
+      batch.off.set(this.off.subarray(0, n), at);
     }
     batch.kernelEvents = k;
     batch.kernelResolved = ok;

@@ -4,10 +4,14 @@
  * *before* its vCPU reaches the kernel (a physically-addressed kernel function, [firmware] or [boot]);
  * after that every low pc is [user]. symbolize.ts applies that per-vCPU rule.
  *
- * The cache is an open-addressing hash of (hi, lo) -> code with a fixed size: when it is 3/4 full it
+ * Each call also leaves the pc's offset into its function in `off` (NO_OFFSET for a region): the
+ * symbol stage stores both, so nothing downstream resolves again.
+ *
+ * The cache is an open-addressing hash of (hi, lo) -> (code, offset) with a fixed size: when it is 3/4 full it
  * is cleared, so memory never grows with the number of distinct pcs. Low pcs skip it (their code is a
  * couple of range checks).
  */
+import { NO_OFFSET } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_KERNEL, REGION_UNKNOWN } from '../model/names.js';
 import { addressKey, KERNEL_HALF_HI } from './address.js';
 import { earlyRegion, isFirmwarePc, PHYSICAL_START } from './regions.js';
@@ -19,6 +23,7 @@ export class Resolver {
   private readonly cacheHi: Uint32Array;
   private readonly cacheLo: Uint32Array;
   private readonly cacheVal: Int32Array;
+  private readonly cacheOff: Float64Array;
   private readonly shift: number;
   private readonly limit: number;
   private used = 0;
@@ -36,6 +41,8 @@ export class Resolver {
    * codes of raw pcs, so it must not change afterwards.
    */
   slide = 0;
+  /** Offset of the last pc given to kernel(), early() or code() into its function; NO_OFFSET for a region. */
+  off = NO_OFFSET;
 
   constructor(
     readonly table: SymbolTable | null,
@@ -45,6 +52,7 @@ export class Resolver {
     this.cacheHi = new Uint32Array(size);
     this.cacheLo = new Uint32Array(size);
     this.cacheVal = new Int32Array(size).fill(-1);
+    this.cacheOff = new Float64Array(size);
     this.shift = 32 - cacheBits;
     this.limit = (size * 3) >>> 2;
     const m = table?.marks;
@@ -59,18 +67,26 @@ export class Resolver {
   /** Name id of a kernel-half pc (cached). */
   kernel(hi: number, lo: number): number {
     const table = this.table;
+    this.off = NO_OFFSET;
     if (table === null) return REGION_KERNEL;
     const vals = this.cacheVal;
     let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
     for (;;) {
       const v = vals[h];
       if (v < 0) break;
-      if (this.cacheLo[h] === lo && this.cacheHi[h] === hi) return v;
+      if (this.cacheLo[h] === lo && this.cacheHi[h] === hi) {
+        this.off = this.cacheOff[h];
+        return v;
+      }
       h = (h + 1) & (vals.length - 1);
     }
     this.lookups++;
-    const fn = table.lookup(addressKey(hi, lo) - this.slide);
+    const key = addressKey(hi, lo) - this.slide;
+    const at = table.indexOf(key);
+    const fn = at >= 0 ? table.fnAt[at] : -1;
     const code = fn >= 0 ? fn : REGION_UNKNOWN;
+    const off = fn >= 0 ? key - table.addrs[at] : NO_OFFSET;
+    this.off = off;
     if (this.used >= this.limit) {
       vals.fill(-1);
       this.used = 0;
@@ -80,18 +96,25 @@ export class Resolver {
     this.cacheHi[h] = hi;
     this.cacheLo[h] = lo;
     vals[h] = code;
+    this.cacheOff[h] = off;
     this.used++;
     return code;
   }
 
   /** Name id a low pc has before its vCPU's first kernel virtual pc. */
   early(hi: number, lo: number): number {
+    this.off = NO_OFFSET;
     if (isFirmwarePc(hi, lo)) return earlyRegion(hi, lo);
-    if (this.table !== null) {
+    const table = this.table;
+    if (table !== null) {
       const v = addressKey(hi, lo) + this.physDelta;
       if ((v >= this.text0 && v < this.text1) || (v >= this.init0 && v < this.init1)) {
-        const fn = this.table.lookup(v);
-        if (fn >= FIRST_FUNCTION) return fn;
+        const at = table.indexOf(v);
+        const fn = at >= 0 ? table.fnAt[at] : -1;
+        if (fn >= FIRST_FUNCTION) {
+          this.off = v - table.addrs[at];
+          return fn;
+        }
       }
     }
     return earlyRegion(hi, lo);
@@ -100,7 +123,10 @@ export class Resolver {
   /** Static code of a pc (see the file comment). */
   code(hi: number, lo: number): number {
     if (hi >= KERNEL_HALF_HI) return this.kernel(hi, lo);
-    if (hi >= 0x80000000) return REGION_UNKNOWN; // non-canonical
+    if (hi >= 0x80000000) {
+      this.off = NO_OFFSET; // non-canonical
+      return REGION_UNKNOWN;
+    }
     return LOW_FLAG | this.early(hi, lo);
   }
 }

@@ -1,10 +1,12 @@
 /**
- * The symbol stage: fills batch.sym with name ids. Static codes come from the Resolver; the per-vCPU
+ * The symbol stage: fills batch.sym with name ids and batch.off with each pc's offset into its
+ * function (NO_OFFSET for regions), once per event, in every path (JS, wasm, workers, pre-resolved
+ * formats, any KASLR slide): analyses and writers read these columns and never resolve again. Static codes come from the Resolver; the per-vCPU
  * rule is applied here, in file order: a low pc is [user] once its vCPU has run a kernel virtual pc
  * that resolves to a function (or any kernel-half pc when no symbols are loaded), and before that it
  * is a physically-addressed kernel function, [firmware] or [boot].
  */
-import type { EventBatch } from '../model/batch.js';
+import { NO_OFFSET, SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_KERNEL, REGION_USER } from '../model/names.js';
 import { LOW_FLAG, type Resolver } from './resolver.js';
 import { KERNEL_HALF_HI } from './address.js';
@@ -26,12 +28,18 @@ export class Symbolizer {
     const hi = batch.pcHi;
     const lo = batch.pcLo;
     const sym = batch.sym;
+    const off = batch.off;
     if (batch.presymbolized) {
-      // Pre-resolved formats named their events already; only the ones they could not (-1) are resolved.
+      // Pre-resolved formats named their events already (pcHi = SYMBOLIC_PC_HI, pcLo = the offset);
+      // only the ones they could not (-1) are resolved.
       let k = 0;
       let ok = 0;
       for (let i = 0, n = batch.length; i < n; i++) {
-        if (sym[i] < 0) sym[i] = r.code(hi[i], lo[i]);
+        const s = sym[i];
+        if (s < 0) {
+          sym[i] = r.code(hi[i], lo[i]);
+          off[i] = r.off;
+        } else off[i] = s >= FIRST_FUNCTION && hi[i] === SYMBOLIC_PC_HI ? lo[i] : NO_OFFSET;
         if (hi[i] >= KERNEL_HALF_HI) {
           k++;
           if (sym[i] >= FIRST_FUNCTION) ok++;
@@ -52,6 +60,7 @@ export class Symbolizer {
       const h = hi[i];
       const c = r.code(h, lo[i]);
       sym[i] = c;
+      off[i] = r.off;
       if (h >= KERNEL_HALF_HI) {
         k++;
         if (c >= FIRST_FUNCTION) ok++;
@@ -76,8 +85,10 @@ export class Symbolizer {
       const t = thread[i];
       const c = sym[i];
       if (c & LOW_FLAG) {
-        if (seen[t]) sym[i] = REGION_USER;
-        else end = i + 1;
+        if (seen[t]) {
+          sym[i] = REGION_USER;
+          batch.off[i] = NO_OFFSET;
+        } else end = i + 1;
       } else if (c >= FIRST_FUNCTION || c === REGION_KERNEL) seen[t] = 1;
     }
     batch.finalizeEnd = end;
@@ -98,6 +109,7 @@ export class Symbolizer {
   /** Applies the per-vCPU rule to the static codes, in file order. */
   finalize(batch: EventBatch): void {
     const sym = batch.sym;
+    const off = batch.off;
     const thread = batch.thread;
     let seen = this.kernelSeen;
     const n = batch.finalizeEnd >= 0 ? batch.finalizeEnd : batch.length;
@@ -109,8 +121,12 @@ export class Symbolizer {
         this.kernelSeen = seen = grown;
       }
       const c = sym[i];
-      if (c & LOW_FLAG) sym[i] = seen[t] ? REGION_USER : c ^ LOW_FLAG;
-      else if (c >= FIRST_FUNCTION || c === REGION_KERNEL) seen[t] = 1;
+      if (c & LOW_FLAG) {
+        if (seen[t]) {
+          sym[i] = REGION_USER;
+          off[i] = NO_OFFSET;
+        } else sym[i] = c ^ LOW_FLAG;
+      } else if (c >= FIRST_FUNCTION || c === REGION_KERNEL) seen[t] = 1;
     }
     if (batch.seenAfter) this.markSeen(batch.seenAfter);
   }

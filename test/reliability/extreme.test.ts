@@ -82,8 +82,8 @@ describe('time going backwards, huge gaps, one timestamp a million times', () =>
     }
     const text = lines.join('');
     let st!: SelfTime;
-    const tl = new Timeline(table.names, table);
-    const run = await runPipeline({ source: memorySource(Buffer.from(text)) }, ({ unit }) => [(st = new SelfTime(unit)), tl], syms);
+    let tl!: Timeline;
+    const run = await runPipeline({ source: memorySource(Buffer.from(text)) }, (info) => [(st = new SelfTime(info.unit)), (tl = Timeline.fromInfo(info))], syms);
     const naive = naiveSelfTime(text.replace(/\n$/, ''), systemMapText());
     expect(st.rows((id) => run.names[id]).map((r) => [run.names[r.id], r.self, r.events])).toEqual(naive.map((r) => [r.function, Number(r.self), r.events]));
     expect(st.negativeDeltas).toBeGreaterThan(100);
