@@ -1,37 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cli } from './helpers.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli.js';
 import { MAP_PATH } from './formats-helpers.js';
 import { parseTimeUnit } from '../src/commands/common.js';
 
 const FIX = new URL('./fixtures/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-cmd-'));
-
-/** Runs the CLI in-process; returns stdout, stderr and the exit code. */
-async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
-    err += String(chunk);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'bootprof', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
 
 afterEach(() => vi.restoreAllMocks());
 

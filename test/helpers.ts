@@ -3,6 +3,8 @@ import { memorySource } from '../src/io/source.js';
 import { runPipeline, type RunResult, type TraceInfo } from '../src/pipeline.js';
 import { systemMapFromText } from '../src/symbols/system-map.js';
 import type { Analysis } from '../src/analyze/analysis.js';
+import { vi } from 'vitest';
+import { main } from '../src/cli.js';
 
 export interface TextRunOptions {
   /** System.map text; omitted: no symbols. */
@@ -46,4 +48,28 @@ export function prng(seed: number): (n: number) => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
   };
+}
+
+/** Runs the CLI in-process; returns stdout, stderr and the exit code. */
+export async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
+  let out = '';
+  let err = '';
+  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    out += String(chunk);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+    err += String(chunk);
+    return true;
+  });
+  process.exitCode = 0;
+  try {
+    await main(['node', 'bootprof', ...args]);
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out, err, code };
 }

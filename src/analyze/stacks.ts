@@ -18,7 +18,7 @@
  * return-block cache. No object or string per event. Names are classified as they appear (a
  * pre-resolved trace names functions while it is read).
  */
-import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
+import type { EventBatch } from '../model/batch.js';
 import type { TimeUnit } from '../formats/parser.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_USER } from '../model/names.js';
 import type { TraceInfo } from '../pipeline.js';
@@ -26,6 +26,8 @@ import { CallTree, ROOT_NODE } from '../model/stacks.js';
 import { grow, type Analysis } from './analysis.js';
 
 export const MAX_DEPTH = 512;
+/** Upper key half of a function's block in the return-block cache: below every kernel-half pc, above every user pc. */
+const BLOCK_KEY_FN = 0x40000000;
 export const POOL_SIZE = 256;
 
 /** Frame kinds. */
@@ -86,7 +88,7 @@ class VcpuStack {
   afterIret = false;
   /** The thunk frame on top belongs to an indirect call or jump (a retpoline). */
   retpoline = false;
-  /** The previous block of this vCPU: pc and name id. */
+  /** The previous block of this vCPU: its return-block cache key and name id. */
   prevHi = 0;
   prevLo = 0;
   prevSym = -1;
@@ -200,9 +202,11 @@ export class StackReconstruction implements Analysis {
       }
       st.seen = true;
       st.lastTime = now;
-      // a pre-resolved event has no pc: (name id, offset) stands for it in the return-block cache
-      const hi = pcHi[i] === SYMBOLIC_PC_HI ? (SYMBOLIC_PC_HI | s) >>> 0 : pcHi[i];
-      const lo = pcLo[i];
+      // The return-block cache knows a block by its function and offset (so a pre-resolved trace,
+      // which has no pcs, behaves like a raw one); a region's block by its pc.
+      const o = off[i];
+      const hi = o >= 0 ? (BLOCK_KEY_FN | s) >>> 0 : pcHi[i];
+      const lo = o >= 0 ? o >>> 0 : pcLo[i];
       if (s !== st.topFn || st.afterIret || st.depth === 0) {
         // a block at a function's first byte is a call (or a jump to it)
         this.step(st, t, s, s >= FIRST_FUNCTION && off[i] === 0, now);

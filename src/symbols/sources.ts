@@ -91,6 +91,27 @@ export function mergeSources(raws: readonly RawSymbols[]): { table: SymbolTable;
   return { table: b.build(), added };
 }
 
+/**
+ * The last table loaded in this process, keyed by the sources' paths and identities (device, inode,
+ * size, mtime): a process that runs several commands over the same map (the tests, a library user)
+ * loads it once. Only regular files are remembered; the table is never modified after it is built.
+ */
+let memo: { key: string; result: LoadedSymbols } | null = null;
+
+async function memoKey(paths: readonly string[]): Promise<string | null> {
+  const parts: string[] = [];
+  for (const p of paths) {
+    try {
+      const st = await fsp.stat(p);
+      if (!st.isFile()) return null;
+      parts.push(`${p}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`);
+    } catch {
+      return null;
+    }
+  }
+  return parts.join('\0');
+}
+
 /** The symbol table for a run (see the file comment). */
 export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<LoadedSymbols> {
   const paths: string[] = [];
@@ -103,6 +124,8 @@ export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<Load
     paths.push(choice.path);
     note = choice.note;
   }
+  const key = await memoKey(paths);
+  if (key !== null && memo !== null && memo.key === key) return { ...memo.result, note };
   const raws: RawSymbols[] = [];
   for (const p of paths) raws.push(await loadRawSource(p));
   const { table, added } = mergeSources(raws);
@@ -111,10 +134,12 @@ export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<Load
     const why = bad > 0 ? ` (${bad} lines are not "ADDR TYPE NAME")` : '';
     throw new BootprofError('E_SYMBOLS', `${paths.join(', ')}: no text symbols (types T, t, W, w)${why}`);
   }
-  return {
+  const result: LoadedSymbols = {
     table,
     mapPath: paths.join(', '),
     note,
     sources: raws.map((r, i) => ({ path: r.path, kind: r.kind, symbols: r.keys.length, added: added[i] })),
   };
+  if (key !== null) memo = { key, result };
+  return result;
 }

@@ -1,0 +1,199 @@
+/**
+ * The symbol stage gives every event its function and its offset once; nothing downstream resolves
+ * again. So every command's results are the same whatever the KASLR slide (detected automatically),
+ * and whatever format carries the trace, wherever that format carries the information.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, prng } from './helpers.js';
+import { excerpt, MAP_PATH, parseLog, sampleLines, systemMapTable, toDexec, toGdb, toQemuLog, toSimpletraceBin, toSimpletraceText, toTwoColumn } from './formats-helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'bootprof-symstage-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Shifts every kernel-half pc of a QEMU log by `slide` (what KASLR does to the virtual kernel). */
+function shiftKernel(text: string, slide: number): string {
+  const d = BigInt(slide);
+  return text.replace(/pc=0x(ffff[0-9a-f]{12})\b/g, (_, pc: string) => 'pc=0x' + (BigInt('0x' + pc) + d).toString(16));
+}
+
+/** Drops what names the input file or the slide: the rest must be equal byte for byte. */
+function normalize(out: string, trace = ''): string {
+  if (trace) out = out.split(trace).join('TRACE').split(basename(trace)).join('TRACE');
+  if (out.trimStart().startsWith('{')) return JSON.stringify(JSON.parse(out), (k, v) => (k === 'kaslr' ? undefined : v), 1);
+  return out
+    .split('\n')
+    .filter((l) => !/^(input|symbols|KASLR slide|kaslr):/i.test(l))
+    .join('\n');
+}
+
+/**
+ * One trace across a boot from three real excerpts of the same boot, in file (and time) order: the
+ * switch from physically-addressed startup code to the kernel mapping, start_kernel's first calls
+ * (start_kernel, setup_arch) and init's first system calls in user space.
+ */
+const BOOT = [
+  ...sampleLines('kernel-entry-20k.log.gz'),
+  ...sampleLines('start-kernel-120k.log.gz').slice(0, 40_000),
+  ...sampleLines('userspace-500k.log.gz').slice(60_000, 100_000),
+].join('\n') + '\n';
+
+/** Every command, in the forms whose output is deterministic (CSV, JSON, text). */
+const COMMANDS: string[][] = [
+  ['self-time', '--format', 'csv'],
+  ['self-time', '--stacks', '--format', 'json'],
+  ['report', '--format', 'json'],
+  ['report', '--format', 'table'],
+  ['timeline', '--format', 'json'],
+  ['timeline', '--format', 'csv'],
+  ['syscalls', '--format', 'csv'],
+  ['syscalls', '--summary', '--format', 'json'],
+  ['flamegraph', '--format', 'folded'],
+  ['flamegraph', '--format', 'speedscope', '-o', 'OUT'],
+  ['initcalls', '--all', '--format', 'csv'],
+  ['resolve'],
+  ['info', '--format', 'json'],
+];
+
+async function runAll(trace: string, extra: string[] = []): Promise<string[]> {
+  const outs: string[] = [];
+  for (const c of COMMANDS) {
+    const args = c.map((a) => (a === 'OUT' ? join(dir, 'out.json') : a));
+    const r = await cli(args[0], trace, ...args.slice(1), '--map', MAP_PATH, '-q', ...extra);
+    expect(r.code, `${c.join(' ')}: ${r.err}`).toBe(0);
+    const o = args.indexOf('-o');
+    outs.push(normalize(o >= 0 ? readFileSync(args[o + 1], 'latin1') : r.out, trace));
+  }
+  return outs;
+}
+
+describe('every command, whatever the KASLR slide', () => {
+  const plain = join(dir, 'boot.log');
+  writeFileSync(plain, BOOT);
+  let reference: string[];
+
+  it('the unshifted boot has what the comparison needs', async () => {
+    reference = await runAll(plain);
+    const timeline = JSON.parse(reference[4]);
+    const keys = timeline.milestones.map((m: { milestone: string }) => m.milestone);
+    for (const k of ['kernel_entry', 'start_kernel', 'setup_arch', 'first_user', 'first_syscall']) expect(keys).toContain(k);
+    expect(reference[6].split('\n').length).toBeGreaterThan(12); // system calls
+    expect(reference[8].split('\n').length).toBeGreaterThan(100); // stacks
+  });
+
+  const rnd = prng(Date.now() % 100_000);
+  const random = (1 + rnd(500)) * 0x200000;
+  for (const slide of [0x1e000000, 0x2a600000, random]) {
+    it(`slide 0x${slide.toString(16)}: detected, and every output equals the unshifted one`, async () => {
+      const shifted = join(dir, `boot-${slide.toString(16)}.log`);
+      writeFileSync(shifted, shiftKernel(BOOT, slide));
+      const info = await cli('info', shifted, '--map', MAP_PATH, '-q', '--format', 'json');
+      expect(JSON.parse(info.out).kaslr).toMatchObject({ slide: '0x' + slide.toString(16), method: 'detected' });
+      const outs = await runAll(shifted);
+      COMMANDS.forEach((c, k) => expect(outs[k], c.join(' ')).toBe(reference[k]));
+    });
+  }
+
+  it('parallel parsing of a shifted trace: workers start without the slide, the result is the same', async () => {
+    const shifted = join(dir, 'boot-par.log');
+    writeFileSync(shifted, shiftKernel(BOOT, 0x1e000000));
+    for (const k of [0, 4, 8]) {
+      const c = COMMANDS[k];
+      const r = await cli(c[0], shifted, ...c.slice(1), '--map', MAP_PATH, '-q', '--threads', '2', '--unit-size', '300000');
+      expect(normalize(r.out, shifted), c.join(' ')).toBe(reference[k]);
+    }
+  });
+});
+
+/**
+ * The same events in every format that can carry them. Timed formats must agree on everything but
+ * what names the input (times, vCPUs, offsets are all carried); `-d exec` carries no times, so its
+ * results are compared in events.
+ */
+describe('every input format through every command', () => {
+  const userspace = parseLog(sampleLines('userspace-500k.log.gz').slice(65_000, 80_000));
+  const evs = [...excerpt(), ...userspace];
+  const table = systemMapTable();
+  const qemu = join(dir, 'm.log');
+  writeFileSync(qemu, toQemuLog(evs));
+  const timed: [string, () => string | Uint8Array, string[]][] = [
+    ['simpletrace-text', () => toSimpletraceText(evs), []],
+    ['simpletrace-bin (little-endian)', () => toSimpletraceBin(evs, true), []],
+    ['simpletrace-bin (big-endian)', () => toSimpletraceBin(evs, false), []],
+    ['gdb-symbols', () => toGdb(evs, table), []],
+    ['two-column (µs)', () => toTwoColumn(evs, table), ['--time-unit', 'us']],
+  ];
+  let reference: string[];
+
+  it('the QEMU log of the excerpt (reference) has milestones, calls and stacks', async () => {
+    reference = await runAll(qemu);
+    expect(JSON.parse(reference[4]).milestones.length).toBeGreaterThan(2);
+    expect(reference[6].split('\n').length).toBeGreaterThan(5);
+  });
+
+  /** What describes the input rather than the boot: format, line counts, time unit, thread ids (not all formats carry them). */
+  const FORMAT_KEYS = new Set(['format', 'lines', 'other_lines', 'input_time_unit', 'tid']);
+  const noFormat = (o: string): string => (o.startsWith('{') ? JSON.stringify(JSON.parse(o), (k, v) => (FORMAT_KEYS.has(k) ? undefined : v), 1) : o);
+  /** The table's summary lines name the format and count lines: the table is compared in the slide test. */
+  const compared = (c: string[]): boolean => c[0] !== 'info' && c.join(' ') !== 'report --format table';
+
+  for (const [name, make, extra] of timed) {
+    it(`${name}: every command agrees with the QEMU log`, async () => {
+      const f = join(dir, 'm.' + name.replace(/\W+/g, '-'));
+      writeFileSync(f, make());
+      const outs = await runAll(f, extra);
+      COMMANDS.forEach((c, k) => {
+        if (compared(c)) expect(noFormat(outs[k]), `${name}: ${c.join(' ')}`).toBe(noFormat(reference[k]));
+      });
+      const info = JSON.parse(outs[COMMANDS.findIndex((c) => c[0] === 'info')]);
+      expect([info.events, info.vcpus.length, info.regions]).toEqual([evs.length, 1, JSON.parse(reference[12]).regions]);
+    });
+  }
+
+  it('resolve output read back: every command agrees (the trace names its functions itself)', async () => {
+    const r = await cli('resolve', qemu, '--map', MAP_PATH, '-q');
+    const f = join(dir, 'm.resolved');
+    writeFileSync(f, r.out);
+    const outs = await runAll(f);
+    COMMANDS.forEach((c, k) => {
+      if (compared(c)) expect(noFormat(outs[k]), c.join(' ')).toBe(noFormat(reference[k]));
+    });
+  });
+
+  it('-d exec (untimed): the same functions, events, milestones and stacks, in events', async () => {
+    const f = join(dir, 'm.dexec');
+    writeFileSync(f, toDexec(evs));
+    const st = await cli('self-time', f, '--map', MAP_PATH, '-q', '--format', 'csv');
+    const refSt = await cli('self-time', qemu, '--map', MAP_PATH, '-q', '--format', 'csv');
+    const events = (csv: string): string[] => csv.trim().split('\n').slice(1).map((l) => l.split(',')).map((p) => `${p[0]} ${p[p.length - 1]}`).sort();
+    expect(events(st.out)).toEqual(events(refSt.out));
+    const keys = async (t: string): Promise<string[]> =>
+      JSON.parse((await cli('timeline', t, '--map', MAP_PATH, '-q', '--format', 'json')).out).milestones.map((m: { milestone: string; function: string }) => `${m.milestone} ${m.function}`);
+    expect(await keys(f)).toEqual(await keys(qemu));
+    const stacks = async (t: string): Promise<string[]> =>
+      (await cli('flamegraph', t, '--map', MAP_PATH, '-q', '--format', 'folded')).out.trim().split('\n').map((l) => l.slice(0, l.lastIndexOf(' '))).sort();
+    expect(await stacks(f)).toEqual(await stacks(qemu));
+    const resolved = async (t: string): Promise<string[]> => (await cli('resolve', t, '--map', MAP_PATH, '-q')).out.trim().split('\n').map((l) => l.slice(l.indexOf(' ') + 1));
+    expect(await resolved(f)).toEqual(await resolved(qemu));
+  });
+});
+
+describe('pre-resolved traces keep the timeline (with and without the map)', () => {
+  for (const sample of ['start-kernel-120k.log.gz', 'kernel-entry-20k.log.gz']) {
+    it(sample, async () => {
+      const raw = join(dir, sample.replace('.gz', ''));
+      writeFileSync(raw, sampleLines(sample).join('\n') + '\n');
+      const want = normalize((await cli('timeline', raw, '--map', MAP_PATH, '-q', '--format', 'json')).out, raw);
+      const r = await cli('resolve', raw, '--map', MAP_PATH, '-q');
+      const f = join(dir, sample + '.resolved');
+      writeFileSync(f, r.out);
+      const strip = (o: string): string => normalize(o, f).replace(/\n *"(tid|symbols|format|input_time_unit)": [^\n]*?,?(?=\n)/g, '');
+      expect(strip((await cli('timeline', f, '--map', MAP_PATH, '-q', '--format', 'json')).out)).toBe(strip(want));
+      const alone = await cli('timeline', f, '-q', '--format', 'json');
+      expect(alone.code).toBe(0);
+      expect(strip(alone.out)).toBe(strip(want));
+    });
+  }
+});
