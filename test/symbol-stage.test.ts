@@ -197,3 +197,43 @@ describe('pre-resolved traces keep the timeline (with and without the map)', () 
     });
   }
 });
+
+describe('KASLR on a whole boot: detection waits for the first kernel-half events wherever they start', () => {
+  /** `n` firmware-like low-pc events (SeaBIOS's POST loop pcs), 1 µs apart, before `text`'s first line. */
+  function firmwareHead(n: number, first: string): string {
+    const m = /^(\d+)@(\d+)\.(\d{6}):/.exec(first)!;
+    let us = Number(m[2]) * 1e6 + Number(m[3]) - n - 1;
+    const pcs = ['0xfe05b', '0xfe062', '0xf1f34', '0x7fbd0', '0xe6a20'];
+    const out: string[] = [];
+    for (let i = 0; i < n; i++, us++) out.push(`${m[1]}@${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}:exec_tb tb:0x7fbd88200000 pc=${pcs[i % 5]}\n`);
+    return out.join('');
+  }
+
+  const kernel = sampleLines('start-kernel-120k.log.gz').slice(0, 40_000);
+  const head = firmwareHead(1_200_000, kernel[0]);
+  const plain = join(dir, 'whole.log');
+  writeFileSync(plain, head + kernel.join('\n') + '\n');
+  const slid = join(dir, 'whole-slid.log');
+  writeFileSync(slid, head + shiftKernel(kernel.join('\n') + '\n', 0x1e000000));
+
+  it('1.2M firmware events, then kernel pcs shifted by 0x1e000000: the slide is found (sequential and parallel), results equal', async () => {
+    const want = await cli('self-time', plain, '--map', MAP_PATH, '-q', '--format', 'csv');
+    const wantTl = normalize((await cli('timeline', plain, '--map', MAP_PATH, '-q', '--format', 'json')).out, plain);
+    for (const extra of [['--threads', '1'], ['--threads', '2', '--unit-size', '4000000']]) {
+      const r = await cli('self-time', slid, '--map', MAP_PATH, '-q', '--format', 'csv', ...extra);
+      expect(r.out, extra.join(' ')).toBe(want.out);
+      const tl = normalize((await cli('timeline', slid, '--map', MAP_PATH, '-q', '--format', 'json', ...extra)).out, slid);
+      expect(tl, extra.join(' ')).toBe(wantTl);
+    }
+    const info = JSON.parse((await cli('info', slid, '--map', MAP_PATH, '-q', '--format', 'json')).out);
+    expect([info.kaslr.slide, info.resolution_rate]).toEqual(['0x1e000000', 1]);
+  });
+
+  it('one kernel pc repeated 100,000 times before the rest (early boot loops): the vote waits for distinct pcs', async () => {
+    const loop = Array.from({ length: 100_000 }, () => kernel[0]).join('\n') + '\n';
+    const f = join(dir, 'loop-slid.log');
+    writeFileSync(f, shiftKernel(loop + kernel.join('\n') + '\n', 0x20200000));
+    const info = JSON.parse((await cli('info', f, '--map', MAP_PATH, '-q', '--format', 'json')).out);
+    expect([info.kaslr.slide, info.resolution_rate]).toEqual(['0x20200000', 1]);
+  });
+});

@@ -2,16 +2,22 @@
  * KASLR: the guest kernel ran at its link address plus a random slide (x86-64: a multiple of 2 MiB,
  * CONFIG_PHYSICAL_ALIGN, below 1 GiB), while System.map / vmlinux list link addresses.
  *
- * `--kaslr-offset HEX` gives the slide. Otherwise the head of the trace decides: the gate holds the
- * first batches (unsymbolized) until it has seen SAMPLE_KERNEL kernel-half events (or HOLD_MAX
- * events, or the end), then
+ * `--kaslr-offset HEX` gives the slide. Otherwise the trace's first kernel-half events decide,
+ * wherever they start: a whole boot runs millions of firmware and boot-loader events first, which
+ * the slide does not affect, so batches with no kernel-half pc pass straight through. From the
+ * first kernel-half event on, the gate holds the batches (unsymbolized) until it has sampled
+ * SAMPLE_KERNEL kernel-half events among which at least VOTE_DISTINCT distinct pcs (early boot
+ * code can repeat one pc for 100,000 events), or HOLD_MAX events have passed since the first
+ * kernel-half one, or the trace ends; then it
  *  - counts, per candidate slide, how many of the most frequent distinct kernel-half pcs land exactly
  *    on a function start (TB starts are often function starts; under a wrong slide almost none are).
  *    Candidates come from pairing each pc with the function starts that share its low 21 bits, so
  *    every 2 MiB multiple is considered without scanning them;
- *  - `--kaslr auto` takes the best slide when it beats slide 0 with some confidence; the default
- *    does so only when fewer than half of the sampled kernel-half events resolve without a slide;
- *    `--kaslr off` never slides.
+ *  - takes the best slide when it beats slide 0 with some confidence (function-start votes, not the
+ *    share of pcs that resolve: under a small slide nearly every pc still "resolves", to the wrong
+ *    function), by default and with `--kaslr auto`; `--kaslr off` never slides.
+ * What is held and sampled depends only on the sequence of events, not on how batches are cut, so
+ * sequential and parallel runs decide alike.
  * Then the held batches are released in order and the run continues at full speed (the resolver
  * subtracts the slide on cache misses only). The report (slide, confidence, resolution rates) and
  * warnings go to the summary; the whole-run resolution rate is counted as batches pass.
@@ -36,8 +42,10 @@ export interface KaslrOptions {
 export const SLIDE_ALIGN = 0x200000;
 /** Kernel-half events sampled before deciding. */
 export const SAMPLE_KERNEL = 1 << 16;
-/** Events held at most while waiting for kernel-half ones (~24 MB of columns). */
-export const HOLD_MAX = 1 << 20;
+/** Distinct kernel-half pcs wanted among them before deciding. */
+export const VOTE_DISTINCT = 1024;
+/** Events held at most from the first kernel-half one on (32 bytes of columns each: 64 MiB). */
+export const HOLD_MAX = 1 << 21;
 /** Distinct pcs (most frequent first) that vote. */
 export const VOTERS = 4096;
 /** Kernel-half events sampled before a map may be judged unusable. */
@@ -205,22 +213,35 @@ export class KaslrGate {
       return;
     }
     const n = batch.length;
-    const copy = batch.copy(); // the caller reuses its batch
-    this.held.push(copy);
-    this.heldEvents += n;
     const hi = batch.pcHi;
     const lo = batch.pcLo;
+    let i = 0;
+    if (this.heldEvents === 0) {
+      // nothing held yet: events before the first kernel-half pc do not depend on the slide
+      while (i < n && hi[i] < KERNEL_HALF_HI) i++;
+      if (i === n) {
+        this.pass(batch);
+        return;
+      }
+    }
+    this.held.push(batch.copy()); // the caller reuses its batch
+    const before = this.heldEvents;
+    this.heldEvents += n - i;
     const pcs = this.pcs;
-    // Exactly the first SAMPLE_KERNEL kernel-half pcs among the first HOLD_MAX events vote, whatever
-    // the batch boundaries (sequential and parallel runs cut batches differently).
-    const upto = Math.min(n, HOLD_MAX - (this.heldEvents - n));
-    for (let i = 0; i < upto && this.sampled < SAMPLE_KERNEL; i++) {
+    // Exactly the kernel-half pcs among the first HOLD_MAX events from the first kernel-half one
+    // vote, whatever the batch boundaries (sequential and parallel runs cut batches differently).
+    const upto = Math.min(n, i + (HOLD_MAX - before));
+    for (; i < upto && !this.enough(); i++) {
       if (hi[i] < KERNEL_HALF_HI) continue;
       const key = addressKey(hi[i], lo[i]);
       pcs.set(key, (pcs.get(key) ?? 0) + 1);
       this.sampled++;
     }
-    if (this.sampled >= SAMPLE_KERNEL || this.heldEvents >= HOLD_MAX) this.decide();
+    if (this.enough() || this.heldEvents >= HOLD_MAX) this.decide();
+  }
+
+  private enough(): boolean {
+    return this.sampled >= SAMPLE_KERNEL && this.pcs.size >= VOTE_DISTINCT;
   }
 
   /** Ends the run: decides if still undecided and releases what is held. */
@@ -248,7 +269,6 @@ export class KaslrGate {
       const vote = voteSlide(table, this.pcs);
       r.vote = vote;
       r.sampleRate0 = resolvedShare(table, this.pcs, 0);
-      const wanted = this.opts.mode === 'auto' || r.sampleRate0 < 0.5;
       // A map that resolves almost nothing without a slide and nearly everything with the best one is
       // taken even on thin evidence (few distinct pcs in the head); the report says how thin.
       const better =
@@ -256,7 +276,7 @@ export class KaslrGate {
         vote.hits > vote.zero &&
         (vote.confidence === 'high' || vote.confidence === 'medium' || (r.sampleRate0 < 0.5 && resolvedShare(table, this.pcs, vote.slide) >= 0.9));
       const why = `${vote.hits} of the ${vote.voters} most frequent kernel pcs start a function under it, ${vote.zero} without a slide, ${vote.second} under the runner-up; confidence ${vote.confidence}`;
-      if (wanted && better) {
+      if (better) {
         this.setSlide(vote.slide, 'detected');
         r.sampleRate = resolvedShare(table, this.pcs, vote.slide);
         r.messages.push(
@@ -264,21 +284,14 @@ export class KaslrGate {
         );
       } else {
         r.sampleRate = r.sampleRate0;
-        if (wanted) {
+        if (this.opts.mode === 'auto') {
           r.method = 'detected';
           r.messages.push(
             vote.slide === 0 && vote.hits > 0
               ? `KASLR: no slide (${why})`
               : `KASLR: no convincing slide found (best ${slideHex(vote.slide)}: ${why}); resolving without one`,
           );
-        } else {
-          r.method = 'checked';
-          if (vote.slide !== 0 && vote.confidence === 'high' && vote.hits >= 3 * Math.max(1, vote.zero)) {
-            r.messages.push(
-              `the trace looks relocated: under slide ${slideHex(vote.slide)} ${vote.hits} frequent pcs start a function, without it ${vote.zero}; try --kaslr auto or --kaslr-offset ${slideHex(vote.slide)}`,
-            );
-          }
-        }
+        } else r.method = 'checked';
       }
     }
     this.checkMap();
