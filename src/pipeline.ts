@@ -3,7 +3,7 @@
  * need, call runPipeline once, then hand the analyses' state to writers.
  */
 import { readLineBlocks } from './io/chunks.js';
-import { openSource, peekSource, type ByteSource } from './io/source.js';
+import { openSource, peekSource, type ByteSource, type GzipCut } from './io/source.js';
 import { BootprofError } from './io/errors.js';
 import { detectFormat, DETECT_BYTES } from './formats/index.js';
 import { availableParallelism } from 'node:os';
@@ -66,6 +66,16 @@ export async function loadSymbols(opts: InputOptions): Promise<Symbols> {
   return loadSymbolSources({ trace: opts.trace, maps, vmlinux: opts.vmlinux });
 }
 
+/**
+ * How the input ended early, if it did: gzip data stopping inside a member, and/or a last line (a
+ * binary format: record) with no end. Results cover the input up to its last complete line.
+ */
+export interface InputCut {
+  gzip: GzipCut | null;
+  /** Byte offset (decompressed) where the unterminated last line starts; -1 when the last line is whole. */
+  lastLine: number;
+}
+
 export interface RunResult {
   parser: TraceParser;
   symbols: Symbols;
@@ -77,10 +87,41 @@ export interface RunResult {
   gzip: boolean;
   /** KASLR slide used and how it was chosen, whole-run kernel-half resolution (symbols/kaslr.ts). */
   kaslr?: KaslrReport;
+  /** The input was cut short (InputCut); null when it ended cleanly. */
+  cut: InputCut | null;
+}
+
+interface ReadEnd {
+  bytes: number;
+  /** InputCut.lastLine */
+  lastLine: number;
+}
+
+/** The one message for a cut gzip stream (warning, --strict error, empty-input errors). */
+export function gzipCutText(c: GzipCut): string {
+  return `input cut short at compressed byte ${c.compressed}: the gzip data ends inside a member (${c.decompressed} bytes decompressed)`;
+}
+
+/** Under --strict a cut gzip stream is fatal, before the chunker sees its last line. */
+function strictCut(src: ByteSource): ByteSource {
+  return {
+    name: src.name,
+    size: src.size,
+    gzip: src.gzip,
+    async read(buf, off, len) {
+      const n = await src.read(buf, off, len);
+      const c = n === 0 ? src.cut?.() : null;
+      if (c) throw new BootprofError('E_GZIP', `${src.name}: ${gzipCutText(c)}; --strict refuses a cut input`);
+      return n;
+    },
+    close: () => src.close(),
+    cut: () => src.cut?.() ?? null,
+  };
 }
 
 /** Parses on the main thread: the path for stdin, gzip, small files, other formats and --threads 1. */
-async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions): Promise<number> {
+async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions): Promise<ReadEnd> {
+  let lastLine = -1;
   const batch = new EventBatch(opts.batchSize);
   const flush = (): void => {
     if (batch.length === 0) return;
@@ -101,6 +142,9 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
       dropped(reason, offset, snippet) {
         parser.dropped(reason, offset, snippet);
       },
+      unterminated(offset) {
+        lastLine = offset;
+      },
     },
     {
       chunkSize: opts.chunkSize,
@@ -110,7 +154,7 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
   );
   flush();
   parser.release();
-  return bytes;
+  return { bytes, lastLine };
 }
 
 /** The time origin (first event) of a trace, from its first page: workers then need no rebasing. */
@@ -142,8 +186,9 @@ async function runParallel(
   threads: number,
   unitSize: number,
   opts: InputOptions,
-): Promise<number> {
+): Promise<ReadEnd> {
   const units = planUnits(size, unitSize);
+  let lastLine = -1;
   const origin = originOf(format, head);
   if (origin) {
     agg.originSec = origin.sec;
@@ -198,12 +243,13 @@ async function runParallel(
       st.other += u.other;
       st.malformed += u.malformed;
       st.crlf += u.crlf;
+      if (r.unterminated >= 0) lastLine = r.unterminated;
       opts.onProgress?.(r.to, size);
     }
   } finally {
     await pool.close();
   }
-  return size;
+  return { bytes: size, lastLine };
 }
 
 /** What analyses may need to know before the first batch: known once the format is detected. */
@@ -238,7 +284,11 @@ export async function runPipeline(
     };
   }
   try {
-    const { head, source } = await peekSource(opened, DETECT_BYTES);
+    const peeked = await peekSource(opened, DETECT_BYTES);
+    const head = peeked.head;
+    const source = opts.strict ? strictCut(peeked.source) : peeked.source;
+    const early = head.length === 0 ? source.cut?.() : null;
+    if (early) throw new BootprofError('E_EMPTY', `${source.name}: empty trace: ${gzipCutText(early)}`);
     const format = detectFormat(head, source.name, opts.inputFormat);
     const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
     parser.strict = !!opts.strict;
@@ -268,23 +318,26 @@ export async function runPipeline(
     // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
     const gate = new KaslrGate(syms.table, resolver, { ...opts.kaslr, mapName: syms.mapPath }, process, parser.symbolic);
     const push = (b: EventBatch): void => gate.push(b);
-    const bytes = parallel
+    const end = parallel
       ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
       : await runSequential(source, parser, push, opts);
     const kaslr = gate.finish();
     if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
+    const gz = source.cut?.() ?? null;
+    const cut = gz !== null || end.lastLine >= 0 ? { gzip: gz, lastLine: end.lastLine } : null;
     if (parser.stats.events === 0) {
-      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines`);
+      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines${gz ? ` (${gzipCutText(gz)})` : ''}`);
     }
     return {
       parser,
       symbols: syms,
       resolver,
       names: parser.names ?? (syms.table ? syms.table.names : REGION_LABELS),
-      bytes,
+      bytes: end.bytes,
       inputName: source.name,
       gzip: source.gzip,
       kaslr,
+      cut,
     };
   } finally {
     bar.stop();

@@ -24,6 +24,8 @@ export interface UnitResult {
   originSec: number;
   originNs: number;
   unit: TimeUnit;
+  /** File offset of an unterminated last line (only the file's last unit can have one), else -1. */
+  unterminated: number;
 }
 
 export interface UnitOptions {
@@ -64,6 +66,7 @@ export async function parseUnit(
   const batches: EventBatch[] = [];
   let batch = newBatch();
   let seen = new Uint8Array(16);
+  let unterminated = -1;
   const flush = (): void => {
     if (batch.length === 0) return;
     symbolizer.codes(batch);
@@ -87,6 +90,7 @@ export async function parseUnit(
         }
       },
       dropped: (reason, offset, snippet) => parser.dropped(reason, offset, snippet),
+      unterminated: (offset) => (unterminated = offset),
     },
     { chunkSize: o.chunkSize, maxLine: o.maxLine, baseOffset: from, buffer: unitBuffer(o) },
   );
@@ -103,5 +107,6 @@ export async function parseUnit(
     originSec: parser.originSec,
     originNs: parser.originNs,
     unit: parser.unit,
+    unterminated,
   };
 }
