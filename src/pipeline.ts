@@ -7,9 +7,10 @@ import { openSource, peekSource, type ByteSource, type GzipCut } from './io/sour
 import { BootprofError } from './io/errors.js';
 import { detectFormat, DETECT_BYTES } from './formats/index.js';
 import { availableParallelism } from 'node:os';
-import { malformedError, MAX_SAMPLES, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
+import { malformedError, MAX_SAMPLES, TooManyThreadsError, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
 import { UnitPool } from './parallel/pool.js';
+import type { UnitResult } from './parallel/unit.js';
 import { tableToTransfer } from './symbols/transfer.js';
 import { progressBar } from './output/progress.js';
 import { EventBatch } from './model/batch.js';
@@ -207,8 +208,24 @@ async function runParallel(
   });
   const st = agg.stats;
   let haveOrigin = origin !== null;
+  /** Unit thread ids -> vCPU indexes; the unit's first lines made absolute for the MAX_VCPUS error. */
+  const mapThreads = (ids: readonly number[], lines: readonly number[]): Uint32Array => Uint32Array.from(ids, (tid, i) => agg.threadOf(tid, st.lines + lines[i]));
+  const units$ = pool.run(units);
   try {
-    for await (const r of pool.run(units)) {
+    for (;;) {
+      let next: IteratorResult<UnitResult>;
+      try {
+        next = await units$.next();
+      } catch (err) {
+        // A unit with too many thread ids of its own: its earlier ones may overflow the run's first.
+        if (err instanceof TooManyThreadsError) {
+          mapThreads(err.threadIds, err.threadLines);
+          throw new TooManyThreadsError(st.lines + err.line);
+        }
+        throw err;
+      }
+      if (next.done) break;
+      const r = next.value;
       const u = r.stats;
       for (const s of u.samples) {
         const abs = { ...s, line: s.line + st.lines };
@@ -227,7 +244,7 @@ async function runParallel(
           delta = (r.originSec - agg.originSec) * 1e9 + (r.originNs - agg.originNs);
         }
       }
-      const map = Uint32Array.from(r.threadIds, (tid) => agg.threadOf(tid));
+      const map = mapThreads(r.threadIds, r.threadLines);
       const identity = map.every((v, i) => v === i);
       if (r.batches.length > 0) r.batches[r.batches.length - 1].seenAfter = r.seenThreads.map((t) => map[t]);
       for (const b of r.batches) {
@@ -318,9 +335,15 @@ export async function runPipeline(
     // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
     const gate = new KaslrGate(syms.table, resolver, { ...opts.kaslr, mapName: syms.mapPath }, process, parser.symbolic);
     const push = (b: EventBatch): void => gate.push(b);
-    const end = parallel
-      ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
-      : await runSequential(source, parser, push, opts);
+    let end: ReadEnd;
+    try {
+      end = parallel
+        ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
+        : await runSequential(source, parser, push, opts);
+    } catch (err) {
+      if (err instanceof TooManyThreadsError) throw new BootprofError(err.code, `${source.name}: ${err.message}`);
+      throw err;
+    }
     const kaslr = gate.finish();
     if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
     const gz = source.cut?.() ?? null;
