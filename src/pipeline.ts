@@ -3,13 +3,14 @@
  * need, call runPipeline once, then hand the analyses' state to writers.
  */
 import { readLineBlocks } from './io/chunks.js';
-import { openSource, peekSource, type ByteSource } from './io/source.js';
+import { openSource, peekSource, type ByteSource, type GzipCut } from './io/source.js';
 import { BootprofError } from './io/errors.js';
 import { detectFormat, DETECT_BYTES } from './formats/index.js';
 import { availableParallelism } from 'node:os';
-import { malformedError, MAX_SAMPLES, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
+import { malformedError, MAX_SAMPLES, TooManyThreadsError, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
 import { UnitPool } from './parallel/pool.js';
+import type { UnitResult } from './parallel/unit.js';
 import { tableToTransfer } from './symbols/transfer.js';
 import { progressBar } from './output/progress.js';
 import { EventBatch } from './model/batch.js';
@@ -66,6 +67,16 @@ export async function loadSymbols(opts: InputOptions): Promise<Symbols> {
   return loadSymbolSources({ trace: opts.trace, maps, vmlinux: opts.vmlinux });
 }
 
+/**
+ * How the input ended early, if it did: gzip data stopping inside a member, and/or a last line (a
+ * binary format: record) with no end. Results cover the input up to its last complete line.
+ */
+export interface InputCut {
+  gzip: GzipCut | null;
+  /** Byte offset (decompressed) where the unterminated last line starts; -1 when the last line is whole. */
+  lastLine: number;
+}
+
 export interface RunResult {
   parser: TraceParser;
   symbols: Symbols;
@@ -77,10 +88,41 @@ export interface RunResult {
   gzip: boolean;
   /** KASLR slide used and how it was chosen, whole-run kernel-half resolution (symbols/kaslr.ts). */
   kaslr?: KaslrReport;
+  /** The input was cut short (InputCut); null when it ended cleanly. */
+  cut: InputCut | null;
+}
+
+interface ReadEnd {
+  bytes: number;
+  /** InputCut.lastLine */
+  lastLine: number;
+}
+
+/** The one message for a cut gzip stream (warning, --strict error, empty-input errors). */
+export function gzipCutText(c: GzipCut): string {
+  return `input cut short at compressed byte ${c.compressed}: the gzip data ends inside a member (${c.decompressed} bytes decompressed)`;
+}
+
+/** Under --strict a cut gzip stream is fatal, before the chunker sees its last line. */
+function strictCut(src: ByteSource): ByteSource {
+  return {
+    name: src.name,
+    size: src.size,
+    gzip: src.gzip,
+    async read(buf, off, len) {
+      const n = await src.read(buf, off, len);
+      const c = n === 0 ? src.cut?.() : null;
+      if (c) throw new BootprofError('E_GZIP', `${src.name}: ${gzipCutText(c)}; --strict refuses a cut input`);
+      return n;
+    },
+    close: () => src.close(),
+    cut: () => src.cut?.() ?? null,
+  };
 }
 
 /** Parses on the main thread: the path for stdin, gzip, small files, other formats and --threads 1. */
-async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions): Promise<number> {
+async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions): Promise<ReadEnd> {
+  let lastLine = -1;
   const batch = new EventBatch(opts.batchSize);
   const flush = (): void => {
     if (batch.length === 0) return;
@@ -101,6 +143,9 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
       dropped(reason, offset, snippet) {
         parser.dropped(reason, offset, snippet);
       },
+      unterminated(offset) {
+        lastLine = offset;
+      },
     },
     {
       chunkSize: opts.chunkSize,
@@ -110,7 +155,7 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
   );
   flush();
   parser.release();
-  return bytes;
+  return { bytes, lastLine };
 }
 
 /** The time origin (first event) of a trace, from its first page: workers then need no rebasing. */
@@ -142,8 +187,9 @@ async function runParallel(
   threads: number,
   unitSize: number,
   opts: InputOptions,
-): Promise<number> {
+): Promise<ReadEnd> {
   const units = planUnits(size, unitSize);
+  let lastLine = -1;
   const origin = originOf(format, head);
   if (origin) {
     agg.originSec = origin.sec;
@@ -162,8 +208,24 @@ async function runParallel(
   });
   const st = agg.stats;
   let haveOrigin = origin !== null;
+  /** Unit thread ids -> vCPU indexes; the unit's first lines made absolute for the MAX_VCPUS error. */
+  const mapThreads = (ids: readonly number[], lines: readonly number[]): Uint32Array => Uint32Array.from(ids, (tid, i) => agg.threadOf(tid, st.lines + lines[i]));
+  const units$ = pool.run(units);
   try {
-    for await (const r of pool.run(units)) {
+    for (;;) {
+      let next: IteratorResult<UnitResult>;
+      try {
+        next = await units$.next();
+      } catch (err) {
+        // A unit with too many thread ids of its own: its earlier ones may overflow the run's first.
+        if (err instanceof TooManyThreadsError) {
+          mapThreads(err.threadIds, err.threadLines);
+          throw new TooManyThreadsError(st.lines + err.line);
+        }
+        throw err;
+      }
+      if (next.done) break;
+      const r = next.value;
       const u = r.stats;
       for (const s of u.samples) {
         const abs = { ...s, line: s.line + st.lines };
@@ -182,7 +244,7 @@ async function runParallel(
           delta = (r.originSec - agg.originSec) * 1e9 + (r.originNs - agg.originNs);
         }
       }
-      const map = Uint32Array.from(r.threadIds, (tid) => agg.threadOf(tid));
+      const map = mapThreads(r.threadIds, r.threadLines);
       const identity = map.every((v, i) => v === i);
       if (r.batches.length > 0) r.batches[r.batches.length - 1].seenAfter = r.seenThreads.map((t) => map[t]);
       for (const b of r.batches) {
@@ -198,12 +260,13 @@ async function runParallel(
       st.other += u.other;
       st.malformed += u.malformed;
       st.crlf += u.crlf;
+      if (r.unterminated >= 0) lastLine = r.unterminated;
       opts.onProgress?.(r.to, size);
     }
   } finally {
     await pool.close();
   }
-  return size;
+  return { bytes: size, lastLine };
 }
 
 /** What analyses may need to know before the first batch: known once the format is detected. */
@@ -243,7 +306,11 @@ export async function runPipeline(
     };
   }
   try {
-    const { head, source } = await peekSource(opened, DETECT_BYTES);
+    const peeked = await peekSource(opened, DETECT_BYTES);
+    const head = peeked.head;
+    const source = opts.strict ? strictCut(peeked.source) : peeked.source;
+    const early = head.length === 0 ? source.cut?.() : null;
+    if (early) throw new BootprofError('E_EMPTY', `${source.name}: empty trace: ${gzipCutText(early)}`);
     const format = detectFormat(head, source.name, opts.inputFormat);
     const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
     parser.strict = !!opts.strict;
@@ -274,23 +341,32 @@ export async function runPipeline(
     // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
     const gate = new KaslrGate(syms.table, resolver, { ...opts.kaslr, mapName: syms.mapPath }, process, parser.symbolic);
     const push = (b: EventBatch): void => gate.push(b);
-    const bytes = parallel
-      ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
-      : await runSequential(source, parser, push, opts);
+    let end: ReadEnd;
+    try {
+      end = parallel
+        ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
+        : await runSequential(source, parser, push, opts);
+    } catch (err) {
+      if (err instanceof TooManyThreadsError) throw new BootprofError(err.code, `${source.name}: ${err.message}`);
+      throw err;
+    }
     const kaslr = gate.finish();
     if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
+    const gz = source.cut?.() ?? null;
+    const cut = gz !== null || end.lastLine >= 0 ? { gzip: gz, lastLine: end.lastLine } : null;
     if (parser.stats.events === 0) {
-      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines`);
+      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines${gz ? ` (${gzipCutText(gz)})` : ''}`);
     }
     return {
       parser,
       symbols: syms,
       resolver,
       names,
-      bytes,
+      bytes: end.bytes,
       inputName: source.name,
       gzip: source.gzip,
       kaslr,
+      cut,
     };
   } finally {
     bar.stop();

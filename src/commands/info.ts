@@ -158,6 +158,7 @@ export function buildInfo(run: RunResult, counts: TraceCounts, pcs: DistinctPcs)
     malformed_samples: p.stats.samples,
     lost_events: p.lostEvents,
     crlf_lines: s.crlf_lines,
+    truncated: s.truncated,
   };
 }
 
@@ -199,6 +200,7 @@ export function infoText(info: ReturnType<typeof buildInfo>): string {
   ];
   if (info.lost_events) lines.push(['lost events', `${formatCount(info.lost_events)} (the tracer's dropped-records count)`]);
   if (info.crlf_lines) lines.push(['CR LF lines', formatCount(info.crlf_lines)]);
+  if (info.truncated) lines.push(['truncated', 'yes: the input is cut short (results up to its last complete line)']);
   const w = Math.max(...lines.map(([k]) => k.length));
   return lines.map(([k, v]) => `${(k + ':').padEnd(w + 1)} ${v}`).join('\n') + '\n';
 }

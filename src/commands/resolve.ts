@@ -172,6 +172,7 @@ function throttled(src: ByteSource, writer: () => ResolveWriter | undefined): By
       return src.read(buf, off, len);
     },
     close: () => src.close(),
+    cut: () => src.cut?.() ?? null,
   };
 }
 

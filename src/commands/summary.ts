@@ -2,7 +2,7 @@
  * The summary every command prints (under a table, on stderr beside CSV, as `summary` in JSON), and
  * the stderr report of skipped lines.
  */
-import type { RunResult } from '../pipeline.js';
+import { gzipCutText, type RunResult } from '../pipeline.js';
 import type { TraceCounts } from '../analyze/summary.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_KERNEL, REGION_UNKNOWN, REGION_USER } from '../model/names.js';
 import { formatCount, formatDuration } from '../output/units.js';
@@ -24,6 +24,8 @@ export interface TraceSummary {
   other_lines: number;
   malformed_lines: number;
   crlf_lines: number;
+  /** The input was cut short (gzip data ending inside a member, or a last line with no newline). */
+  truncated: boolean;
   negative_deltas?: number;
 }
 
@@ -52,6 +54,7 @@ export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negat
     other_lines: st.other,
     malformed_lines: st.malformed,
     crlf_lines: st.crlf,
+    truncated: run.cut !== null,
   };
   if (run.parser.inputUnit) s.input_time_unit = run.parser.inputUnit;
   if (extra.negativeDeltas !== undefined) s.negative_deltas = extra.negativeDeltas;
@@ -97,6 +100,7 @@ export function summaryText(s: TraceSummary): string[] {
   if (s.malformed_lines) skipped.push(`${formatCount(s.malformed_lines)} malformed lines skipped`);
   if (s.crlf_lines) skipped.push(`${formatCount(s.crlf_lines)} lines ended in CR LF (accepted)`);
   if (s.negative_deltas) skipped.push(`${formatCount(s.negative_deltas)} times went backwards (counted as 0)`);
+  if (s.truncated) skipped.push('input cut short (results up to its last complete line)');
   if (skipped.length) lines.push(skipped.join(', '));
   return lines;
 }
@@ -106,10 +110,24 @@ export function inputWarnings(run: RunResult, negativeDeltas = 0): string[] {
   const out: string[] = [];
   const st = run.parser.stats;
   if (run.symbols.note) out.push(run.symbols.note);
+  const w = cutWarning(run);
+  if (w) out.push(w);
   if (st.malformed > 0) {
     const where = st.samples.map((x) => `line ${x.line}: ${x.reason}: "${x.snippet}"`).join('; ');
     out.push(`${st.malformed} malformed line${st.malformed > 1 ? 's' : ''} skipped (${where}${st.malformed > st.samples.length ? '; ...' : ''}); --strict makes this fatal`);
   }
   if (negativeDeltas > 0) out.push(`time went backwards ${negativeDeltas} time${negativeDeltas > 1 ? 's' : ''} within a vCPU: those deltas count as 0`);
   return out;
+}
+
+/** The one warning for an input cut short, or null. */
+export function cutWarning(run: RunResult): string | null {
+  const c = run.cut;
+  if (!c) return null;
+  const what = run.parser.readBlocks ? 'record' : 'line';
+  if (c.gzip) {
+    const last = c.lastLine >= 0 ? ` (the incomplete last ${what}, at decompressed byte ${c.lastLine}, is skipped)` : '';
+    return `${run.inputName}: ${gzipCutText(c.gzip)}; results cover it up to its last complete ${what}${last}; --strict makes this fatal`;
+  }
+  return `${run.inputName}: input cut short: its last ${what}, at byte ${c.lastLine}, has no end (no newline) and is skipped; results cover the ${what}s before it; --strict makes this fatal`;
 }

@@ -48,6 +48,30 @@ export interface ParseStats {
 
 export const MAX_SAMPLES = 3;
 
+/**
+ * Most distinct thread ids (vCPUs) a trace may have. Every analysis keeps state per vCPU (KBs each:
+ * shadow stacks, open calls, first calls), so the count must be bounded: a real guest has at most a
+ * few thousand vCPUs (QEMU's x86-64 limit is 4096), while a garbage or hostile file can name a new
+ * thread id on every line. Past the limit the run stops (TooManyThreadsError).
+ */
+export const MAX_VCPUS = 4096;
+
+/** A trace with more than MAX_VCPUS distinct thread ids; `line` is the first line of the one too many. */
+export class TooManyThreadsError extends BootprofError {
+  /**
+   * A work unit's error also carries the unit's thread ids and first lines so far: the main thread maps
+   * them first, so the line it reports is the one a sequential read reports.
+   */
+  threadIds: number[] = [];
+  threadLines: number[] = [];
+  constructor(readonly line: number) {
+    super(
+      'E_FORMAT',
+      `more than ${MAX_VCPUS} distinct thread ids (line ${line}): not the trace of one guest? bootprof supports up to ${MAX_VCPUS} vCPUs`,
+    );
+  }
+}
+
 /** Shown in messages: printable ASCII kept, everything else escaped, at most 60 characters. */
 export function snippetOf(bytes: Uint8Array): string {
   let s = '';
@@ -69,8 +93,10 @@ export abstract class TraceParser {
   abstract readonly format: string;
   unit: TimeUnit = 'ns';
   readonly stats: ParseStats = { lines: 0, events: 0, other: 0, malformed: 0, crlf: 0, samples: [] };
-  /** Thread ids in order of first appearance: the index is the vCPU index. */
+  /** Thread ids in order of first appearance: the index is the vCPU index (at most MAX_VCPUS). */
   readonly threadIds: number[] = [];
+  /** Line number of each thread id's first event (in a work unit: counted from the unit's start). */
+  readonly threadLines: number[] = [];
   private readonly threadIndex = new Map<number, number>();
   /** Absolute time of the first event: whole seconds and nanoseconds, kept apart to stay exact. */
   originSec = NaN;
@@ -108,13 +134,21 @@ export abstract class TraceParser {
   private lastTid = NaN;
   private lastThread = 0;
 
-  /** vCPU index of a thread id, assigning the next index on first sight. */
-  threadOf(tid: number): number {
+  /**
+   * vCPU index of a thread id, assigning the next index on first sight; `line` is the event's line
+   * number when the parser counted lines ahead of it (the wasm fast path), else the current line.
+   * Throws TooManyThreadsError for the thread id past MAX_VCPUS: the one cap of every parser, the
+   * work units' and the main thread's mapping of their thread ids (pipeline.ts) alike.
+   */
+  threadOf(tid: number, line?: number): number {
     if (tid === this.lastTid) return this.lastThread;
     let idx = this.threadIndex.get(tid);
     if (idx === undefined) {
       idx = this.threadIds.length;
+      const at = line ?? this.stats.lines;
+      if (idx >= MAX_VCPUS) throw new TooManyThreadsError(at);
       this.threadIds.push(tid);
+      this.threadLines.push(at);
       this.threadIndex.set(tid, idx);
     }
     this.lastTid = tid;

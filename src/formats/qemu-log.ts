@@ -166,9 +166,9 @@ export class QemuLogParser extends TraceParser {
       pos = fast.parse(pos - blockStart, end - blockStart, batch, this.originSec, this.originNs) + blockStart;
       const n = batch.length - before;
       if (n > 0) {
+        this.mapThreads(fast.tids, batch, before, n, this.stats.lines);
         this.stats.lines += n;
         this.stats.events += n;
-        this.mapThreads(fast.tids, batch, before, n);
       }
       if (fast.rejected && pos < end && !batch.full) pos = this.parseJs(buf, pos, end, base, batch, 1);
     }
@@ -176,7 +176,7 @@ export class QemuLogParser extends TraceParser {
   }
 
   /** Thread ids (as doubles, from the fast path) -> vCPU indexes in batch.thread. */
-  private mapThreads(tids: Float64Array, batch: EventBatch, at: number, n: number): void {
+  private mapThreads(tids: Float64Array, batch: EventBatch, at: number, n: number, linesBefore: number): void {
     const col = batch.thread;
     let lastTid = NaN; // a local run cache: threadOf is called once per run of one thread's events
     let lastThread = 0;
@@ -184,7 +184,7 @@ export class QemuLogParser extends TraceParser {
       const tid = tids[k];
       if (tid !== lastTid) {
         lastTid = tid;
-        lastThread = this.threadOf(tid);
+        lastThread = this.threadOf(tid, linesBefore + k + 1);
       }
       col[at + k] = lastThread;
     }

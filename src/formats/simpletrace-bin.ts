@@ -136,7 +136,10 @@ export class SimpletraceBinParser extends TraceParser {
       tail = rest;
       opts.onRead?.(base + tail);
     }
-    if (tail > 0) sink.dropped('truncated record at the end of the file', base, buf.subarray(0, Math.min(tail, 32)));
+    if (tail > 0) {
+      sink.unterminated?.(base);
+      sink.dropped('truncated record at the end of the file', base, buf.subarray(0, Math.min(tail, 32)));
+    }
     return base + tail;
   }
 

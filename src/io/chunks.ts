@@ -13,6 +13,8 @@ export interface LineBlockSink {
   block(buf: Uint8Array, start: number, end: number, base: number): void;
   /** A line that was dropped whole: too long, or unterminated at the end of the input. */
   dropped(reason: string, offset: number, snippet: Uint8Array): void;
+  /** The input ends inside a line (no newline after its last byte): the line starting at `offset`. */
+  unterminated?(offset: number): void;
 }
 
 export interface ChunkOptions {
@@ -62,6 +64,7 @@ export async function readLineBlocks(source: ByteSource, sink: LineBlockSink, op
   let tail = 0; // bytes carried at buf[0, tail)
   let base = opts.baseOffset ?? 0; // file offset of buf[0]
   let skipping = false; // inside an over-long line, discarding until its newline
+  let skipFrom = 0; // where that line starts
   for (;;) {
     const n = await source.read(buf, tail, chunkSize);
     if (n === 0) break;
@@ -88,6 +91,7 @@ export async function readLineBlocks(source: ByteSource, sink: LineBlockSink, op
     if (restLen > maxLine) {
       sink.dropped(`line longer than ${maxLine} bytes`, base + rest, buf.subarray(rest, rest + 64));
       skipping = true;
+      skipFrom = base + rest;
       base += filled;
       tail = 0;
     } else {
@@ -97,6 +101,9 @@ export async function readLineBlocks(source: ByteSource, sink: LineBlockSink, op
     }
     opts.onRead?.(base + tail);
   }
-  if (tail > 0) sink.dropped('truncated line (no newline at end of input)', base, buf.subarray(0, Math.min(tail, 64)));
+  if (tail > 0) {
+    sink.unterminated?.(base);
+    sink.dropped('truncated line (no newline at end of input)', base, buf.subarray(0, Math.min(tail, 64)));
+  } else if (skipping) sink.unterminated?.(skipFrom); // an over-long last line, already dropped
   return base + tail;
 }

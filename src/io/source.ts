@@ -4,9 +4,17 @@
  * bytes and returns how many, 0 at the end. The chunker (chunks.ts) owns the buffer.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
-import { createGunzip } from 'node:zlib';
+import { constants as zlibConstants, createGunzip, type Gunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { BootprofError, fsError } from './errors.js';
+
+/** A compressed input that ends inside a gzip member (a recording cut short, a copy still being written). */
+export interface GzipCut {
+  /** Compressed bytes read: the data stops there (for a file, its size). */
+  compressed: number;
+  /** Bytes decompressed from them, all handed to the reader. */
+  decompressed: number;
+}
 
 export interface ByteSource {
   /** Display name for messages: the path, or "stdin". */
@@ -16,6 +24,11 @@ export interface ByteSource {
   readonly gzip: boolean;
   read(buf: Uint8Array, off: number, len: number): Promise<number>;
   close(): Promise<void>;
+  /**
+   * Once read() has returned 0: where gzip data ended inside a member, else null. Wrapping sources
+   * forward it. Absent: the source cannot be cut (plain bytes).
+   */
+  cut?(): GzipCut | null;
 }
 
 const GZIP_MAGIC0 = 0x1f;
@@ -83,6 +96,125 @@ class StreamSource implements ByteSource {
   }
 }
 
+const GZIP_READ = 1 << 16;
+
+/**
+ * Inflates a compressed Readable (a file's or stdin's bytes), pull-based like StreamSource. A stream
+ * that stops inside a member is not an error: when the compressed bytes end, a Z_SYNC_FLUSH hands out
+ * everything inflatable; only once the reader has taken all of it is the inflater ended (Z_FINISH),
+ * and its "unexpected end of file" then means "cut here" (`cut()`), with nothing lost. Any other
+ * inflate error (bad data, a CRC or length mismatch, garbage after a member) is corrupt data: a
+ * BootprofError naming the compressed byte range it lies in. Concatenated members are inflated one
+ * after another by zlib itself.
+ */
+class GzipSource implements ByteSource {
+  readonly gzip = true;
+  private readonly gunzip: Gunzip;
+  private pending: Uint8Array | null = null;
+  private pendingOff = 0;
+  /** Compressed bytes handed to the inflater. */
+  private fed = 0;
+  /** Decompressed bytes handed to the reader. */
+  private out = 0;
+  /** All compressed bytes were fed and flushed through. */
+  private flushed = false;
+  /** end() was called on the inflater: its "unexpected end of file" now means a cut. */
+  private finishing = false;
+  private ended = false;
+  private truncated: GzipCut | null = null;
+  private error: BootprofError | null = null;
+  private waiter: (() => void) | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly raw: Readable,
+    readonly size: number | undefined,
+    first: Uint8Array | null,
+  ) {
+    const gunzip = (this.gunzip = createGunzip({ chunkSize: 1 << 18 }));
+    gunzip.on('readable', () => this.wake());
+    gunzip.on('end', () => {
+      this.ended = true;
+      this.wake();
+    });
+    gunzip.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.finishing && err.code === 'Z_BUF_ERROR') {
+        this.truncated = { compressed: this.fed, decompressed: this.out };
+        this.ended = true;
+      } else if (!this.error) {
+        this.error = new BootprofError(
+          'E_GZIP',
+          `${name}: corrupt gzip data (${err.message}), detected between compressed bytes ${gunzip.bytesWritten} and ${this.fed}`,
+        );
+        raw.destroy();
+      }
+      this.wake();
+    });
+    gunzip.on('drain', () => raw.resume());
+    const feed = (c: Uint8Array): void => {
+      this.fed += c.length;
+      if (!gunzip.write(c)) raw.pause();
+    };
+    if (first && first.length > 0) feed(first);
+    raw.on('data', feed);
+    raw.on('end', () =>
+      gunzip.flush(zlibConstants.Z_SYNC_FLUSH, () => {
+        this.flushed = true;
+        this.wake();
+      }),
+    );
+    raw.on('error', (err) => {
+      if (!this.error) this.error = fsError(err, name);
+      this.wake();
+    });
+    raw.resume();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) w();
+  }
+
+  async read(buf: Uint8Array, off: number, len: number): Promise<number> {
+    for (;;) {
+      if (this.pending) {
+        const n = Math.min(len, this.pending.length - this.pendingOff);
+        buf.set(this.pending.subarray(this.pendingOff, this.pendingOff + n), off);
+        this.pendingOff += n;
+        this.out += n;
+        if (this.pendingOff >= this.pending.length) {
+          this.pending = null;
+          this.pendingOff = 0;
+        }
+        return n;
+      }
+      if (this.error) throw this.error;
+      if (this.ended) return 0;
+      const chunk = this.gunzip.read() as Buffer | null;
+      if (chunk) {
+        this.pending = chunk;
+        continue;
+      }
+      if (this.flushed && !this.finishing) {
+        // Everything inflatable has been read: now ask zlib whether the last member was complete.
+        this.finishing = true;
+        this.gunzip.end();
+      }
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  cut(): GzipCut | null {
+    return this.truncated;
+  }
+
+  async close(): Promise<void> {
+    this.raw.destroy();
+    this.gunzip.destroy();
+  }
+}
+
 /** A plain file read with positioned reads: no stream, no copies. */
 class FileSource implements ByteSource {
   readonly gzip = false;
@@ -130,11 +262,8 @@ export async function openSource(path: string | undefined): Promise<ByteSource> 
   });
   if (bytesRead === 2 && magic[0] === GZIP_MAGIC0 && magic[1] === GZIP_MAGIC1) {
     await fh.close();
-    const raw = createReadStream(path, { highWaterMark: 1 << 20 });
-    const gunzip = createGunzip({ chunkSize: 1 << 18 });
-    raw.on('error', (err) => gunzip.destroy(err));
-    raw.pipe(gunzip);
-    return new StreamSource(path, gunzip, size, true, null);
+    // Small reads keep the byte range named in a corrupt-data message short.
+    return new GzipSource(path, createReadStream(path, { highWaterMark: GZIP_READ }), size, null);
   }
   return new FileSource(path, fh, size);
 }
@@ -170,12 +299,7 @@ async function openStdin(): Promise<ByteSource> {
   // Ended before a byte: stdin's 'end' has fired, so a StreamSource would wait for it forever (the
   // process then exits 0 with no output); hand back an empty source instead.
   if (first === null) return memorySource(new Uint8Array(0), 'stdin');
-  if (first.length >= 2 && first[0] === GZIP_MAGIC0 && first[1] === GZIP_MAGIC1) {
-    const gunzip = createGunzip({ chunkSize: 1 << 18 });
-    gunzip.write(first);
-    stdin.pipe(gunzip);
-    return new StreamSource('stdin', gunzip, undefined, true, null);
-  }
+  if (first.length >= 2 && first[0] === GZIP_MAGIC0 && first[1] === GZIP_MAGIC1) return new GzipSource('stdin', stdin, undefined, first);
   return new StreamSource('stdin', stdin, undefined, false, first);
 }
 
@@ -221,6 +345,7 @@ export async function peekSource(src: ByteSource, n: number): Promise<{ head: Ui
       return src.read(buf, off, len);
     },
     close: () => src.close(),
+    cut: () => src.cut?.() ?? null,
   };
   return { head: bytes, source };
 }

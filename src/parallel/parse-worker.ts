@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BootprofError } from '../io/errors.js';
 import { EventBatch } from '../model/batch.js';
 import { FORMATS } from '../formats/index.js';
+import { TooManyThreadsError } from '../formats/parser.js';
 import { Resolver } from '../symbols/resolver.js';
 import { Symbolizer } from '../symbols/symbolize.js';
 import { tableFromTransfer } from '../symbols/transfer.js';
@@ -56,6 +57,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
       index: msg.unit.index,
       code: err instanceof BootprofError ? err.code : 'E_UNREADABLE',
       message: e && e.message ? (process.env.BOOTPROF_DEBUG ? String(e.stack) : e.message) : String(err),
+      threads: err instanceof TooManyThreadsError ? { line: err.line, ids: err.threadIds, lines: err.threadLines } : undefined,
     };
     parentPort!.postMessage(reply);
   }

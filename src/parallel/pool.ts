@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { BootprofError } from '../io/errors.js';
 import { EventBatch } from '../model/batch.js';
+import { TooManyThreadsError } from '../formats/parser.js';
 import type { WorkerInit, WorkerReply } from './protocol.js';
 import type { WorkUnit } from './range-source.js';
 import type { UnitResult } from './unit.js';
@@ -55,6 +56,11 @@ export class UnitPool {
       const r = m.result;
       const d = this.waiting.get(r.index);
       d?.resolve({ ...r, batches: r.batches.map((c) => EventBatch.fromColumns(c)) });
+    } else if (m.threads) {
+      const e = new TooManyThreadsError(m.threads.line);
+      e.threadIds = m.threads.ids;
+      e.threadLines = m.threads.lines;
+      this.waiting.get(m.index)?.reject(e);
     } else {
       this.waiting.get(m.index)?.reject(new BootprofError(m.code, m.message));
     }

@@ -23,4 +23,11 @@ export type WorkerRequest = { type: 'unit'; unit: WorkUnit } | { type: 'recycle'
 
 export type WorkerReply =
   | { type: 'unit'; result: Omit<UnitResult, 'batches'> & { batches: BatchColumns[] } }
-  | { type: 'error'; index: number; code: ErrorCode; message: string };
+  | {
+      type: 'error';
+      index: number;
+      code: ErrorCode;
+      message: string;
+      /** Set for a TooManyThreadsError: its unit-local line and the unit's thread ids so far. */
+      threads?: { line: number; ids: number[]; lines: number[] };
+    };

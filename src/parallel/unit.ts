@@ -6,7 +6,7 @@
  */
 import type { promises as fsp } from 'node:fs';
 import { DEFAULT_CHUNK, DEFAULT_MAX_LINE, readLineBlocks } from '../io/chunks.js';
-import type { ParseStats, TimeUnit, TraceFormat } from '../formats/parser.js';
+import { TooManyThreadsError, type ParseStats, type TimeUnit, type TraceFormat } from '../formats/parser.js';
 import { EventBatch } from '../model/batch.js';
 import { Symbolizer } from '../symbols/symbolize.js';
 import { ownedRange, rangeSource, type WorkUnit } from './range-source.js';
@@ -19,11 +19,15 @@ export interface UnitResult {
   stats: ParseStats;
   /** Thread ids in order of first appearance within the unit (batch.thread indexes this). */
   threadIds: number[];
+  /** Line (counted from the unit's first) of each thread id's first event. */
+  threadLines: number[];
   /** Unit thread indexes that ran a kernel virtual pc in this unit (Symbolizer.partialFinalize). */
   seenThreads: number[];
   originSec: number;
   originNs: number;
   unit: TimeUnit;
+  /** File offset of an unterminated last line (only the file's last unit can have one), else -1. */
+  unterminated: number;
 }
 
 export interface UnitOptions {
@@ -64,6 +68,7 @@ export async function parseUnit(
   const batches: EventBatch[] = [];
   let batch = newBatch();
   let seen = new Uint8Array(16);
+  let unterminated = -1;
   const flush = (): void => {
     if (batch.length === 0) return;
     symbolizer.codes(batch);
@@ -76,20 +81,30 @@ export async function parseUnit(
     batches.push(batch);
     batch = newBatch();
   };
-  await readLineBlocks(
-    rangeSource(fh, from, to, name),
-    {
-      block(buf, start, end, base) {
-        let pos = start;
-        while (pos < end) {
-          pos = parser.parse(buf, pos, end, base, batch);
-          if (batch.full) flush();
-        }
+  try {
+    await readLineBlocks(
+      rangeSource(fh, from, to, name),
+      {
+        block(buf, start, end, base) {
+          let pos = start;
+          while (pos < end) {
+            pos = parser.parse(buf, pos, end, base, batch);
+            if (batch.full) flush();
+          }
+        },
+        dropped: (reason, offset, snippet) => parser.dropped(reason, offset, snippet),
+        unterminated: (offset) => (unterminated = offset),
       },
-      dropped: (reason, offset, snippet) => parser.dropped(reason, offset, snippet),
-    },
-    { chunkSize: o.chunkSize, maxLine: o.maxLine, baseOffset: from, buffer: unitBuffer(o) },
-  );
+      { chunkSize: o.chunkSize, maxLine: o.maxLine, baseOffset: from, buffer: unitBuffer(o) },
+    );
+  } catch (err) {
+    if (err instanceof TooManyThreadsError) {
+      err.threadIds = parser.threadIds;
+      err.threadLines = parser.threadLines;
+    }
+    parser.release();
+    throw err;
+  }
   if (batch.length > 0) flush();
   parser.release();
   return {
@@ -99,9 +114,11 @@ export async function parseUnit(
     batches,
     stats: parser.stats,
     threadIds: parser.threadIds,
+    threadLines: parser.threadLines,
     seenThreads: parser.threadIds.map((_, t) => t).filter((t) => seen[t] === 1),
     originSec: parser.originSec,
     originNs: parser.originNs,
     unit: parser.unit,
+    unterminated,
   };
 }

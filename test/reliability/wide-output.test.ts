@@ -24,6 +24,7 @@ function summaryWith(vcpus: number): TraceSummary {
     other_lines: 0,
     malformed_lines: 0,
     crlf_lines: 0,
+    truncated: false,
   };
 }
 

@@ -1,0 +1,94 @@
+/**
+ * The number of vCPUs (distinct thread ids) is capped at MAX_VCPUS: a file naming a new thread id on
+ * every line (garbage, hostile, many guests' traces concatenated) stops at the first one too many with
+ * one line naming the file and that line, exit 2, in bounded memory; the sequential parser, the work
+ * units and the main thread's mapping of unit thread ids report the same line.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_VCPUS } from '../../src/formats/parser.js';
+
+const DIST_CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'bootprof-vcpu-cap-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const MAP = join(dir, 'System.map');
+writeFileSync(MAP, 'ffffffff81000000 T _text\nffffffff81000000 T startup_64\nffffffff81000800 T do_one_initcall\nffffffff81001000 T f\nffffffff81100000 T _etext\n');
+
+/** The CLI in a child process that reports its peak RSS (workers are threads: included) on stderr. */
+const WRAPPER = join(dir, 'bootprof-rss.mjs');
+writeFileSync(
+  WRAPPER,
+  `import { main } from ${JSON.stringify(DIST_CLI)};
+process.on('exit', () => process.stderr.write('maxrss ' + process.resourceUsage().maxRSS + '\\n'));
+await main(process.argv);
+`,
+);
+function run(args: string[]): { code: number | null; out: string; err: string; maxRssMb: number } {
+  const r = spawnSync('node', [WRAPPER, ...args, '-q'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const m = /maxrss (\d+)\n/.exec(r.stderr);
+  return { code: r.status, out: r.stdout, err: r.stderr.replace(/maxrss \d+\n/, ''), maxRssMb: m ? Number(m[1]) / 1024 : NaN };
+}
+
+const line = (tid: number, us: number, pc: number): string =>
+  `${tid}@${1700000000 + Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}:exec_tb tb:0x7f0000001000 pc=0xffffffff8100${(0x1000 + (pc & 0xfff)).toString(16)}\n`;
+
+/**
+ * QEMU messages first, then `repeated` thread ids 5 times each (about 1 MB: the first work unit of
+ * 1 MB units holds fewer than MAX_VCPUS of them), then a new thread id on every line. Returns the
+ * text and the line of the first event of the (MAX_VCPUS + 1)th distinct thread id.
+ */
+function manyThreads(repeated: number, fresh: number): { text: string; overflowLine: number } {
+  const parts: string[] = ['qemu-system-x86_64: warning: host does not support the feature\n', 'QEMU 8.2.0 monitor\n'];
+  let lineNo = parts.length;
+  let distinct = 0;
+  let overflowLine = -1;
+  let us = 0;
+  const add = (tid: number, isNew: boolean): void => {
+    lineNo++;
+    if (isNew && ++distinct === MAX_VCPUS + 1) overflowLine = lineNo;
+    parts.push(line(tid, us++, tid));
+  };
+  for (let k = 0; k < 5; k++) for (let t = 0; t < repeated; t++) add(100000 + t, k === 0);
+  for (let t = 0; t < fresh; t++) add(200000 + t, true);
+  return { text: parts.join(''), overflowLine };
+}
+
+describe(`more than MAX_VCPUS (${MAX_VCPUS}) distinct thread ids`, () => {
+  // 1,000,000 distinct thread ids after 3,000 repeated ones: ~74 MB
+  const { text, overflowLine } = manyThreads(3000, 1_000_000);
+  const path = join(dir, 'million-tids.log');
+  writeFileSync(path, text);
+  const message = `bootprof: ${path}: more than ${MAX_VCPUS} distinct thread ids (line ${overflowLine}): not the trace of one guest? bootprof supports up to ${MAX_VCPUS} vCPUs\n`;
+
+  for (const [label, extra] of [
+    ['sequential', ['--threads', '1']],
+    ['parallel, small units (the main thread maps past the cap)', ['--threads', '2', '--unit-size', '65536']],
+    ['parallel, 1 MB units (a unit past the cap on its own, after one below it)', ['--threads', '2', '--unit-size', '1000000']],
+  ] as const) {
+    it(`${label}: one line naming the file and the line, exit 2, bounded memory`, () => {
+      for (const cmd of ['flamegraph', 'report']) {
+        const r = run([cmd, path, '--map', MAP, ...extra]);
+        expect([cmd, r.code, r.out, r.err]).toEqual([cmd, 2, '', message]);
+        // before the cap, flamegraph on this file took 7.9 GB (docs/RELIABILITY.md)
+        expect(r.maxRssMb, `${cmd} peak RSS`).toBeLessThan(400);
+      }
+    });
+  }
+
+  it(`exactly ${MAX_VCPUS} thread ids still run, sequential and parallel alike`, () => {
+    const { text: ok } = manyThreads(MAX_VCPUS, 0);
+    const okPath = join(dir, 'max-tids.log');
+    writeFileSync(okPath, ok);
+    const seq = run(['self-time', okPath, '--map', MAP, '--format', 'json', '--threads', '1']);
+    expect(seq.code, seq.err).toBe(0);
+    const j = JSON.parse(seq.out);
+    expect(j.summary.threads).toBe(MAX_VCPUS);
+    expect(j.summary.events).toBe(5 * MAX_VCPUS);
+    const par = run(['self-time', okPath, '--map', MAP, '--format', 'json', '--threads', '2', '--unit-size', '65536']);
+    expect(par.code, par.err).toBe(0);
+    expect(par.out).toBe(seq.out);
+  });
+});
