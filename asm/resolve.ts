@@ -1,7 +1,8 @@
 // AssemblyScript: the symbol stage's static codes for a batch of pcs (src/symbols/resolver-fast.ts).
 // It computes exactly what Resolver.code() computes in JS (src/symbols/resolver.ts), with a
 // direct-mapped cache of kernel pcs, so the results never depend on the cache:
-//  - kernel half (pc >= 0xffff8000_00000000): the function at the greatest symbol address <= pc - slide
+//  - kernel half (pc >= 0xffff8000_00000000, or for a 32-bit kernel's map k32 <= pc < 0xfffc0000):
+//    the function at the greatest symbol address <= pc - slide
 //    when a text symbol stands there, else [unknown]; [kernel] when no table is loaded;
 //  - non-canonical high pcs: [unknown];
 //  - low pcs: LOW_FLAG | ([firmware] for the BIOS ranges, else the physically-addressed kernel
@@ -56,6 +57,7 @@ export function resolve(
   text1: f64,
   init0: f64,
   init1: f64,
+  k32: f64,
 ): i32 {
   let k: i32 = 0;
   let ok: i32 = 0;
@@ -66,7 +68,8 @@ export function resolve(
     const lo = load<u32>(loP + off);
     let code: i32;
     let fnOff: f64 = NO_OFFSET;
-    if (hi >= 0xffff8000) {
+    // (k32 is NaN for a 64-bit kernel's map: the comparison is then false)
+    if (hi >= 0xffff8000 || (hi == 0 && f64(lo) >= k32 && lo < 0xfffc0000)) {
       k++;
       if (!hasTable) {
         code = KERNEL;
@@ -78,7 +81,7 @@ export function resolve(
           code = c - 1;
           fnOff = load<f64>(slot, 16);
         } else {
-          const key = (f64(hi) - TWO32) * TWO32 + f64(lo) - slide;
+          const key = (hi >= 0x80000000 ? (f64(hi) - TWO32) * TWO32 : 0.0) + f64(lo) - slide;
           const at = indexOf(addrs, nsyms, key);
           const fn = at >= 0 ? load<i32>(fns + (<usize>at << 2)) : -1;
           code = fn >= 0 ? fn : UNKNOWN;

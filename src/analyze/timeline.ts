@@ -20,6 +20,7 @@ import type { SymbolTable } from '../symbols/table.js';
 import { addressKey, KERNEL_HALF_HI } from '../symbols/address.js';
 import { PHYSICAL_START } from '../symbols/regions.js';
 import type { TraceInfo } from '../pipeline.js';
+import type { Resolver } from '../symbols/resolver.js';
 import { grow, type Analysis } from './analysis.js';
 import { BOOT_CPU_MILESTONE, IDLE_FUNCTIONS, MILESTONES, PHASES, VMM_POINTS, type MilestoneDef, type RegionName } from './milestones.js';
 
@@ -147,6 +148,7 @@ export class Timeline implements Analysis {
   /** The trace's first line (file order): name id, pc upper half, vCPU; -1 before any event. */
   private firstSym = -1;
   private firstHi = 0;
+  private firstKernel = false;
   private firstEventCpu = 0;
   /** First kernel pc (a function, or [kernel] without symbols). */
   private entryTime = Infinity;
@@ -161,7 +163,7 @@ export class Timeline implements Analysis {
   constructor(
     readonly names: readonly string[],
     readonly table: SymbolTable | null,
-    private readonly resolver: { readonly slide: number } | null = null,
+    private readonly resolver: Pick<Resolver, 'slide' | 'isKernel'> | null = null,
   ) {
     this.firstTime = new Float64Array(FIRST_FUNCTION).fill(Infinity);
     this.firstCpu = new Int32Array(FIRST_FUNCTION).fill(-1);
@@ -222,6 +224,7 @@ export class Timeline implements Analysis {
     if (this.firstSym < 0) {
       this.firstSym = sym[0];
       this.firstHi = pcHi[0];
+      this.firstKernel = this.isKernelPc(pcHi[0], pcLo[0]);
       this.firstEventCpu = thread[0];
     }
     const first = this.firstTime;
@@ -315,7 +318,7 @@ export class Timeline implements Analysis {
       return v === 1;
     }
     const key = addressKey(hi, lo);
-    const k = hi >= KERNEL_HALF_HI ? key - (this.resolver?.slide ?? 0) : key + this.physDelta;
+    const k = this.isKernelPc(hi, lo) ? key - (this.resolver?.slide ?? 0) : key + this.physDelta;
     return k >= this.initText0 && k < this.initText1;
   }
 
@@ -342,10 +345,14 @@ export class Timeline implements Analysis {
     }
   }
 
+  private isKernelPc(hi: number, lo: number): boolean {
+    return this.resolver ? this.resolver.isKernel(hi, lo) : hi >= KERNEL_HALF_HI;
+  }
+
   /** The first event is a virtual kernel pc (a pre-resolved function name counts as one). */
   private startsInKernel(): boolean {
     const fs = this.firstSym;
-    return fs >= 0 && (this.firstHi >= KERNEL_HALF_HI || (this.firstHi === SYMBOLIC_PC_HI && (fs >= FIRST_FUNCTION || fs === REGION_KERNEL)));
+    return fs >= 0 && (this.firstKernel || (this.firstHi === SYMBOLIC_PC_HI && (fs >= FIRST_FUNCTION || fs === REGION_KERNEL)));
   }
 
   /** A milestone's time over all vCPUs, before `when.cpu` and `before` apply (Infinity: none yet). */

@@ -25,7 +25,7 @@
 import { BootprofError } from '../io/errors.js';
 import { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION } from '../model/names.js';
-import { addressKey, KERNEL_HALF_HI, parseHexKey } from './address.js';
+import { addressKey, parseHexKey } from './address.js';
 import type { Resolver } from './resolver.js';
 import type { SymbolTable } from './table.js';
 
@@ -218,7 +218,7 @@ export class KaslrGate {
     let i = 0;
     if (this.heldEvents === 0) {
       // nothing held yet: events before the first kernel-half pc do not depend on the slide
-      while (i < n && hi[i] < KERNEL_HALF_HI) i++;
+      while (i < n && !this.resolver.isKernel(hi[i], lo[i])) i++;
       if (i === n) {
         this.pass(batch);
         return;
@@ -232,7 +232,7 @@ export class KaslrGate {
     // vote, whatever the batch boundaries (sequential and parallel runs cut batches differently).
     const upto = Math.min(n, i + (HOLD_MAX - before));
     for (; i < upto && !this.enough(); i++) {
-      if (hi[i] < KERNEL_HALF_HI) continue;
+      if (!this.resolver.isKernel(hi[i], lo[i])) continue;
       const key = addressKey(hi[i], lo[i]);
       pcs.set(key, (pcs.get(key) ?? 0) + 1);
       this.sampled++;

@@ -27,6 +27,7 @@ interface Exports {
     text1: number,
     init0: number,
     init1: number,
+    k32: number,
   ): number;
   getKernelEvents(): number;
 }
@@ -96,7 +97,7 @@ export class FastResolver {
       const n = Math.min(CAP, batch.length - at);
       this.hi.set(batch.pcHi.subarray(at, at + n));
       this.lo.set(batch.pcLo.subarray(at, at + n));
-      ok += this.ex.resolve(n, HI, LO, SYM, OFF, CACHE, CACHE_ENTRIES - 1, ADDRS, this.fns, this.nsyms, r.slide, r.physDelta, r.text0, r.text1, r.init0, r.init1);
+      ok += this.ex.resolve(n, HI, LO, SYM, OFF, CACHE, CACHE_ENTRIES - 1, ADDRS, this.fns, this.nsyms, r.slide, r.physDelta, r.text0, r.text1, r.init0, r.init1, r.k32);
       k += this.ex.getKernelEvents();
       batch.sym.set(this.sym.subarray(0, n), at);
       batch.off.set(this.off.subarray(0, n), at);

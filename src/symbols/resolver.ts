@@ -14,7 +14,7 @@
 import { NO_OFFSET } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_KERNEL, REGION_UNKNOWN } from '../model/names.js';
 import { addressKey, KERNEL_HALF_HI } from './address.js';
-import { earlyRegion, isFirmwarePc, PHYSICAL_START } from './regions.js';
+import { earlyRegion, FIRMWARE_TOP, isFirmwarePc, kernel32Base, PHYSICAL_START } from './regions.js';
 import type { SymbolTable } from './table.js';
 
 export const LOW_FLAG = 1 << 30;
@@ -33,6 +33,8 @@ export class Resolver {
   readonly text1: number;
   readonly init0: number;
   readonly init1: number;
+  /** A 32-bit kernel's map: its lowest kernel pc (regions.ts kernel32Base); NaN for a 64-bit one. */
+  readonly k32: number;
   lookups = 0;
   cacheClears = 0;
   /**
@@ -62,6 +64,16 @@ export class Resolver {
     this.text1 = m ? m._etext : NaN;
     this.init0 = m ? m._sinittext : NaN;
     this.init1 = m ? m._einittext : NaN;
+    this.k32 = kernel32Base(m);
+  }
+
+  /**
+   * Is this pc in the kernel half? x86-64 and other 64-bit kernels: 0xffff800000000000 and up; a
+   * 32-bit kernel's map (text above 0xc0000000, say) defines its half as [PAGE_OFFSET, 4 GiB) less
+   * the firmware's top 256 KiB.
+   */
+  isKernel(hi: number, lo: number): boolean {
+    return hi >= KERNEL_HALF_HI || (hi === 0 && lo >= this.k32 && lo < FIRMWARE_TOP);
   }
 
   /** Name id of a kernel-half pc (cached). */
@@ -127,6 +139,7 @@ export class Resolver {
       this.off = NO_OFFSET; // non-canonical
       return REGION_UNKNOWN;
     }
+    if (hi === 0 && lo >= this.k32 && lo < FIRMWARE_TOP) return this.kernel(hi, lo); // a 32-bit kernel
     return LOW_FLAG | this.early(hi, lo);
   }
 }

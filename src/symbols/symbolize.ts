@@ -9,7 +9,6 @@
 import { NO_OFFSET, SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_KERNEL, REGION_USER } from '../model/names.js';
 import { LOW_FLAG, type Resolver } from './resolver.js';
-import { KERNEL_HALF_HI } from './address.js';
 import { FastResolver } from './resolver-fast.js';
 
 export class Symbolizer {
@@ -40,7 +39,7 @@ export class Symbolizer {
           sym[i] = r.code(hi[i], lo[i]);
           off[i] = r.off;
         } else off[i] = s >= FIRST_FUNCTION && hi[i] === SYMBOLIC_PC_HI ? lo[i] : NO_OFFSET;
-        if (hi[i] >= KERNEL_HALF_HI) {
+        if (r.isKernel(hi[i], lo[i])) {
           k++;
           if (sym[i] >= FIRST_FUNCTION) ok++;
         }
@@ -61,7 +60,7 @@ export class Symbolizer {
       const c = r.code(h, lo[i]);
       sym[i] = c;
       off[i] = r.off;
-      if (h >= KERNEL_HALF_HI) {
+      if (r.isKernel(h, lo[i])) {
         k++;
         if (c >= FIRST_FUNCTION) ok++;
       }
