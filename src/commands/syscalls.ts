@@ -104,9 +104,10 @@ export function syscallsTable(rows: readonly SyscallRow[], unit: 'ns' | 'events'
   );
 }
 
-export function syscallSummaryTable(stats: readonly SyscallStat[], unit: 'ns' | 'events'): string {
+/** One row per name (the first `top` names when given); the total row always counts every call. */
+export function syscallSummaryTable(stats: readonly SyscallStat[], unit: 'ns' | 'events', top?: number): string {
   const d = (v: number): string => formatDuration(v, unit);
-  const rows = stats.map((s) => [
+  const rows = (top === undefined ? stats : stats.slice(0, top)).map((s) => [
     displayName(s.name, s.compat),
     formatCount(s.count),
     d(s.total),
