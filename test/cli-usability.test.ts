@@ -56,3 +56,15 @@ describe('report --top', () => {
     expect(section).toMatch(/\ntotal +62 +457\.8 ms +100\.00%/);
   });
 });
+
+describe('phases table', () => {
+  it('has a header over every column', async () => {
+    const t = (await cli('timeline', ENTRY, '--map', MAP, '--format', 'table', '-q')).out.split('\n');
+    const header = t[t.indexOf('Phases') + 1];
+    const rule = t[t.indexOf('Phases') + 2];
+    expect(header.trim().split(/ {2,}/)).toEqual(['phase', 'start (s)', 'duration', 'share', 'idle (vCPU 0)', 'note']);
+    expect(rule.split(/ +/)).toHaveLength(6);
+    // every header ends where its column's rule ends (left-aligned: starts where it starts)
+    expect(header.indexOf('note')).toBe(rule.lastIndexOf(' ') + 1);
+  });
+});

@@ -103,7 +103,7 @@ export function phasesTable(rep: TimelineReport): string {
       { header: 'duration', align: 'right' },
       { header: 'share', align: 'right' },
       { header: `idle (vCPU ${r.bootCpu})`, align: 'right' },
-      { header: '' },
+      { header: 'note' },
     ],
     r.phases.map((p) => {
       const notes: string[] = [];
