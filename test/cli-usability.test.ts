@@ -68,3 +68,15 @@ describe('phases table', () => {
     expect(header.indexOf('note')).toBe(rule.lastIndexOf(' ') + 1);
   });
 });
+
+describe('-q', () => {
+  it('silences the note about the System.map picked beside the trace, not the warning about none', async () => {
+    const loud = await cli('self-time', ENTRY, '--format', 'csv', '--top', '1');
+    expect(loud.err).toContain('(the one System.map beside the trace)');
+    const quiet = await cli('self-time', ENTRY, '--format', 'csv', '--top', '1', '-q');
+    expect([quiet.code, quiet.err]).toEqual([0, '']);
+    expect(quiet.out).toBe(loud.out);
+    const none = spawn(['self-time', '-', '--format', 'csv', '-q'], { input: '1@5.000001:exec_tb tb:0x1 pc=0xffffffff81000000\n' });
+    expect([none.code, none.err]).toEqual([0, 'bootprof: no --map given (reading stdin): running without symbols\n']);
+  });
+});

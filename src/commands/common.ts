@@ -54,6 +54,7 @@ export function inputOptions(trace: string | undefined, o: CommonOptions): Input
     unitSize: o.unitSize !== undefined ? parseBytes(o.unitSize, '--unit-size') : undefined,
     chunkSize: o.chunkSize !== undefined ? parseBytes(o.chunkSize, '--chunk-size') : undefined,
     progress: !o.quiet,
+    quiet: !!o.quiet,
     timeUnit: parseTimeUnit(o.timeUnit),
     kaslr: { mode: parseKaslrMode(o.kaslr), offset: o.kaslrOffset !== undefined ? parseSlide(o.kaslrOffset) : undefined },
   };
