@@ -1,7 +1,12 @@
 /** What a new user meets first: options doing what --help says, consistent output, clear refusals. */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
+import { logLine } from './helpers.js';
+import { addrOf, systemMap, type FnName } from './synthetic.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
 const BIN = ROOT + 'bin/bootprof.js';
@@ -42,6 +47,18 @@ function spawn(args: string[], o: { input?: string; env?: Record<string, string>
 
 afterEach(() => vi.restoreAllMocks());
 
+const tmp = mkdtempSync(join(tmpdir(), 'bootprof-usability-'));
+/** A synthetic kernel_init running two initcalls (foo_init from 0.25 s, bar_init), and its System.map. */
+const SYN = join(tmp, 'synthetic.log');
+const SYN_MAP = join(tmp, 'synthetic.map');
+const SEQ: [FnName, number, number][] = [
+  ['kernel_init', 0, 0], ['do_one_initcall', 0, 100_000], ['foo_init', 0, 250_000], ['foo_init', 0x10, 260_000],
+  ['do_one_initcall', 0x20, 300_000], ['bar_init', 0, 310_000], ['bar_init', 0x10, 320_000], ['do_one_initcall', 0x30, 330_000],
+  ['kernel_init', 0x10, 340_000],
+];
+writeFileSync(SYN, SEQ.map(([fn, off, us]) => logLine(7, us, '0x' + addrOf(fn, off).toString(16))).join(''));
+writeFileSync(SYN_MAP, systemMap());
+
 describe('report --top', () => {
   it('limits the system-call summary as well as self time (table and JSON)', async () => {
     const j = JSON.parse((await cli('report', USER, '--map', MAP, '--top', '3', '--format', 'json', '-q')).out);
@@ -78,5 +95,35 @@ describe('-q', () => {
     expect(quiet.out).toBe(loud.out);
     const none = spawn(['self-time', '-', '--format', 'csv', '-q'], { input: '1@5.000001:exec_tb tb:0x1 pc=0xffffffff81000000\n' });
     expect([none.code, none.err]).toEqual([0, 'bootprof: no --map given (reading stdin): running without symbols\n']);
+  });
+});
+
+describe('initcalls reads like the other commands', () => {
+  it('JSON has the shared summary; the table shows start in seconds and the summary under it', async () => {
+    const j = JSON.parse((await cli('initcalls', SYN, '--map', SYN_MAP, '--format', 'json')).out);
+    expect(j.summary).toMatchObject({ input: SYN, format: 'qemu-log', unit: 'ns', symbols: SYN_MAP, events: 9, threads: 1, initcalls: 2, unfinished: 0, total_duration: 70_000_000 });
+    expect(j.initcalls).toEqual([
+      { initcall: 'foo_init', start_ns: 250_000_000, duration_ns: 50_000_000, cpu: 0, returned: true },
+      { initcall: 'bar_init', start_ns: 310_000_000, duration_ns: 20_000_000, cpu: 0, returned: true },
+    ]);
+    const csv = await cli('initcalls', SYN, '--map', SYN_MAP, '--format', 'csv');
+    expect(csv.out).toBe('initcall,start_ns,duration_ns,cpu,returned\nfoo_init,250000000,50000000,0,1\nbar_init,310000000,20000000,0,1\n');
+    expect(csv.err).toContain(`input: ${SYN} (qemu-log), unit: nanoseconds\n`);
+    const t = await cli('initcalls', SYN, '--map', SYN_MAP, '--format', 'table', '--top', '1');
+    expect(t.out).toBe(
+      [
+        'start (s)  initcall  duration  vCPU',
+        '---------  --------  --------  ----',
+        ' 0.250000  foo_init  50.00 ms     0',
+        '... 1 more initcall (--top N, or --format csv for all)',
+        '',
+        `input: ${SYN} (qemu-log), unit: nanoseconds`,
+        `symbols: ${SYN_MAP}`,
+        'events: 9 in 9 lines, vCPUs: 1, traced span: 340.0 ms',
+        'regions: kernel 9 (100.0%), [user] 0 (0.0%), [firmware] 0 (0.0%), [boot] 0 (0.0%), [unknown] 0 (0.0%)',
+        'initcalls: 2, 70.00 ms in total',
+        '',
+      ].join('\n'),
+    );
   });
 });
