@@ -31,7 +31,7 @@ function withInput(cmd: Command): Command {
     .addOption(
       new Option('--kaslr <mode>', 'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never').choices(['auto', 'off']),
     )
-    .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete)')
+    .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), flamegraph: .folded, .speedscope.json, .json (chrome)')
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
     .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
     .addOption(new Option('--unit-size <bytes>', 'bytes per parallel work unit (testing)').hideHelp())
@@ -95,7 +95,7 @@ Examples:
   bootprof info trace.log.gz --map System.map
   bootprof info seed.txt --time-unit us --format json`,
     )
-    .action((trace: string | undefined, opts) => infoCommand(trace, { ...opts, format: opts.format ?? 'table' }));
+    .action((trace: string | undefined, opts) => infoCommand(trace, opts));
   withInput(program.command('syscalls'))
     .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
     .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
@@ -150,7 +150,7 @@ Examples:
   bootprof flamegraph trace.log --format speedscope | npx speedscope -
   bootprof flamegraph trace.log --format chrome -o boot.json   # open in https://ui.perfetto.dev`,
     )
-    .action((trace: string | undefined, opts) => flamegraphCommand(trace, { ...opts, format: opts.format ?? 'folded' }));
+    .action((trace: string | undefined, opts) => flamegraphCommand(trace, opts));
 
   withInput(program.command('initcalls'))
     .description('every function called by do_one_initcall, in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)')

@@ -1,6 +1,6 @@
 /** What a new user meets first: options doing what --help says, consistent output, clear refusals. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -125,5 +125,50 @@ describe('initcalls reads like the other commands', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('-o FILE: one format rule for every command', () => {
+  const missing = join(tmp, 'no-such-trace.log'); // a refusal must come before the trace is opened
+  it('infers the format from the extension', async () => {
+    const dir = mkdtempSync(join(tmp, 'out-'));
+    const fg = join(dir, 'x.speedscope.json');
+    expect((await cli('flamegraph', ENTRY, '--map', MAP, '-q', '-o', fg)).code).toBe(0);
+    expect(JSON.parse(readFileSync(fg, 'utf8')).$schema).toContain('speedscope');
+    const chrome = join(dir, 'x.json');
+    expect((await cli('flamegraph', ENTRY, '--map', MAP, '-q', '-o', chrome)).code).toBe(0);
+    expect(JSON.parse(readFileSync(chrome, 'utf8')).traceEvents).toBeDefined();
+    const folded = join(dir, 'x.folded');
+    expect((await cli('flamegraph', ENTRY, '--map', MAP, '-q', '-o', folded)).code).toBe(0);
+    expect(readFileSync(folded, 'utf8')).toMatch(/^\S+ \d+\n/);
+    const st = join(dir, 'st.json');
+    expect((await cli('self-time', ENTRY, '--map', MAP, '-q', '-o', st)).code).toBe(0);
+    expect(JSON.parse(readFileSync(st, 'utf8')).rows.length).toBeGreaterThan(0);
+    const table = join(dir, 'st.txt');
+    expect((await cli('self-time', ENTRY, '--map', MAP, '-q', '-o', table)).code).toBe(0);
+    expect(readFileSync(table, 'utf8')).toMatch(/^function +self +share +events\n/);
+    const info = join(dir, 'info.json');
+    expect((await cli('info', ENTRY, '--map', MAP, '-q', '-o', info)).code).toBe(0);
+    expect(JSON.parse(readFileSync(info, 'utf8')).events).toBe(20000);
+  });
+
+  it('refuses an extension the command cannot write, before reading the trace', async () => {
+    const r = await cli('report', missing, '-o', join(tmp, 'r.csv'));
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`bootprof: -o ${join(tmp, 'r.csv')}: report cannot write csv (the '.csv' extension); it writes table, json: pick a matching name or --format\n`);
+    expect((await cli('self-time', missing, '-o', join(tmp, 'x.folded'))).code).toBe(1);
+    expect((await cli('self-time', missing, '-o', join(tmp, 'x.speedscope.json'))).code).toBe(1);
+  });
+
+  it('refuses a --format the extension contradicts', async () => {
+    const r = await cli('self-time', missing, '--format', 'csv', '-o', join(tmp, 'x.json'));
+    expect([r.code, r.err]).toEqual([1, `bootprof: --format csv contradicts -o ${join(tmp, 'x.json')} (a '.json' file is json): change one of them\n`]);
+    expect((await cli('flamegraph', missing, '--format', 'folded', '-o', join(tmp, 'x.speedscope.json'))).code).toBe(1);
+    expect((await cli('flamegraph', missing, '--format', 'chrome', '-o', join(tmp, 'x.speedscope.json'))).code).toBe(1);
+    expect((await cli('timeline', missing, '--format', 'table', '-o', join(tmp, 'x.csv'))).code).toBe(1);
+    // agreeing or saying nothing is fine: these fail only on the missing trace (exit 2)
+    expect((await cli('flamegraph', missing, '--format', 'chrome', '-o', join(tmp, 'boot.json'))).code).toBe(2);
+    expect((await cli('flamegraph', missing, '--format', 'speedscope', '-o', join(tmp, 'boot.json'))).code).toBe(2);
+    expect((await cli('self-time', missing, '--format', 'json', '-o', join(tmp, 'x.out'))).code).toBe(2);
   });
 });

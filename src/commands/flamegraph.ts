@@ -31,7 +31,7 @@ export function parseDuration(v: string): number {
 }
 
 export async function flamegraphCommand(trace: string | undefined, o: FlamegraphOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, ['folded', 'speedscope', 'chrome']);
+  const format = chooseFormat(o.format, o.output, ['folded', 'speedscope', 'chrome'], 'flamegraph');
   const fixed = o.minDuration !== undefined ? parseDuration(o.minDuration) : undefined;
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);

@@ -23,7 +23,7 @@ export interface InitcallsOptions extends CommonOptions {
 export const INITCALLS_CSV_HEADER = ['initcall', 'start_ns', 'duration_ns', 'cpu', 'returned'] as const;
 
 export async function initcallsCommand(trace: string | undefined, o: InitcallsOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output);
+  const format = chooseFormat(o.format, o.output, undefined, 'initcalls');
   const sort = o.sort ?? 'start';
   if (sort !== 'start' && sort !== 'duration') throw new BootprofError('E_USAGE', `--sort must be start or duration (got '${sort}')`);
   const top = parseTop(o.top);

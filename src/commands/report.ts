@@ -22,7 +22,7 @@ export interface ReportOptions extends CommonOptions {
 }
 
 export async function reportCommand(trace: string | undefined, o: ReportOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, ['table', 'json']);
+  const format = chooseFormat(o.format, o.output, ['table', 'json'], 'report');
   const top = parseTop(o.top) ?? 15;
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);

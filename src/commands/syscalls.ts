@@ -155,7 +155,7 @@ export function jsonStat(s: SyscallStat): Record<string, unknown> {
 }
 
 export async function syscallsCommand(trace: string | undefined, o: SyscallsOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output);
+  const format = chooseFormat(o.format, o.output, undefined, 'syscalls');
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
   if (!symbols.table) {

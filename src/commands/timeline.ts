@@ -176,7 +176,7 @@ export function timelineTableText(rep: TimelineReport, o: { all?: boolean; grep?
 }
 
 export async function timelineCommand(trace: string | undefined, o: TimelineOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output);
+  const format = chooseFormat(o.format, o.output, undefined, 'timeline');
   const grep = parseGrep(o.grep);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
