@@ -36,7 +36,7 @@ function withInput(cmd: Command): Command {
     .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
     .addOption(new Option('--unit-size <bytes>', 'bytes per parallel work unit (testing)').hideHelp())
     .addOption(new Option('--chunk-size <bytes>', 'bytes per read (testing)').hideHelp())
-    .option('-q, --quiet', 'no summary, progress or notes (such as which System.map was picked) on stderr; warnings still print');
+    .option('-q, --quiet', 'no summary, progress bar or notes (such as which System.map was picked) on stderr; warnings still print (the bar also stays off when TERM is unset or dumb, and is ASCII with NO_COLOR)');
 }
 
 export function buildProgram(): Command {

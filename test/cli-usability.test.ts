@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
+import { progressBar, progressStyle } from '../src/output/progress.js';
 import { logLine } from './helpers.js';
 import { addrOf, systemMap, type FnName } from './synthetic.js';
 
@@ -170,5 +171,39 @@ describe('-o FILE: one format rule for every command', () => {
     expect((await cli('flamegraph', missing, '--format', 'chrome', '-o', join(tmp, 'boot.json'))).code).toBe(2);
     expect((await cli('flamegraph', missing, '--format', 'speedscope', '-o', join(tmp, 'boot.json'))).code).toBe(2);
     expect((await cli('self-time', missing, '--format', 'json', '-o', join(tmp, 'x.out'))).code).toBe(2);
+  });
+});
+
+describe('progress bar', () => {
+  /** A fake terminal stderr that records what is written. */
+  function fakeTty(): NodeJS.WriteStream & { text: string } {
+    const s = { isTTY: true, columns: 100, text: '', write(chunk: string) { s.text += chunk; return true; }, cursorTo() { return true; }, clearLine() { return true; }, moveCursor() { return true; }, on() { return s; }, removeListener() { return s; } };
+    return s as unknown as NodeJS.WriteStream & { text: string };
+  }
+  function drive(env: NodeJS.ProcessEnv): string {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const tty = fakeTty();
+      const bar = progressBar(true, tty, env);
+      vi.setSystemTime(Date.now() + 2000);
+      bar.update(50e6, 100e6);
+      bar.stop();
+      return tty.text;
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+  it('follows TERM and NO_COLOR', () => {
+    expect(progressStyle(true, { TERM: 'xterm-256color' })).toBe('unicode');
+    expect(progressStyle(true, { TERM: 'xterm-256color', NO_COLOR: '1' })).toBe('ascii');
+    expect(progressStyle(true, { TERM: 'xterm-256color', NO_COLOR: '' })).toBe('unicode');
+    expect(progressStyle(true, { TERM: 'dumb' })).toBe('none');
+    expect(progressStyle(true, {})).toBe('none');
+    expect(progressStyle(false, { TERM: 'xterm' })).toBe('none');
+    expect(drive({ TERM: 'xterm' })).toMatch(/bootprof █+░+ 50% \| 50 \/ 100 MB/);
+    const ascii = drive({ TERM: 'xterm', NO_COLOR: '1' });
+    expect(ascii).toMatch(/bootprof =+-+ 50% \| 50 \/ 100 MB/);
+    expect(ascii).not.toMatch(/[^\x00-\x7f]/);
+    expect(drive({ TERM: 'dumb' })).toBe('');
   });
 });
