@@ -18,7 +18,7 @@ import { timelineCommand } from './commands/timeline.js';
 
 function withInput(cmd: Command): Command {
   return cmd
-    .argument('[trace]', "trace file (QEMU exec_tb log, simpletrace, -d exec, pre-resolved text; gzip allowed); '-' or none for stdin")
+    .argument('[trace]', "trace file (QEMU exec_tb log, simpletrace, -d exec, pre-resolved text; gzip allowed); '-' or none for stdin (none: refused when stdin is a terminal)")
     .option(
       '-m, --map <file>',
       'symbols: System.map, /proc/kallsyms copy or ELF (gzip allowed); repeatable, later ones fill gaps; default: the one System.map* beside the trace',

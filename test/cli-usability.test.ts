@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
+import { stdinTerminalCheck } from '../src/commands/common.js';
 import { progressBar, progressStyle } from '../src/output/progress.js';
 import { logLine } from './helpers.js';
 import { addrOf, systemMap, type FnName } from './synthetic.js';
@@ -205,5 +206,25 @@ describe('progress bar', () => {
     expect(ascii).toMatch(/bootprof =+-+ 50% \| 50 \/ 100 MB/);
     expect(ascii).not.toMatch(/[^\x00-\x7f]/);
     expect(drive({ TERM: 'dumb' })).toBe('');
+  });
+});
+
+describe('a terminal on stdin', () => {
+  it('no TRACE: a usage error, not a silent wait; an explicit - gets a hint', () => {
+    expect(stdinTerminalCheck(undefined, true)).toBe('refuse');
+    expect(stdinTerminalCheck('-', true)).toBe('hint');
+    expect(stdinTerminalCheck(ENTRY, true)).toBe('ok');
+    expect(stdinTerminalCheck(undefined, false)).toBe('ok');
+    expect(stdinTerminalCheck(undefined, undefined)).toBe('ok');
+  });
+
+  // util-linux script(1) runs the CLI on a pseudo-terminal (its stdin, stdout and stderr)
+  const haveScript = spawnSync('script', ['-qec', 'true', '/dev/null'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!haveScript)('on a pseudo-terminal: exit 1 with one line', () => {
+    const r = spawnSync('script', ['-qec', `node ${BIN} self-time`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout.replace(/\r/g, '')).toBe(
+      'bootprof: no TRACE given and stdin is a terminal: pass a TRACE path, or pipe one (zcat trace.log.gz | bootprof COMMAND -); --help for usage\n',
+    );
   });
 });

@@ -74,7 +74,22 @@ export function warn(msg: string): void {
   process.stderr.write(`bootprof: ${msg}\n`);
 }
 
+/**
+ * Reading the trace from a terminal: with no TRACE argument that is a mistake (as gzip and jq, refuse
+ * with a usage error); an explicit `-` is taken at its word, with a hint that Ctrl-D ends the input.
+ */
+export function stdinTerminalCheck(trace: string | undefined, stdinIsTTY: boolean | undefined): 'refuse' | 'hint' | 'ok' {
+  if (!stdinIsTTY) return 'ok';
+  if (trace === undefined) return 'refuse';
+  return trace === '-' ? 'hint' : 'ok';
+}
+
 export function inputOptions(trace: string | undefined, o: CommonOptions): InputOptions {
+  const check = stdinTerminalCheck(trace, process.stdin.isTTY);
+  if (check === 'refuse') {
+    throw new BootprofError('E_USAGE', 'no TRACE given and stdin is a terminal: pass a TRACE path, or pipe one (zcat trace.log.gz | bootprof COMMAND -); --help for usage');
+  }
+  if (check === 'hint' && !o.quiet) warn('reading the trace from stdin (a terminal): Ctrl-D ends it');
   const maps = o.map === undefined ? [] : Array.isArray(o.map) ? o.map : [o.map];
   return {
     trace,
