@@ -143,7 +143,8 @@ Examples:
       'after',
       `
 Stacks are rebuilt from where blocks start (docs/STACKS.md): offset 0 of a function is a call, a block
-inside a function on the stack a return; interrupts nest; task switches are followed.
+inside a function on the stack a return; interrupts nest; task switches are followed. speedscope and
+chrome JSON are not written to a terminal: use -o FILE or a pipe.
 
 Examples:
   bootprof flamegraph trace.log > boot.folded && flamegraph.pl boot.folded > boot.svg

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli.js';
+import { refuseJsonOnTerminal } from '../src/commands/flamegraph.js';
 import { stdinTerminalCheck } from '../src/commands/common.js';
 import { progressBar, progressStyle } from '../src/output/progress.js';
 import { logLine } from './helpers.js';
@@ -226,5 +227,22 @@ describe('a terminal on stdin', () => {
     expect(r.stdout.replace(/\r/g, '')).toBe(
       'bootprof: no TRACE given and stdin is a terminal: pass a TRACE path, or pipe one (zcat trace.log.gz | bootprof COMMAND -); --help for usage\n',
     );
+  });
+});
+
+describe('flamegraph JSON and a terminal', () => {
+  it('refuses speedscope and Chrome JSON on a terminal, not into a file or pipe', () => {
+    expect(() => refuseJsonOnTerminal('speedscope', undefined, true)).toThrow('flamegraph: speedscope JSON not written to a terminal: use -o FILE, or a pipe (| npx speedscope -)');
+    expect(() => refuseJsonOnTerminal('chrome', '-', true)).toThrow(/not written to a terminal/);
+    expect(() => refuseJsonOnTerminal('folded', undefined, true)).not.toThrow();
+    expect(() => refuseJsonOnTerminal('chrome', 'boot.json', true)).not.toThrow();
+    expect(() => refuseJsonOnTerminal('speedscope', undefined, false)).not.toThrow();
+  });
+
+  const haveScript = spawnSync('script', ['-qec', 'true', '/dev/null'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!haveScript)('on a pseudo-terminal: exit 1 with one line, before reading the trace', () => {
+    const r = spawnSync('script', ['-qec', `node ${BIN} flamegraph ${join(tmp, 'missing.log')} --format chrome`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout.replace(/\r/g, '')).toBe('bootprof: flamegraph: chrome JSON not written to a terminal: use -o FILE, or a pipe (| npx speedscope -)\n');
   });
 });
