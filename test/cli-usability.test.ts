@@ -246,3 +246,21 @@ describe('flamegraph JSON and a terminal', () => {
     expect(r.stdout.replace(/\r/g, '')).toBe('bootprof: flamegraph: chrome JSON not written to a terminal: use -o FILE, or a pipe (| npx speedscope -)\n');
   });
 });
+
+describe('syscalls and initcalls without symbols', () => {
+  it('one line saying what they need, no "running without symbols"', () => {
+    const dir = mkdtempSync(join(tmp, 'nomap-'));
+    const trace = join(dir, 'trace.log');
+    writeFileSync(trace, logLine(1, 0, '0xffffffff81000000') + logLine(1, 1, '0xffffffff81000100'));
+    const s = spawn(['syscalls', trace]);
+    expect([s.code, s.err]).toEqual([
+      2,
+      "bootprof: syscalls needs the guest kernel's symbols with its system call entry points: give a System.map, kallsyms copy or vmlinux with --map FILE or --vmlinux FILE (no --map given and no System.map* beside the trace)\n",
+    ]);
+    const i = spawn(['initcalls', '-'], { input: logLine(1, 0, '0xffffffff81000000') });
+    expect([i.code, i.err]).toEqual([
+      2,
+      "bootprof: initcalls needs the guest kernel's symbols with do_one_initcall: give a System.map, kallsyms copy or vmlinux with --map FILE or --vmlinux FILE (no --map given (reading stdin))\n",
+    ]);
+  });
+});

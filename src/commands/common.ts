@@ -70,6 +70,15 @@ export function chooseFormat(
   return process.stdout.isTTY ? allowed[0] : allowed.includes('csv') ? 'csv' : allowed[0];
 }
 
+/**
+ * The error of a command that cannot run without symbols (syscalls, initcalls): what it needs and
+ * why none were loaded, without the "running without symbols" of the note for the other commands.
+ */
+export function needsSymbolsError(command: string, what: string, note: string | null): BootprofError {
+  const why = note ? note.replace(/: running without symbols(; pick one with --map)?$/, (_m, pick: string | undefined) => (pick ? ': pick one with --map' : '')) : '';
+  return new BootprofError('E_SYMBOLS', `${command} needs ${what}: give a System.map, kallsyms copy or vmlinux with --map FILE or --vmlinux FILE${why ? ` (${why})` : ''}`);
+}
+
 export function warn(msg: string): void {
   process.stderr.write(`bootprof: ${msg}\n`);
 }

@@ -11,7 +11,7 @@ import { renderTable } from '../output/table.js';
 import { formatSeconds } from '../output/timestamp.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
-import { chooseFormat, inputOptions, parseTop, warn, type CommonOptions } from './common.js';
+import { chooseFormat, inputOptions, needsSymbolsError, parseTop, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 
 export interface InitcallsOptions extends CommonOptions {
@@ -30,7 +30,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
-  if (!symbols.table) throw new BootprofError('E_SYMBOLS', `initcalls needs the guest kernel's System.map (--map FILE)${symbols.note ? `: ${symbols.note}` : ''}`);
+  if (!symbols.table) throw needsSymbolsError('initcalls', "the guest kernel's symbols with do_one_initcall", symbols.note);
   const table = symbols.table;
   // checked before the (long) read
   if (!table.names.includes(INITCALL_CALLER)) throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no ${INITCALL_CALLER} symbol: is it the guest kernel's System.map?`);

@@ -8,7 +8,7 @@ import { openOutput } from '../output/sink.js';
 import { renderTable } from '../output/table.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline, type RunResult } from '../pipeline.js';
-import { chooseFormat, inputOptions, warn, type CommonOptions } from './common.js';
+import { chooseFormat, inputOptions, needsSymbolsError, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, minMax, summaryText, type TraceSummary } from './summary.js';
 
 export interface SyscallsOptions extends CommonOptions {
@@ -158,9 +158,7 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
   const format = chooseFormat(o.format, o.output, undefined, 'syscalls');
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
-  if (!symbols.table) {
-    throw new BootprofError('E_SYMBOLS', `syscalls needs the guest kernel's System.map (--map FILE)${symbols.note ? `: ${symbols.note}` : ''}`);
-  }
+  if (!symbols.table) throw needsSymbolsError('syscalls', "the guest kernel's symbols with its system call entry points", symbols.note);
   const analysis = new Syscalls(symbols.table.names);
   if (analysis.classes.entries.length === 0) {
     throw new BootprofError(
