@@ -93,7 +93,7 @@ Examples:
       `
 Examples:
   bootprof info trace.log.gz --map System.map
-  bootprof info seed.txt --time-unit us --format json`,
+  bootprof info gdb-symbols.txt --time-unit us --format json`,
     )
     .action((trace: string | undefined, opts) => infoCommand(trace, opts));
   withInput(program.command('syscalls'))
