@@ -1,22 +1,22 @@
-// Builds a >= 1 GiB real-derived QEMU exec_tb trace from the shared excerpts of one real boot:
-// firmware, kernel entry and start_kernel once, then the user-space excerpt repeated, each copy's
-// timestamps shifted so time keeps increasing (the seconds digits are rewritten in place).
-//   node bench/make-trace.mjs [OUT] [MIN_BYTES]      (BOOTPROF_SHARED=dir of the excerpts)
+// Builds a real-derived QEMU exec_tb trace of at least BOOTPROF_BENCH_MB (default 1024) MiB from
+// the committed samples, excerpts of one real boot: the kernel-entry and start_kernel excerpts
+// once, then the user-space excerpt repeated, each copy's timestamps shifted so time keeps
+// increasing (the seconds digits are rewritten in place).
+//   node bench/make-trace.mjs [OUT] [MIN_BYTES]
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 
 const root = new URL('..', import.meta.url).pathname;
-const shared = process.env.BOOTPROF_SHARED ?? join(root, '..', 'shared', 'data');
-const out = process.argv[2] ?? join(root, 'bench', 'data', 'bench-1g.log');
-const minBytes = Number(process.argv[3] ?? 1 << 30);
-const parts = ['boot-firmware.log.gz', 'kernel-entry.log.gz', 'start-kernel.log.gz'];
-const repeat = 'userspace.log.gz';
+const samples = join(root, 'samples');
+export const minBytes = Number(process.argv[3] ?? Number(process.env.BOOTPROF_BENCH_MB ?? 1024) * (1 << 20));
+export const out = process.argv[2] ?? join(root, 'bench', 'data', `bench-${Math.round(minBytes / (1 << 20))}m.log`);
+const parts = ['kernel-entry-20k.log.gz', 'start-kernel-120k.log.gz'];
+const repeat = 'userspace-500k.log.gz';
 
 export async function makeTrace() {
   if (existsSync(out) && statSync(out).size >= minBytes) return out;
-  for (const p of [...parts, repeat])
-    if (!existsSync(join(shared, p))) throw new Error(`missing ${join(shared, p)}: set BOOTPROF_SHARED or BOOTPROF_BENCH_TRACE`);
+  for (const p of [...parts, repeat]) if (!existsSync(join(samples, p))) throw new Error(`missing ${join('samples', p)}: set BOOTPROF_BENCH_TRACE to a trace`);
   mkdirSync(dirname(out), { recursive: true });
   const w = createWriteStream(out);
   let written = 0;
@@ -24,7 +24,7 @@ export async function makeTrace() {
   const copy = async (file) => {
     let offset = null; // seconds added to this copy
     let tail = Buffer.alloc(0);
-    for await (const chunk of createReadStream(join(shared, file)).pipe(createGunzip())) {
+    for await (const chunk of createReadStream(join(samples, file)).pipe(createGunzip())) {
       const buf = tail.length ? Buffer.concat([tail, chunk]) : chunk;
       const last = buf.lastIndexOf(10);
       if (last < 0) { tail = buf; continue; }

@@ -1,16 +1,23 @@
 // npm run bench: bootprof against `wc -l` and a naive awk one-liner on the same page-cached file,
 // in the same run, medians of BENCH_RUNS (default 3) runs interleaved (the machines are noisy).
-//   BOOTPROF_BENCH_TRACE=path (default: a >= 1 GiB trace built from the shared excerpts)
+//   BOOTPROF_BENCH_TRACE=path (default: a trace of BOOTPROF_BENCH_MB MiB, default 1024, built once
+//     from the committed samples by bench/make-trace.mjs into bench/data/)
 //   BOOTPROF_BENCH_MAP=path (default: a System.map* beside the trace, else the bundled sample's)
 //   BENCH_RUNS=N, BENCH_THREADS=N (parse workers for the parallel runs; default: the number of cores)
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { makeTrace } from './make-trace.mjs';
+import { makeTrace, out as builtTrace } from './make-trace.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const trace = process.env.BOOTPROF_BENCH_TRACE ?? (await makeTrace());
+const given = process.env.BOOTPROF_BENCH_TRACE;
+if (given) console.log(`bench: timing BOOTPROF_BENCH_TRACE=${given}`);
+else {
+  console.log(`bench: no BOOTPROF_BENCH_TRACE given: timing a trace built from the committed samples (${relative(root, builtTrace)}, built once, reused)`);
+  console.log('bench: BOOTPROF_BENCH_TRACE=path times your own trace; BOOTPROF_BENCH_MB=N builds a smaller or larger one; BENCH_RUNS=N runs each command N times');
+}
+const trace = given ?? (await makeTrace());
 const size = statSync(trace).size;
 const beside = readdirSync(dirname(trace)).filter((f) => f.startsWith('System.map'));
 const map = process.env.BOOTPROF_BENCH_MAP ?? (beside.length === 1 ? join(dirname(trace), beside[0]) : join(root, 'samples', 'System.map-6.1.0-47-cloud-amd64.gz'));

@@ -18,7 +18,7 @@ import { timelineCommand } from './commands/timeline.js';
 
 function withInput(cmd: Command): Command {
   return cmd
-    .argument('[trace]', "trace file (QEMU exec_tb log, simpletrace, -d exec, pre-resolved text; gzip allowed); '-' or none for stdin")
+    .argument('[trace]', "trace file (QEMU exec_tb log, simpletrace, -d exec, pre-resolved text; gzip allowed); '-' or none for stdin (none: refused when stdin is a terminal)")
     .option(
       '-m, --map <file>',
       'symbols: System.map, /proc/kallsyms copy or ELF (gzip allowed); repeatable, later ones fill gaps; default: the one System.map* beside the trace',
@@ -31,12 +31,12 @@ function withInput(cmd: Command): Command {
     .addOption(
       new Option('--kaslr <mode>', 'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never').choices(['auto', 'off']),
     )
-    .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete)')
+    .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), flamegraph: .folded, .speedscope.json, .json (chrome)')
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
     .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
     .addOption(new Option('--unit-size <bytes>', 'bytes per parallel work unit (testing)').hideHelp())
     .addOption(new Option('--chunk-size <bytes>', 'bytes per read (testing)').hideHelp())
-    .option('-q, --quiet', 'no summary or progress on stderr (warnings still print)');
+    .option('-q, --quiet', 'no summary, progress bar or notes (such as which System.map was picked) on stderr; warnings still print (the bar also stays off when TERM is unset or dumb, and is ASCII with NO_COLOR)');
 }
 
 export function buildProgram(): Command {
@@ -93,9 +93,9 @@ Examples:
       `
 Examples:
   bootprof info trace.log.gz --map System.map
-  bootprof info seed.txt --time-unit us --format json`,
+  bootprof info gdb-symbols.txt --time-unit us --format json`,
     )
-    .action((trace: string | undefined, opts) => infoCommand(trace, { ...opts, format: opts.format ?? 'table' }));
+    .action((trace: string | undefined, opts) => infoCommand(trace, opts));
   withInput(program.command('syscalls'))
     .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
     .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
@@ -143,14 +143,15 @@ Examples:
       'after',
       `
 Stacks are rebuilt from where blocks start (docs/STACKS.md): offset 0 of a function is a call, a block
-inside a function on the stack a return; interrupts nest; task switches are followed.
+inside a function on the stack a return; interrupts nest; task switches are followed. speedscope and
+chrome JSON are not written to a terminal: use -o FILE or a pipe.
 
 Examples:
   bootprof flamegraph trace.log > boot.folded && flamegraph.pl boot.folded > boot.svg
   bootprof flamegraph trace.log --format speedscope | npx speedscope -
   bootprof flamegraph trace.log --format chrome -o boot.json   # open in https://ui.perfetto.dev`,
     )
-    .action((trace: string | undefined, opts) => flamegraphCommand(trace, { ...opts, format: opts.format ?? 'folded' }));
+    .action((trace: string | undefined, opts) => flamegraphCommand(trace, opts));
 
   withInput(program.command('initcalls'))
     .description('every function called by do_one_initcall, in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)')

@@ -44,6 +44,8 @@ export interface InputOptions {
   onProgress?: (bytes: number, total: number | undefined) => void;
   /** Show a progress bar on stderr when it is a terminal (long runs only). */
   progress?: boolean;
+  /** --quiet: no informational notes on stderr (warnings still print). */
+  quiet?: boolean;
   /** Parse workers for plain files (default: the number of cores); 1 parses on the main thread. */
   threads?: number;
   /** Bytes per work unit in parallel runs (tests force tiny units to exercise seams). */
@@ -64,7 +66,11 @@ export interface Symbols {
 
 export async function loadSymbols(opts: InputOptions): Promise<Symbols> {
   const maps = opts.maps ?? (opts.map ? [opts.map] : []);
-  return loadSymbolSources({ trace: opts.trace, maps, vmlinux: opts.vmlinux });
+  const syms = await loadSymbolSources({ trace: opts.trace, maps, vmlinux: opts.vmlinux });
+  // beside a loaded table the note only says which map was picked (information, not a warning):
+  // --quiet drops it; "running without symbols" (no table) still prints
+  if (opts.quiet && syms.table) syms.note = null;
+  return syms;
 }
 
 /**

@@ -52,7 +52,7 @@ describe('bootprof resolve', () => {
       expect(r.code, f).toBe(0);
       expect(r.out, f).toBe(want);
     }
-    // the seed form has 7 fraction digits of seconds: the same ns
+    // the gdb-symbols fixture has 7 fraction digits of seconds: the same ns
     expect((await cli('resolve', FIX + 'gdb-symbols/seed.txt', '--map', MAP_PATH, '-q')).out).toBe(want);
   });
 

@@ -121,7 +121,7 @@ export function gdbName(tbl: SymbolTable, pc: string): { name: string; off: numb
   return { name: tbl.names[id], off: key - tbl.addrs[idx] };
 }
 
-/** Seed-style: `SEC.FFFFFFF NAME [+ OFF] in section .text` or `SEC.FFFFFFF HEX` (7 fraction digits). */
+/** gdb-symbols: `SEC.FFFFFFF NAME [+ OFF] in section .text` or `SEC.FFFFFFF HEX` (7 fraction digits). */
 export function toGdb(evs: Ev[], tbl: SymbolTable): string {
   return evs
     .map((e) => {

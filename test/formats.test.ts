@@ -177,7 +177,7 @@ describe('time units', () => {
     }
   });
 
-  it('the seed format: seconds by default, --time-unit us for the seed numbers', async () => {
+  it('gdb-symbols times: seconds by default, --time-unit us for a trace in microseconds', async () => {
     const seed = [
       '11409434.8589973 prepare_exit_to_usermode in section .text',
       '11409434.8590031 retint_user + 8 in section .text',

@@ -1,5 +1,5 @@
 /**
- * Issue 6: output is byte-identical for any number of parse workers, any work-unit size and any read
+ * Output is byte-identical for any number of parse workers, any work-unit size and any read
  * chunk size, for every command, including across unit seams in the middle of per-vCPU state
  * (pending self time, kernel-entry state of low pcs, open syscalls, first calls).
  */

@@ -24,25 +24,81 @@ export interface CommonOptions {
   chunkSize?: string;
 }
 
-/** --format, else the -o file's extension, else table on a terminal and CSV into a pipe or file. */
-export function chooseFormat(opt: string | undefined, output: string | undefined, allowed: readonly string[] = ['table', 'csv', 'json']): string {
-  if (opt) {
-    if (!allowed.includes(opt)) throw new BootprofError('E_USAGE', `--format must be one of ${allowed.join(', ')} (got '${opt}')`);
-    return opt;
+/**
+ * What an -o file's name says about its format, longest suffix first; the first format of a list
+ * that the command writes is inferred. Any other name says nothing.
+ */
+const EXTENSION_FORMATS: readonly { suffix: string; formats: readonly string[] }[] = [
+  { suffix: '.speedscope.json', formats: ['speedscope'] },
+  { suffix: '.json', formats: ['json', 'chrome', 'speedscope'] },
+  { suffix: '.csv', formats: ['csv'] },
+  { suffix: '.folded', formats: ['folded'] },
+  { suffix: '.txt', formats: ['table', 'folded', 'csv'] },
+];
+
+/**
+ * The output format, by one rule for every command: --format; else what the -o file's extension
+ * names (`.json`: json, or chrome for flamegraph; `.speedscope.json`: speedscope; `.csv`; `.folded`;
+ * `.txt`: the table, or folded stacks); else the command's default (table on a terminal; into a pipe
+ * or another file CSV where the command writes CSV, else its first format). A --format the extension
+ * contradicts, or an extension naming only formats the command cannot write, is a usage error,
+ * raised before any input is read.
+ */
+export function chooseFormat(
+  opt: string | undefined,
+  output: string | undefined,
+  allowed: readonly string[] = ['table', 'csv', 'json'],
+  command = 'this command',
+): string {
+  if (opt !== undefined && !allowed.includes(opt)) throw new BootprofError('E_USAGE', `--format must be one of ${allowed.join(', ')} (got '${opt}')`);
+  const named = output && output !== '-' ? EXTENSION_FORMATS.find((e) => output.toLowerCase().endsWith(e.suffix)) : undefined;
+  if (named) {
+    const fits = named.formats.filter((f) => allowed.includes(f));
+    if (fits.length === 0) {
+      throw new BootprofError(
+        'E_USAGE',
+        `-o ${output}: ${command} cannot write ${named.formats[0]} (the '${named.suffix}' extension); it writes ${allowed.join(', ')}: pick a matching name or --format`,
+      );
+    }
+    if (opt !== undefined && !fits.includes(opt)) {
+      throw new BootprofError('E_USAGE', `--format ${opt} contradicts -o ${output} (a '${named.suffix}' file is ${fits.join(' or ')}): change one of them`);
+    }
+    return opt ?? fits[0];
   }
-  if (output && output !== '-') {
-    const ext = output.toLowerCase().split('.').pop() ?? '';
-    if (allowed.includes(ext)) return ext;
-    return allowed.includes('csv') ? 'csv' : allowed[0];
-  }
+  if (opt !== undefined) return opt;
+  if (output && output !== '-') return allowed.includes('csv') ? 'csv' : allowed[0];
   return process.stdout.isTTY ? allowed[0] : allowed.includes('csv') ? 'csv' : allowed[0];
+}
+
+/**
+ * The error of a command that cannot run without symbols (syscalls, initcalls): what it needs and
+ * why none were loaded, without the "running without symbols" of the note for the other commands.
+ */
+export function needsSymbolsError(command: string, what: string, note: string | null): BootprofError {
+  const why = note ? note.replace(/: running without symbols(; pick one with --map)?$/, (_m, pick: string | undefined) => (pick ? ': pick one with --map' : '')) : '';
+  return new BootprofError('E_SYMBOLS', `${command} needs ${what}: give a System.map, kallsyms copy or vmlinux with --map FILE or --vmlinux FILE${why ? ` (${why})` : ''}`);
 }
 
 export function warn(msg: string): void {
   process.stderr.write(`bootprof: ${msg}\n`);
 }
 
+/**
+ * Reading the trace from a terminal: with no TRACE argument that is a mistake (as gzip and jq, refuse
+ * with a usage error); an explicit `-` is taken at its word, with a hint that Ctrl-D ends the input.
+ */
+export function stdinTerminalCheck(trace: string | undefined, stdinIsTTY: boolean | undefined): 'refuse' | 'hint' | 'ok' {
+  if (!stdinIsTTY) return 'ok';
+  if (trace === undefined) return 'refuse';
+  return trace === '-' ? 'hint' : 'ok';
+}
+
 export function inputOptions(trace: string | undefined, o: CommonOptions): InputOptions {
+  const check = stdinTerminalCheck(trace, process.stdin.isTTY);
+  if (check === 'refuse') {
+    throw new BootprofError('E_USAGE', 'no TRACE given and stdin is a terminal: pass a TRACE path, or pipe one (zcat trace.log.gz | bootprof COMMAND -); --help for usage');
+  }
+  if (check === 'hint' && !o.quiet) warn('reading the trace from stdin (a terminal): Ctrl-D ends it');
   const maps = o.map === undefined ? [] : Array.isArray(o.map) ? o.map : [o.map];
   return {
     trace,
@@ -54,6 +110,7 @@ export function inputOptions(trace: string | undefined, o: CommonOptions): Input
     unitSize: o.unitSize !== undefined ? parseBytes(o.unitSize, '--unit-size') : undefined,
     chunkSize: o.chunkSize !== undefined ? parseBytes(o.chunkSize, '--chunk-size') : undefined,
     progress: !o.quiet,
+    quiet: !!o.quiet,
     timeUnit: parseTimeUnit(o.timeUnit),
     kaslr: { mode: parseKaslrMode(o.kaslr), offset: o.kaslrOffset !== undefined ? parseSlide(o.kaslrOffset) : undefined },
   };

@@ -30,8 +30,15 @@ export function parseDuration(v: string): number {
   return Math.round(Number(m[1]) * scale);
 }
 
+/** Speedscope and Chrome JSON (megabytes on one line) are not written to a terminal, as gzip refuses to. */
+export function refuseJsonOnTerminal(format: string, output: string | undefined, stdoutIsTTY: boolean | undefined): void {
+  if (format === 'folded' || (output && output !== '-') || !stdoutIsTTY) return;
+  throw new BootprofError('E_USAGE', `flamegraph: ${format} JSON not written to a terminal: use -o FILE, or a pipe (| npx speedscope -)`);
+}
+
 export async function flamegraphCommand(trace: string | undefined, o: FlamegraphOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, ['folded', 'speedscope', 'chrome']);
+  const format = chooseFormat(o.format, o.output, ['folded', 'speedscope', 'chrome'], 'flamegraph');
+  refuseJsonOnTerminal(format, o.output, process.stdout.isTTY);
   const fixed = o.minDuration !== undefined ? parseDuration(o.minDuration) : undefined;
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);

@@ -206,7 +206,7 @@ export function infoText(info: ReturnType<typeof buildInfo>): string {
 }
 
 export async function infoCommand(trace: string | undefined, o: InfoOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, ['table', 'json']);
+  const format = chooseFormat(o.format, o.output, ['table', 'json'], 'info');
   const out = openOutput(o.output);
   const counts = new TraceCounts();
   const pcs = new DistinctPcs();

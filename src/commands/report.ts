@@ -20,7 +20,7 @@ export interface ReportOptions extends CommonOptions {
 }
 
 export async function reportCommand(trace: string | undefined, o: ReportOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, ['table', 'json']);
+  const format = chooseFormat(o.format, o.output, ['table', 'json'], 'report');
   const top = parseTop(o.top) ?? 15;
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
@@ -59,7 +59,7 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
       phases: t.phases,
       milestones: t.milestones,
       self_time: rows.slice(0, top).map((r) => ({ function: run.names[r.id], self_ns: r.self, share: sharePercent(r.self, total), events: r.events })),
-      syscalls: stats.map(jsonStat),
+      syscalls: stats.slice(0, top).map(jsonStat),
     };
     await out.write(JSON.stringify(json, null, 1) + '\n');
   } else {
@@ -70,7 +70,10 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
       [{ header: 'function' }, { header: 'self', align: 'right' }, { header: 'share', align: 'right' }, { header: 'events', align: 'right' }],
       rows.slice(0, top).map((r) => [run.names[r.id], formatDuration(r.self, unit), sharePercent(r.self, total).toFixed(2) + '%', formatCount(r.events)]),
     );
-    if (useSyscalls) text += `\nSystem calls (${calls.length})\n` + (stats.length ? syscallSummaryTable(stats, unit) : "(none)\n");
+    if (useSyscalls) {
+      const names = stats.length > top ? `top ${top} of ${stats.length} names` : `${stats.length} name${stats.length === 1 ? '' : 's'}`;
+      text += `\nSystem calls (${formatCount(calls.length)}; ${names})\n` + (stats.length ? syscallSummaryTable(stats, unit, top) : '(none)\n');
+    }
     const tail = [...summaryText(summary), ...timelineText(rep)];
     if (totals) tail.push(...syscallTotalsText(totals, unit));
     text += '\n' + tail.join('\n') + '\n';

@@ -20,7 +20,7 @@ export const SELF_TIME_CSV_HEADER = ['function', 'self_ns', 'share', 'events'] a
 export const SELF_TIME_STACKS_CSV_HEADER = ['function', 'self_ns', 'total_ns', 'share', 'events'] as const;
 
 export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output);
+  const format = chooseFormat(o.format, o.output, undefined, 'self-time');
   const top = parseTop(o.top) ?? (format === 'table' ? 25 : undefined);
   const out = openOutput(o.output);
   const counts = new TraceCounts();

@@ -8,7 +8,7 @@ import { openOutput } from '../output/sink.js';
 import { renderTable } from '../output/table.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline, type RunResult } from '../pipeline.js';
-import { chooseFormat, inputOptions, warn, type CommonOptions } from './common.js';
+import { chooseFormat, inputOptions, needsSymbolsError, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, minMax, summaryText, type TraceSummary } from './summary.js';
 
 export interface SyscallsOptions extends CommonOptions {
@@ -104,9 +104,10 @@ export function syscallsTable(rows: readonly SyscallRow[], unit: 'ns' | 'events'
   );
 }
 
-export function syscallSummaryTable(stats: readonly SyscallStat[], unit: 'ns' | 'events'): string {
+/** One row per name (the first `top` names when given); the total row always counts every call. */
+export function syscallSummaryTable(stats: readonly SyscallStat[], unit: 'ns' | 'events', top?: number): string {
   const d = (v: number): string => formatDuration(v, unit);
-  const rows = stats.map((s) => [
+  const rows = (top === undefined ? stats : stats.slice(0, top)).map((s) => [
     displayName(s.name, s.compat),
     formatCount(s.count),
     d(s.total),
@@ -154,15 +155,14 @@ export function jsonStat(s: SyscallStat): Record<string, unknown> {
 }
 
 export async function syscallsCommand(trace: string | undefined, o: SyscallsOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output);
+  const format = chooseFormat(o.format, o.output, undefined, 'syscalls');
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
   const entryList = [...NATIVE_ENTRIES, ...COMPAT_ENTRIES].join(', ');
   if (symbols.table && classifySyscallNames(symbols.table.names).entries.length === 0) {
     throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no system call entry symbol (${entryList}): is it the guest kernel's System.map?`);
   }
-  const needsMap = (): BootprofError =>
-    new BootprofError('E_SYMBOLS', `syscalls needs the guest kernel's System.map (--map FILE)${symbols.note ? `: ${symbols.note}` : ''}`);
+  const needsMap = (): BootprofError => needsSymbolsError('syscalls', "the guest kernel's symbols with its system call entry points", symbols.note);
   const out = openOutput(o.output);
   const counts = new TraceCounts();
   let analysis!: Syscalls;

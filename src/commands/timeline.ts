@@ -102,7 +102,7 @@ export function phasesTable(rep: TimelineReport): string {
       { header: 'duration', align: 'right' },
       { header: 'share', align: 'right' },
       { header: `idle (vCPU ${r.bootCpu})`, align: 'right' },
-      { header: '' },
+      { header: 'note' },
     ],
     r.phases.map((p) => {
       const notes: string[] = [];
@@ -175,7 +175,7 @@ export function timelineTableText(rep: TimelineReport, o: { all?: boolean; grep?
 }
 
 export async function timelineCommand(trace: string | undefined, o: TimelineOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output);
+  const format = chooseFormat(o.format, o.output, undefined, 'timeline');
   const grep = parseGrep(o.grep);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);

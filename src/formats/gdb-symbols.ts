@@ -1,5 +1,5 @@
 /**
- * Pre-resolved traces as the seed analysis produced them: each pc already turned into a symbol by
+ * Pre-resolved traces: each pc already turned into a symbol by
  * gdb's `info symbol ADDR` (gdb/printcmd.c, info_symbol_command: "%s + %u in section %s" when the
  * pc is past the symbol's start, "%s in section %s" at its start; the offset is decimal), behind the
  * time the pc ran; pcs gdb could not name kept as bare hex:
@@ -8,7 +8,7 @@
  *   11409434.8590031 retint_user + 8 in section .text
  *   11409436.4899973 7fb95ab3cd20
  *
- * Times are seconds unless `--time-unit` says otherwise (the seed's numbers are microseconds: use
+ * Times are seconds unless `--time-unit` says otherwise (a trace in microseconds:
  * `--time-unit us`). Parsing is in timed-text.ts; this file holds the detector.
  */
 import type { TraceFormat } from './parser.js';

@@ -1,7 +1,7 @@
 /**
  * A progress bar on stderr for long runs (bytes done, MB/s, ETA), via cli-progress. Only when stderr
  * is a terminal and not --quiet; updates are throttled (the pipeline reports per chunk or unit, so
- * this costs nothing measurable: see docs/BENCHMARKS.md).
+ * this costs nothing measurable: see docs/BENCHMARKS.md). What kind of bar: `progressStyle`.
  */
 import cliProgress from 'cli-progress';
 
@@ -13,8 +13,21 @@ export interface Progress {
 const NONE: Progress = { update() {}, stop() {} };
 const MB = 1e6;
 
-export function progressBar(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!enabled || !stream.isTTY) return NONE;
+export type ProgressStyle = 'none' | 'unicode' | 'ascii';
+
+/**
+ * No bar when stderr is no terminal or a dumb one (TERM unset or `dumb`: it cannot redraw a line);
+ * with NO_COLOR set (to anything but empty) an ASCII bar (`=`/`-`, no cursor hiding); else the
+ * Unicode one.
+ */
+export function progressStyle(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): ProgressStyle {
+  if (!isTTY || !env.TERM || env.TERM === 'dumb') return 'none';
+  return env.NO_COLOR ? 'ascii' : 'unicode';
+}
+
+export function progressBar(enabled: boolean, stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Progress {
+  const style = enabled ? progressStyle(stream.isTTY, env) : 'none';
+  if (style === 'none') return NONE;
   let bar: cliProgress.SingleBar | null = null;
   const t0 = Date.now();
   let last = 0;
@@ -29,12 +42,12 @@ export function progressBar(enabled: boolean, stream: NodeJS.WriteStream = proce
           {
             stream,
             format: total ? 'bootprof {bar} {percentage}% | {done} / {all} MB | {rate} MB/s | ETA {eta_formatted}' : 'bootprof {done} MB | {rate} MB/s',
-            hideCursor: true,
+            hideCursor: style === 'unicode',
             clearOnComplete: true,
             etaBuffer: 50,
             fps: 5,
           },
-          cliProgress.Presets.shades_classic,
+          style === 'unicode' ? cliProgress.Presets.shades_classic : cliProgress.Presets.legacy,
         );
         bar.start(total ?? 1, 0, { done: '0', all: total ? (total / MB).toFixed(0) : '?', rate: '0' });
       }

@@ -2,7 +2,7 @@
  * Extreme shapes: time that goes backwards, huge gaps, one timestamp repeated a million times; millions
  * of distinct pcs (memory bounded: the resolver's cache is capped, unresolved pcs are bucketed by
  * region); a System.map with a million symbols.
- * BOOTPROF_EXTREME=1 runs the full sizes of issue 8 (10 million distinct pcs); CI runs 2 million.
+ * BOOTPROF_EXTREME=1 runs the full sizes (10 million distinct pcs); CI runs 2 million.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

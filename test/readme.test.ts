@@ -1,0 +1,62 @@
+/**
+ * Every README example block that starts with a `$ ` line running bootprof (`$ bootprof ...`, or a
+ * pipe into it) is real: each `$ ` line of such a block runs
+ * (in sh, `bootprof` = `node bin/bootprof.js`, from the repository root, stdout and stderr pipes,
+ * NO_COLOR) on the committed samples, and its stdout must be the block's lines up to the next `$ `
+ * line, except those starting with `bootprof: `, which are its stderr (none shown: none written).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../', import.meta.url).pathname;
+
+export interface Example {
+  command: string;
+  stdout: string;
+  stderr: string;
+}
+
+/** The bootprof examples of a markdown text, in order. */
+export function readmeExamples(md: string): Example[] {
+  const out: Example[] = [];
+  const blocks = md.split(/^```[^\n]*\n/m).filter((_, i) => i % 2 === 1);
+  for (const block of blocks) {
+    if (!/^\$ (bootprof\b|[^\n]*\| bootprof\b)/.test(block)) continue;
+    let cur: { command: string; lines: string[] } | null = null;
+    const flush = (): void => {
+      if (!cur) return;
+      const text = (lines: string[]): string => (lines.length ? lines.join('\n') + '\n' : '');
+      out.push({ command: cur.command, stdout: text(cur.lines.filter((l) => !l.startsWith('bootprof: '))), stderr: text(cur.lines.filter((l) => l.startsWith('bootprof: '))) });
+    };
+    for (const line of block.replace(/\n$/, '').split('\n')) {
+      if (line.startsWith('$ ')) {
+        flush();
+        cur = { command: line.slice(2), lines: [] };
+      } else cur!.lines.push(line);
+    }
+    flush();
+  }
+  return out;
+}
+
+const examples = readmeExamples(readFileSync(ROOT + 'README.md', 'utf8'));
+
+describe('README examples', () => {
+  it('are found, and use only the committed samples', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(10);
+    for (const e of examples) {
+      for (const word of e.command.split(/\s+/)) if (/\.(log|gz|txt|map|json|csv)\b|System\.map/.test(word)) expect(word, e.command).toMatch(/^samples\//);
+    }
+  });
+
+  for (const e of examples) {
+    it(e.command, () => {
+      const sh = e.command.replace(/(^|[|;&]\s*)bootprof\b/g, '$1node bin/bootprof.js');
+      const r = spawnSync('sh', ['-c', sh], { cwd: ROOT, encoding: 'utf8', input: '', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 26 });
+      expect(r.stdout).toBe(e.stdout);
+      expect(r.stderr).toBe(e.stderr);
+      expect(r.status).toBe(0);
+    });
+  }
+});
