@@ -123,8 +123,8 @@ describe('initcalls on the initcall-phase sample', () => {
   it('writes the table with the count and marks the unfinished one', async () => {
     await initcallsCommand(TRACE, { map: MAP, format: 'table', output: join(dir, 'ic.txt'), quiet: true, threads: '1' });
     const text = readFileSync(join(dir, 'ic.txt'), 'utf8');
-    expect(text).toMatch(/^initcall +start +duration +cpu\n/);
-    expect(text).toMatch(/\nparam_sysfs_init \(unfinished\) +1\.101 s +39\.12 ms +0\n/);
-    expect(text).toContain('\n63 initcalls, ');
+    expect(text).toMatch(/^start \(s\) +initcall +duration +vCPU\n/);
+    expect(text).toMatch(/\n 1\.101299 +param_sysfs_init \(unfinished\) +39\.12 ms +0\n/);
+    expect(text).toContain('\ninitcalls: 63 (1 unfinished), 1.017 s in total\n');
   });
 });
