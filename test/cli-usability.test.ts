@@ -4,11 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli.js';
 import { refuseJsonOnTerminal } from '../src/commands/flamegraph.js';
 import { stdinTerminalCheck } from '../src/commands/common.js';
 import { progressBar, progressStyle } from '../src/output/progress.js';
-import { logLine } from './helpers.js';
+import { cli, logLine } from './helpers.js';
 import { addrOf, systemMap, type FnName } from './synthetic.js';
 
 const ROOT = new URL('../', import.meta.url).pathname;
@@ -17,30 +16,6 @@ const SAMPLES = ROOT + 'samples/';
 const MAP = SAMPLES + 'System.map-6.1.0-47-cloud-amd64.gz';
 const ENTRY = SAMPLES + 'kernel-entry-20k.log.gz';
 const USER = SAMPLES + 'userspace-500k.log.gz';
-
-/** Runs the CLI in-process; returns stdout, stderr and the exit code. */
-async function cli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-    out += String(chunk);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
-    err += String(chunk);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'bootprof', ...args]);
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
-}
 
 /** Runs the CLI as a child process (stdin, environment). */
 function spawn(args: string[], o: { input?: string; env?: Record<string, string> } = {}) {

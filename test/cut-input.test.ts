@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../src/cli.js';
+import { cli } from './helpers.js';
 import { SAMPLES, systemMapText } from './formats-helpers.js';
 import { smallMapText } from './reliability/gen.js';
 
@@ -31,28 +31,14 @@ interface Ran {
 /** The CLI's main() in this process, output through -o (cheap: no spawn, no second map load per process). */
 async function inproc(args: string[]): Promise<Ran> {
   const outFile = join(dir, `out-${Math.random().toString(36).slice(2)}.json`);
-  let err = '';
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  }) as typeof process.stderr.write;
-  const saved = process.exitCode;
-  process.exitCode = undefined;
+  const r = await cli(...args, '-o', outFile, '-q');
+  let out = '';
   try {
-    await main(['node', 'bootprof', ...args, '-o', outFile, '-q']);
-    const code = (process.exitCode as number | undefined) ?? 0;
-    let out = '';
-    try {
-      out = readFileSync(outFile, 'utf8');
-    } catch {
-      // no output on errors
-    }
-    return { code, out, err };
-  } finally {
-    process.stderr.write = write;
-    process.exitCode = saved;
+    out = readFileSync(outFile, 'utf8');
+  } catch {
+    // no output on errors
   }
+  return { code: r.code, out, err: r.err };
 }
 
 const gz = readFileSync(SAMPLE);
