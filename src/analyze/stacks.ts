@@ -14,7 +14,7 @@
  *
  * Self time is charged like SelfTime (event i gets t(next event of its vCPU) - t(i)) to the call node
  * on top after event i, so per-function self times equal the flat ones. Memory: one node per distinct
- * stack (model/stacks.ts), MAX_DEPTH frames per vCPU, at most POOL_SIZE saved stacks, a bounded
+ * stack (model/stacks.ts), at most MAX_DEPTH frames per vCPU (grown on demand), at most POOL_SIZE saved stacks, a bounded
  * return-block cache. No object or string per event. Names are classified as they appear (a
  * pre-resolved trace names functions while it is read).
  */
@@ -26,6 +26,8 @@ import { CallTree, ROOT_NODE } from '../model/stacks.js';
 import { grow, type Analysis } from './analysis.js';
 
 export const MAX_DEPTH = 512;
+/** Frames a vCPU's shadow stack holds before it first grows (doubling, up to MAX_DEPTH). */
+export const INITIAL_DEPTH = 8;
 /** Upper key half of a function's block in the return-block cache: below every kernel-half pc, above every user pc. */
 const BLOCK_KEY_FN = 0x40000000;
 export const POOL_SIZE = 256;
@@ -76,9 +78,11 @@ export interface CallSink {
 }
 
 class VcpuStack {
-  node = new Int32Array(MAX_DEPTH);
-  call = new Float64Array(MAX_DEPTH);
-  kind = new Uint8Array(MAX_DEPTH);
+  // Started small and grown by doubling up to MAX_DEPTH (ensure()): a trace may name thousands of
+  // vCPUs, most of which never nest deeply.
+  node = new Int32Array(INITIAL_DEPTH);
+  call = new Float64Array(INITIAL_DEPTH);
+  kind = new Uint8Array(INITIAL_DEPTH);
   depth = 0;
   topFn = -1;
   /** Call node charged for the time until the next event. */
@@ -98,6 +102,23 @@ class VcpuStack {
    */
   switched = 0;
   switchedFrom: Saved | null = null;
+
+  /** Room for `n` frames (n <= MAX_DEPTH). */
+  ensure(n: number): void {
+    if (n <= this.node.length) return;
+    let len = this.node.length * 2;
+    while (len < n) len *= 2;
+    len = Math.min(len, MAX_DEPTH);
+    const node = new Int32Array(len);
+    node.set(this.node);
+    this.node = node;
+    const call = new Float64Array(len);
+    call.set(this.call);
+    this.call = call;
+    const kind = new Uint8Array(len);
+    kind.set(this.kind);
+    this.kind = kind;
+  }
 }
 
 interface Saved {
@@ -351,6 +372,7 @@ export class StackReconstruction implements Analysis {
       this.popTo(st, t, MAX_DEPTH - 2, now);
     }
     const d = st.depth;
+    if (d >= st.node.length) st.ensure(d + 1);
     const parent = d > 0 ? st.node[d - 1] : ROOT_NODE;
     const node = this.tree.child(parent, s);
     st.node[d] = node;
@@ -428,6 +450,7 @@ export class StackReconstruction implements Analysis {
         if (fn[saved.node[k]] !== s) continue;
         this.stats.adoptions++;
         this.leaveAll(st, t, now);
+        st.ensure(k + 1);
         st.node.set(saved.node.subarray(0, k + 1));
         st.call.set(saved.call.subarray(0, k + 1));
         st.kind.set(saved.kind.subarray(0, k + 1));
