@@ -9,7 +9,7 @@ import { detectFormat, DETECT_BYTES } from './formats/index.js';
 import { availableParallelism } from 'node:os';
 import { malformedError, MAX_SAMPLES, TooManyThreadsError, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
-import { UnitPool } from './parallel/pool.js';
+import { poolSize, UnitPool, WORKERS_PER_CORE } from './parallel/pool.js';
 import type { UnitResult } from './parallel/unit.js';
 import { tableToTransfer } from './symbols/transfer.js';
 import { progressBar } from './output/progress.js';
@@ -201,7 +201,10 @@ async function runParallel(
     agg.originSec = origin.sec;
     agg.originNs = origin.ns;
   }
-  const pool = new UnitPool(Math.min(threads, units.length), {
+  const workers = poolSize(threads, units.length);
+  // (opts.progress is false under --quiet)
+  if (workers.capped && opts.progress) process.stderr.write(`bootprof: --threads ${threads} capped to ${workers.workers} parse workers (${WORKERS_PER_CORE} per core, ${availableParallelism()} cores)\n`);
+  const pool = new UnitPool(workers.workers, {
     path,
     name: path,
     size,

@@ -15,16 +15,20 @@
  */
 import type { FrameSink } from './stacks.js';
 
+/** Initial sizes of a vCPU's live stack and event buffer (both grow by doubling). */
+const INITIAL_STACK = 8;
+const INITIAL_EVENTS = 16;
+
 class VcpuFrames {
   /** Live stack: node and enter time per depth. */
-  node = new Int32Array(64);
-  enter = new Float64Array(64);
+  node = new Int32Array(INITIAL_STACK);
+  enter = new Float64Array(INITIAL_STACK);
   depth = 0;
   /** Live frames whose open event is already emitted (always a prefix of the stack). */
   emitted = 0;
   /** Emitted events: time and node (open) or ~node (close). */
-  at = new Float64Array(1024);
-  ev = new Int32Array(1024);
+  at = new Float64Array(INITIAL_EVENTS);
+  ev = new Int32Array(INITIAL_EVENTS);
   count = 0;
   first = NaN;
   last = 0;
@@ -56,10 +60,12 @@ export class FrameRecorder implements FrameSink {
   enter(cpu: number, depth: number, node: number, time: number): void {
     const v = cpu < this.cpus.length ? this.cpus[cpu] : this.vcpu(cpu);
     if (depth >= v.node.length) {
-      const n = new Int32Array(v.node.length * 2);
+      let len = v.node.length * 2;
+      while (len <= depth) len *= 2;
+      const n = new Int32Array(len);
       n.set(v.node);
       v.node = n;
-      const e = new Float64Array(v.enter.length * 2);
+      const e = new Float64Array(len);
       e.set(v.enter);
       v.enter = e;
     }

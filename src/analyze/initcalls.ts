@@ -89,7 +89,8 @@ export class InitcallCollector implements CallSink {
   private isInitcall(node: number): boolean {
     const tree = this.tree;
     const fn = tree.fn[node];
-    if (this.caller < 0 || this.skip[fn] || this.never[fn] || fn === this.caller) return false;
+    // fn < 0: an `[other stacks]` node of a full call tree
+    if (fn < 0 || this.caller < 0 || this.skip[fn] || this.never[fn] || fn === this.caller) return false;
     const p = tree.parent[node];
     if (tree.fn[p] === this.caller) return this.all || !this.hasList || this.listed[fn] === 1;
     // under a helper: only a function the initcall table lists

@@ -14,7 +14,7 @@
  *
  * Self time is charged like SelfTime (event i gets t(next event of its vCPU) - t(i)) to the call node
  * on top after event i, so per-function self times equal the flat ones. Memory: one node per distinct
- * stack (model/stacks.ts), MAX_DEPTH frames per vCPU, at most POOL_SIZE saved stacks, a bounded
+ * stack (model/stacks.ts), at most MAX_DEPTH frames per vCPU (grown on demand), at most POOL_SIZE saved stacks, a bounded
  * return-block cache. No object or string per event. Names are classified as they appear (a
  * pre-resolved trace names functions while it is read).
  */
@@ -22,10 +22,12 @@ import type { EventBatch } from '../model/batch.js';
 import type { TimeUnit } from '../formats/parser.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_USER } from '../model/names.js';
 import type { TraceInfo } from '../pipeline.js';
-import { CallTree, ROOT_NODE } from '../model/stacks.js';
+import { CallTree, MAX_NODES, OTHER_STACKS_LABEL, ROOT_NODE } from '../model/stacks.js';
 import { grow, type Analysis } from './analysis.js';
 
 export const MAX_DEPTH = 512;
+/** Frames a vCPU's shadow stack holds before it first grows (doubling, up to MAX_DEPTH). */
+export const INITIAL_DEPTH = 8;
 /** Upper key half of a function's block in the return-block cache: below every kernel-half pc, above every user pc. */
 const BLOCK_KEY_FN = 0x40000000;
 export const POOL_SIZE = 256;
@@ -76,9 +78,13 @@ export interface CallSink {
 }
 
 class VcpuStack {
-  node = new Int32Array(MAX_DEPTH);
-  call = new Float64Array(MAX_DEPTH);
-  kind = new Uint8Array(MAX_DEPTH);
+  // Started small and grown by doubling up to MAX_DEPTH (ensure()): a trace may name thousands of
+  // vCPUs, most of which never nest deeply.
+  node = new Int32Array(INITIAL_DEPTH);
+  /** The frame's function (its node's fn, except in a folded `[other stacks]` node). */
+  fn = new Int32Array(INITIAL_DEPTH);
+  call = new Float64Array(INITIAL_DEPTH);
+  kind = new Uint8Array(INITIAL_DEPTH);
   depth = 0;
   topFn = -1;
   /** Call node charged for the time until the next event. */
@@ -98,10 +104,31 @@ class VcpuStack {
    */
   switched = 0;
   switchedFrom: Saved | null = null;
+
+  /** Room for `n` frames (n <= MAX_DEPTH). */
+  ensure(n: number): void {
+    if (n <= this.node.length) return;
+    let len = this.node.length * 2;
+    while (len < n) len *= 2;
+    len = Math.min(len, MAX_DEPTH);
+    const node = new Int32Array(len);
+    node.set(this.node);
+    this.node = node;
+    const fn = new Int32Array(len);
+    fn.set(this.fn);
+    this.fn = fn;
+    const call = new Float64Array(len);
+    call.set(this.call);
+    this.call = call;
+    const kind = new Uint8Array(len);
+    kind.set(this.kind);
+    this.kind = kind;
+  }
 }
 
 interface Saved {
   node: Int32Array;
+  fn: Int32Array;
   call: Float64Array;
   kind: Uint8Array;
 }
@@ -120,7 +147,7 @@ export interface StackStats {
 }
 
 export class StackReconstruction implements Analysis {
-  readonly tree = new CallTree();
+  readonly tree: CallTree;
   private cpus: VcpuStack[] = [];
   private cls = new Uint8Array(FIRST_FUNCTION);
   /** Names classified so far. */
@@ -139,16 +166,29 @@ export class StackReconstruction implements Analysis {
   callSink: CallSink | null = null;
 
   /** `names` is the run's name list; it may grow during the run (TraceInfo.names). */
+  /** `treeLimit`: the call tree's node limit (model/stacks.ts MAX_NODES; tests make it small). */
   constructor(
     readonly unit: TimeUnit,
     readonly names: readonly string[],
+    treeLimit: number = StackReconstruction.treeLimit,
   ) {
+    this.tree = new CallTree(treeLimit);
     this.classify();
   }
+
+  /** Node limit of the trees of reconstructions made from now on (tests lower it). */
+  static treeLimit = MAX_NODES;
 
   /** For a pipeline's setup. */
   static fromInfo(info: TraceInfo): StackReconstruction {
     return new StackReconstruction(info.unit, info.names);
+  }
+
+  /** The one stderr line saying the call tree was full, or null. */
+  treeLimitNote(): string | null {
+    const t = this.tree;
+    if (t.folded === 0) return null;
+    return `call tree limit reached: ${t.folded.toLocaleString('en-US')} stacks folded into "${OTHER_STACKS_LABEL}" (the tree holds at most ${t.limit.toLocaleString('en-US')} call nodes; self time stays exact)`;
   }
 
   /** Classifies the names added since the last call. */
@@ -339,9 +379,8 @@ export class StackReconstruction implements Analysis {
 
   /** Depth index of the topmost frame of function `s`, or -1. */
   private find(st: VcpuStack, s: number): number {
-    const fn = this.tree.fn;
-    const node = st.node;
-    for (let d = st.depth - 1; d >= 0; d--) if (fn[node[d]] === s) return d;
+    const fn = st.fn;
+    for (let d = st.depth - 1; d >= 0; d--) if (fn[d] === s) return d;
     return -1;
   }
 
@@ -351,9 +390,11 @@ export class StackReconstruction implements Analysis {
       this.popTo(st, t, MAX_DEPTH - 2, now);
     }
     const d = st.depth;
+    if (d >= st.node.length) st.ensure(d + 1);
     const parent = d > 0 ? st.node[d - 1] : ROOT_NODE;
     const node = this.tree.child(parent, s);
     st.node[d] = node;
+    st.fn[d] = s;
     st.call[d] = now;
     st.kind[d] = kind;
     st.depth = d + 1;
@@ -372,7 +413,7 @@ export class StackReconstruction implements Analysis {
       if (cs) cs.returned(t, st.node[k], st.call[k], now, this.by);
     }
     st.depth = d + 1;
-    st.topFn = d >= 0 ? this.tree.fn[st.node[d]] : -1;
+    st.topFn = d >= 0 ? st.fn[d] : -1;
   }
 
   private leaveAll(st: VcpuStack, t: number, now: number): void {
@@ -404,31 +445,31 @@ export class StackReconstruction implements Analysis {
   private save(st: VcpuStack): void {
     const n = st.depth - 1;
     if (n <= 0) return;
-    const saved: Saved = { node: st.node.slice(0, n), call: st.call.slice(0, n), kind: st.kind.slice(0, n) };
-    const fn = this.tree.fn;
-    for (let k = 0; k < n; k++) this.poolCount[fn[saved.node[k]]]++;
+    const saved: Saved = { node: st.node.slice(0, n), fn: st.fn.slice(0, n), call: st.call.slice(0, n), kind: st.kind.slice(0, n) };
+    for (let k = 0; k < n; k++) this.poolCount[saved.fn[k]]++;
     this.pool.push(saved);
     this.stats.savedStacks++;
     st.switched = n;
     st.switchedFrom = saved;
     if (this.pool.length > POOL_SIZE) {
       const old = this.pool.shift()!;
-      for (let k = 0; k < old.node.length; k++) this.poolCount[fn[old.node[k]]]--;
+      for (let k = 0; k < old.fn.length; k++) this.poolCount[old.fn[k]]--;
     }
   }
 
   /** A return into `s`, on no current frame: resume the most recently saved stack that holds it. */
   private adopt(st: VcpuStack, t: number, s: number, now: number): boolean {
     if (s >= this.poolCount.length || this.poolCount[s] === 0) return false;
-    const fn = this.tree.fn;
     for (let p = this.pool.length - 1; p >= 0; p--) {
       const saved = this.pool[p];
       if (saved === st.switchedFrom) continue; // the task just switched out is not the one resuming
-      for (let k = saved.node.length - 1; k >= 0; k--) {
-        if (fn[saved.node[k]] !== s) continue;
+      for (let k = saved.fn.length - 1; k >= 0; k--) {
+        if (saved.fn[k] !== s) continue;
         this.stats.adoptions++;
         this.leaveAll(st, t, now);
+        st.ensure(k + 1);
         st.node.set(saved.node.subarray(0, k + 1));
+        st.fn.set(saved.fn.subarray(0, k + 1));
         st.call.set(saved.call.subarray(0, k + 1));
         st.kind.set(saved.kind.subarray(0, k + 1));
         st.depth = k + 1;

@@ -141,7 +141,8 @@ export class Timeline implements Analysis {
   private lastSym = new Int32Array(16).fill(-1);
   /** Per vCPU x region id: self time of region events. */
   private regionSelf = new Float64Array(16 * FIRST_FUNCTION);
-  private idleRuns: IdleRuns[] = [];
+  /** Per vCPU, allocated at its first idle event (null before). */
+  private idleRuns: (IdleRuns | null)[] = [];
 
   minTime = Infinity;
   maxTime = -Infinity;
@@ -275,8 +276,8 @@ export class Timeline implements Analysis {
   private addIdle(t: number, from: number, to: number): void {
     let runs = this.idleRuns[t];
     if (!runs) {
-      while (this.idleRuns.length <= t) this.idleRuns.push({ start: new Float64Array(64), end: new Float64Array(64), n: 0 });
-      runs = this.idleRuns[t];
+      while (this.idleRuns.length <= t) this.idleRuns.push(null);
+      runs = this.idleRuns[t] = { start: new Float64Array(8), end: new Float64Array(8), n: 0 };
     }
     const k = runs.n;
     if (k > 0 && runs.end[k - 1] === from) {

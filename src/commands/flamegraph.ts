@@ -59,6 +59,8 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   );
   sr.finish();
   for (const w of inputWarnings(run, sr.negativeDeltas)) warn(w);
+  const full = sr.treeLimitNote();
+  if (full) warn(full);
   const names = run.names;
   const tree = sr.tree;
   const totals = tree.totals();

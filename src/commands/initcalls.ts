@@ -51,6 +51,8 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   );
   sr.finish();
   for (const w of inputWarnings(run, sr.negativeDeltas)) warn(w);
+  const full = sr.treeLimitNote();
+  if (full) warn(full);
   if (!ic.available) throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no ${INITCALL_CALLER} symbol`);
   const names = run.names;
   const all = ic.sorted(sort as 'start' | 'duration');

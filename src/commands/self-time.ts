@@ -44,6 +44,8 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
     const rec = sr as StackReconstruction;
     rec.finish();
     totals = rec.tree.functionTotals(names.length);
+    const full = rec.treeLimitNote();
+    if (full) warn(full);
   }
   const totalOf = (id: number): number => (totals ? totals[id] : 0);
   const rows = st.rows((id) => names[id]);

@@ -9,7 +9,7 @@
  * Memory layout of one instance: output columns for up to BATCH_CAPACITY events (time f64, thread id
  * f64, pc hi u32, pc lo u32) from OUT_BASE, then the input block, copied in once per block.
  */
-import { wasmModule } from '../wasm/load.js';
+import { growWasmMemory, wasmMemory, wasmMemoryGeneration, wasmModule } from '../wasm/load.js';
 import { BATCH_CAPACITY, type EventBatch } from '../model/batch.js';
 
 interface Exports {
@@ -42,8 +42,8 @@ export class FastLogParser {
   /** True when the last parse() stopped at a line the fast path does not take. */
   rejected = false;
 
-  private constructor(module: WebAssembly.Module) {
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil((IN_BASE + (1 << 20) + (1 << 16) + SLACK) / PAGE) });
+  private constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+    this.memory = memory;
     const inst = new WebAssembly.Instance(module, {
       env: {
         memory: this.memory,
@@ -57,16 +57,26 @@ export class FastLogParser {
   }
 
   private static readonly free: FastLogParser[] = [];
+  private static generation = 0;
 
   /**
    * A fast parser (from this thread's free list when one was released), or null when the wasm module
    * is missing or disabled (BOOTPROF_NO_WASM=1). Instances hold a few MB of wasm memory that only GC
-   * frees, so parsers created per work unit release theirs for reuse.
+   * frees, so parsers created per work unit release theirs for reuse. Null too when no wasm memory
+   * can be had (wasm/load.ts): the JS parser gives the same results.
    */
   static acquire(): FastLogParser | null {
     const m = wasmModule('qemu-log');
     if (!m) return null;
-    return FastLogParser.free.pop() ?? new FastLogParser(m);
+    if (FastLogParser.generation !== wasmMemoryGeneration) {
+      FastLogParser.free.length = 0;
+      FastLogParser.generation = wasmMemoryGeneration;
+    }
+    const p = FastLogParser.free.pop();
+    if (p) return p;
+    // sized for the default read block (1 MiB + a 64 KiB line); grows for larger ones
+    const memory = wasmMemory(Math.ceil((IN_BASE + (1 << 20) + (1 << 16) + SLACK) / PAGE));
+    return memory ? new FastLogParser(m, memory) : null;
   }
 
   static release(p: FastLogParser): void {
@@ -82,15 +92,19 @@ export class FastLogParser {
     this.lo = new Uint32Array(b, LO_OFF, CAP);
   }
 
-  /** Copies the block buf[start, end) (ending in a newline) into wasm memory. */
-  load(buf: Uint8Array, start: number, end: number): void {
+  /**
+   * Copies the block buf[start, end) (ending in a newline) into wasm memory; false when the memory
+   * could not grow to hold it (then parse the block with the JS parser).
+   */
+  load(buf: Uint8Array, start: number, end: number): boolean {
     const need = IN_BASE + (end - start) + SLACK;
     if (need > this.memory.buffer.byteLength) {
-      this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / PAGE));
+      if (!growWasmMemory(this.memory, Math.ceil((need - this.memory.buffer.byteLength) / PAGE))) return false;
       this.views();
     }
     this.u8.set(buf.subarray(start, end), IN_BASE);
     this.u8.fill(0, IN_BASE + (end - start), IN_BASE + (end - start) + SLACK);
+    return true;
   }
 
   /**

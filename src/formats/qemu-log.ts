@@ -159,7 +159,12 @@ export class QemuLogParser extends TraceParser {
         continue;
       }
       if (!copied) {
-        fast.load(buf, blockStart, end);
+        if (!fast.load(buf, blockStart, end)) {
+          // no wasm memory for a block this large: this parser goes on in JS (same results)
+          FastLogParser.release(fast);
+          this.fastState = null;
+          return this.parseJs(buf, pos, end, base, batch, Infinity);
+        }
         copied = true;
       }
       const before = batch.length;

@@ -11,10 +11,25 @@
  * Node 0 is a virtual root (fn -1) whose children are the outermost frames. A child is found by an
  * open-addressing hash of (parent, fn) -> node. Parents are always created before their children,
  * so subtree totals are one reverse pass over the nodes.
+ *
+ * Bounded: at most `limit` nodes (MAX_NODES by default). Once `limit - limit / 8` nodes exist, a
+ * stack that has no node yet is folded into an `[other stacks]` node (fn OTHER_STACKS) under its
+ * parent, created from the remaining eighth; deeper frames of a folded stack stay in that node, and
+ * when the reserve too is used up a new stack is charged to its parent itself (the deepest existing
+ * ancestor). Time is never lost: every event's time lands on some node, so the tree's self times
+ * still add up to the flat self time exactly; `folded` counts the stack entries that were folded.
  */
-import { grow } from '../analyze/analysis.js';
-
 export const ROOT_NODE = 0;
+/** Call nodes the tree may hold (~42 bytes each: 168 MiB of columns and hash table at the limit). */
+export const MAX_NODES = 1 << 22;
+/** Name id of the node new stacks are folded into once the tree is full (not an index into the names). */
+export const OTHER_STACKS = -2;
+export const OTHER_STACKS_LABEL = '[other stacks]';
+
+/** A frame's display name: its function's, `[other stacks]` for a folded part. */
+export function frameLabel(names: readonly string[], id: number): string {
+  return id === OTHER_STACKS ? OTHER_STACKS_LABEL : (names[id] ?? `[name ${id}]`);
+}
 
 export class CallTree {
   parent = new Int32Array(1024);
@@ -27,46 +42,78 @@ export class CallTree {
   count = 1;
   private table = new Int32Array(4096).fill(-1);
   private mask = 4095;
+  /** Stack entries folded into `[other stacks]` (or an ancestor) because the tree was full. */
+  folded = 0;
+  /** New stacks get nodes while count < open; the rest of `limit` is for `[other stacks]` nodes. */
+  private readonly open: number;
 
-  constructor() {
+  /** `limit`: the most nodes the tree holds, the root included (tests make it small). */
+  constructor(readonly limit: number = MAX_NODES) {
     this.parent[0] = -1;
     this.fn[0] = -1;
+    this.open = Math.max(2, limit - (limit >>> 3));
   }
 
   private static hash(parent: number, fn: number): number {
     return Math.imul(parent ^ Math.imul(fn, 0x9e3779b1), 0x85ebca6b) ^ (parent >>> 7);
   }
 
-  /** The node for `fn` called from `parent`, created on first use. */
+  /**
+   * The node for `fn` called from `parent`, created on first use; once the tree is full, the
+   * `[other stacks]` node under `parent` (or `parent` itself).
+   */
   child(parent: number, fn: number): number {
+    const n = this.find(parent, fn);
+    if (n >= 0) return n;
+    if (this.count < this.open) return this.add(parent, fn);
+    this.folded++;
+    if (this.fn[parent] === OTHER_STACKS) return parent;
+    const o = this.find(parent, OTHER_STACKS);
+    if (o >= 0) return o;
+    return this.count < this.limit ? this.add(parent, OTHER_STACKS) : parent;
+  }
+
+  private find(parent: number, fn: number): number {
     const table = this.table;
     const mask = this.mask;
     let h = CallTree.hash(parent, fn) & mask;
     for (;;) {
       const n = table[h];
-      if (n < 0) break;
+      if (n < 0) return -1;
       if (this.parent[n] === parent && this.fn[n] === fn) return n;
       h = (h + 1) & mask;
     }
+  }
+
+  private add(parent: number, fn: number): number {
     const n = this.count++;
-    if (n >= this.parent.length) {
-      this.parent = grow(this.parent, n);
-      this.fn = grow(this.fn, n);
-      this.firstChild = grow(this.firstChild, n, -1);
-      this.nextSibling = grow(this.nextSibling, n, -1);
-      this.self = grow(this.self, n);
-      const d = new Uint16Array(this.parent.length);
-      d.set(this.depth);
-      this.depth = d;
-    }
+    if (n >= this.parent.length) this.resize(Math.min(this.parent.length * 2, Math.max(this.limit, n + 1)));
     this.parent[n] = parent;
     this.fn[n] = fn;
     this.depth[n] = parent < 0 ? 0 : Math.min(this.depth[parent] + 1, 0xffff);
     this.nextSibling[n] = this.firstChild[parent];
     this.firstChild[parent] = n;
-    table[h] = n;
-    if (this.count * 2 > table.length) this.rehash();
+    const mask = this.mask;
+    let h = CallTree.hash(parent, fn) & mask;
+    while (this.table[h] >= 0) h = (h + 1) & mask;
+    this.table[h] = n;
+    if (this.count * 2 > this.table.length) this.rehash();
     return n;
+  }
+
+  private resize(len: number): void {
+    const copy = <T extends Int32Array | Uint16Array | Float64Array>(a: T, fill: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(len);
+      if (fill !== 0) b.fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.parent = copy(this.parent, 0);
+    this.fn = copy(this.fn, 0);
+    this.depth = copy(this.depth, 0);
+    this.firstChild = copy(this.firstChild, -1);
+    this.nextSibling = copy(this.nextSibling, -1);
+    this.self = copy(this.self, 0);
   }
 
   private rehash(): void {
@@ -99,7 +146,8 @@ export class CallTree {
 
   /**
    * Inclusive time per name id, a recursive function counted once per stack: the sum of the totals
-   * of the nodes of `id` that have no ancestor of the same name. Iterative depth-first walk.
+   * of the nodes of `id` that have no ancestor of the same name. Iterative depth-first walk. Frames
+   * folded into `[other stacks]` count in their kept ancestors' totals only.
    */
   functionTotals(nameCount: number, totals: Float64Array = this.totals()): Float64Array {
     const out = new Float64Array(nameCount);
@@ -110,11 +158,11 @@ export class CallTree {
       const n = stack.pop()!;
       if (n < 0) {
         const g = this.fn[~n];
-        if (g < nameCount) onPath[g]--;
+        if (g >= 0 && g < nameCount) onPath[g]--;
         continue;
       }
       const f = this.fn[n];
-      if (f < nameCount) {
+      if (f >= 0 && f < nameCount) {
         if (onPath[f] === 0) out[f] += totals[n];
         onPath[f]++;
       }

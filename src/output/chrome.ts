@@ -3,7 +3,7 @@
  * per kept frame, `ts`/`dur` in microseconds, one `tid` per vCPU named by `thread_name` metadata.
  */
 import type { FrameRecorder } from '../analyze/frames.js';
-import type { CallTree } from '../model/stacks.js';
+import { frameLabel, type CallTree } from '../model/stacks.js';
 import type { OutputSink } from './sink.js';
 import { vcpuProfileName } from './speedscope.js';
 
@@ -26,7 +26,7 @@ export async function writeChrome(
     const id = tree.fn[node];
     let q = quoted.get(id);
     if (q === undefined) {
-      q = JSON.stringify(names[id] ?? `[name ${id}]`);
+      q = JSON.stringify(frameLabel(names, id));
       quoted.set(id, q);
     }
     return q;

@@ -3,7 +3,7 @@
  * flamegraph.pl, inferno and speedscope; and the folding of short frames into their parents that
  * every flame-graph output shares.
  */
-import type { CallTree } from '../model/stacks.js';
+import { frameLabel, type CallTree } from '../model/stacks.js';
 
 export interface Folding {
   /** Frames whose total is below this fold into their parent (outermost frames are always kept). */
@@ -40,7 +40,7 @@ function pathLengths(tree: CallTree, names: readonly string[]): Float64Array {
   const len = new Float64Array(tree.count);
   for (let k = 1; k < tree.count; k++) {
     const p = tree.parent[k];
-    len[k] = (p > 0 ? len[p] + 1 : 0) + (names[tree.fn[k]]?.length ?? 9);
+    len[k] = (p > 0 ? len[p] + 1 : 0) + frameLabel(names, tree.fn[k]).length;
   }
   return len;
 }
@@ -88,7 +88,7 @@ export function chooseThreshold(
 }
 
 function frameName(names: readonly string[], id: number): string {
-  const s = names[id] ?? `[name ${id}]`;
+  const s = frameLabel(names, id);
   return s.includes(';') ? s.replace(/;/g, ':') : s;
 }
 

@@ -5,7 +5,7 @@
  * it). Written in pieces, never as one string.
  */
 import type { FrameRecorder } from '../analyze/frames.js';
-import type { CallTree } from '../model/stacks.js';
+import { frameLabel, OTHER_STACKS, type CallTree } from '../model/stacks.js';
 import type { Folding } from './folded.js';
 import type { OutputSink } from './sink.js';
 
@@ -32,14 +32,16 @@ export const AGGREGATED_PROFILE_NAME = 'all vCPUs (aggregated call tree)';
 export async function writeSpeedscope(out: OutputSink, input: SpeedscopeInput): Promise<void> {
   const { tree, names, frames, fold } = input;
   // shared frames: one per name id in use, in order of first use
-  const frameOf = new Int32Array(names.length).fill(-1);
+  // frameOf[names.length]: the `[other stacks]` node of a full call tree
+  const frameOf = new Int32Array(names.length + 1).fill(-1);
   const frameNames: string[] = [];
   const frameIndex = (node: number): number => {
-    const id = tree.fn[node];
+    const fn = tree.fn[node];
+    const id = fn === OTHER_STACKS ? names.length : fn;
     let f = frameOf[id];
     if (f < 0) {
       f = frameOf[id] = frameNames.length;
-      frameNames.push(names[id] ?? `[name ${id}]`);
+      frameNames.push(frameLabel(names, fn));
     }
     return f;
   };

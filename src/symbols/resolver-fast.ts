@@ -5,7 +5,7 @@
  * 64 Ki entries, in wasm memory). Used by Symbolizer.codes when the module is available and a symbol
  * table is loaded; BOOTPROF_NO_WASM=1 turns it off.
  */
-import { wasmModule } from '../wasm/load.js';
+import { wasmMemory, wasmModule } from '../wasm/load.js';
 import type { EventBatch } from '../model/batch.js';
 import type { Resolver } from './resolver.js';
 
@@ -58,11 +58,11 @@ export class FastResolver {
   private constructor(
     module: WebAssembly.Module,
     private readonly resolver: Resolver,
+    memory: WebAssembly.Memory,
   ) {
     const table = resolver.table!;
     const n = table.addrs.length;
     const fns = ADDRS + n * 8;
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((fns + n * 4 + 16) / PAGE) });
     const inst = new WebAssembly.Instance(module, { env: { memory, abort: () => { throw new Error('resolve.wasm aborted'); } } });
     this.ex = inst.exports as unknown as Exports;
     const b = memory.buffer;
@@ -77,11 +77,18 @@ export class FastResolver {
     this.nsyms = n;
   }
 
-  /** A fast resolver for `resolver`'s table, or null (no table, no module, BOOTPROF_NO_WASM=1). */
+  /**
+   * A fast resolver for `resolver`'s table, or null (no table, no module, BOOTPROF_NO_WASM=1, no wasm
+   * memory to be had: wasm/load.ts). Its memory never grows: `maximum` is its size.
+   */
   static create(resolver: Resolver): FastResolver | null {
     if (!resolver.table || resolver.table.addrs.length === 0) return null;
     const m = wasmModule('resolve');
-    return m ? new FastResolver(m, resolver) : null;
+    if (!m) return null;
+    const n = resolver.table.addrs.length;
+    const pages = Math.ceil((ADDRS + n * 8 + n * 4 + 16) / PAGE);
+    const memory = wasmMemory(pages, pages);
+    return memory ? new FastResolver(m, resolver, memory) : null;
   }
 
   /** Static codes and offsets for every event of the batch; sets kernelEvents / kernelResolved. */

@@ -14,11 +14,18 @@ import { FastResolver } from './resolver-fast.js';
 export class Symbolizer {
   private kernelSeen = new Uint8Array(16);
 
-  /** The wasm twin of the resolver's static codes, when available (resolver-fast.ts). */
-  private readonly fast: FastResolver | null;
+  /**
+   * The wasm twin of the resolver's static codes, when available (resolver-fast.ts); made on first
+   * use, so a symbolizer that never computes codes (the main thread of a parallel run) reserves no
+   * wasm memory.
+   */
+  private fastState: FastResolver | null | undefined;
 
-  constructor(readonly resolver: Resolver) {
-    this.fast = FastResolver.create(resolver);
+  constructor(readonly resolver: Resolver) {}
+
+  private get fast(): FastResolver | null {
+    if (this.fastState === undefined) this.fastState = FastResolver.create(this.resolver);
+    return this.fastState;
   }
 
   /** Static codes, no per-vCPU state (can run anywhere, e.g. in a worker). */
@@ -49,8 +56,9 @@ export class Symbolizer {
       batch.finalizeEnd = -1;
       return;
     }
-    if (this.fast) {
-      this.fast.codes(batch);
+    const fast = this.fast;
+    if (fast) {
+      fast.codes(batch);
       return;
     }
     let k = 0;
