@@ -7,7 +7,8 @@
  * device", "standard output: ..."), exit 2, the temp file removed. A closed stdout (`| head`) ends
  * the process quietly with status 0.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BootprofError } from '../io/errors.js';
 
@@ -133,6 +134,29 @@ function hookSignals(): void {
   }
 }
 
+/**
+ * Creates the temp file beside `target` (same directory, so the rename is atomic): `.NAME.PID.tmp`,
+ * or `.bootprof-PID-RANDOM.tmp` when that name would be too long (or is taken by a leftover).
+ */
+function createTemp(target: string): [string, number] {
+  const dir = dirname(target);
+  const named = `.${basename(target)}.${process.pid}.tmp`;
+  const names = Buffer.byteLength(named) <= 255 ? [named] : [];
+  for (let k = 0; k < 8; k++) names.push(`.bootprof-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let last: unknown;
+  for (const name of names) {
+    const temp = join(dir, name);
+    try {
+      return [temp, openSync(temp, 'wx')];
+    } catch (err) {
+      last = err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENAMETOOLONG') throw err;
+    }
+  }
+  throw last;
+}
+
 /** Opens the output early, so a bad -o path fails before the long read starts. */
 export function openOutput(path: string | undefined): OutputSink {
   if (!path || path === '-') {
@@ -152,14 +176,20 @@ export function openOutput(path: string | undefined): OutputSink {
     };
   }
   hookSignals();
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  let st: Stats | undefined;
+  try {
+    st = statSync(path);
+  } catch {
+    /* a new file (or a path that fails below with its reason) */
+  }
+  if (st?.isDirectory()) throw new BootprofError('E_OUTPUT', `${path}: cannot write output (is a directory)`);
+  let temp: string;
   let fd: number;
   try {
-    fd = openSync(temp, 'w');
+    [temp, fd] = createTemp(path);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const why = e.code === 'ENOENT' ? 'directory does not exist' : e.code === 'EACCES' ? 'permission denied' : e.message;
-    throw new BootprofError('E_OUTPUT', `${path}: cannot write output (${why})`);
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory does not exist' : why(err);
+    throw new BootprofError('E_OUTPUT', `${path}: cannot write output (${reason})`);
   }
   let closed = false;
   const sink: OutputSink = {
