@@ -8,8 +8,26 @@
  * the process quietly with status 0.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  lstatSync,
+  open as fsOpen,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { BootprofError } from '../io/errors.js';
 
 export interface OutputSink {
@@ -157,7 +175,188 @@ function createTemp(target: string): [string, number] {
   throw last;
 }
 
-/** Opens the output early, so a bad -o path fails before the long read starts. */
+/** /dev/stdout, /dev/fd/N, /proc/self/fd/N (or a symlink chain reaching one): our descriptor N. */
+function fdAlias(path: string): number | null {
+  const FD_PATH = /^\/(?:dev\/fd|proc\/(?:self|thread-self|(\d+))\/fd)\/(\d+)$/;
+  const STD: Record<string, number> = { '/dev/stdin': 0, '/dev/stdout': 1, '/dev/stderr': 2 };
+  let p = resolve(path);
+  for (let hop = 0; hop < 40; hop++) {
+    if (STD[p] !== undefined) return STD[p];
+    const m = FD_PATH.exec(p);
+    if (m) return m[1] === undefined || Number(m[1]) === process.pid ? Number(m[2]) : null;
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return null;
+      p = resolve(dirname(p), readlinkSync(p));
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Where a dangling symlink points (the file to create); null when `path` is no symlink. */
+function danglingTarget(path: string): string | null {
+  let p = path;
+  for (let hop = 0; hop < 40; hop++) {
+    let link: string;
+    try {
+      if (!lstatSync(p).isSymbolicLink()) return hop === 0 ? null : p;
+      link = readlinkSync(p);
+    } catch {
+      return hop === 0 ? null : p;
+    }
+    let base = dirname(p);
+    try {
+      base = realpathSync(base);
+    } catch {
+      /* resolved lexically */
+    }
+    p = resolve(base, link);
+  }
+  return null;
+}
+
+interface FileTarget {
+  /** The open descriptor, or its pending open (a FIFO: opening waits for a reader). */
+  fd: number | Promise<number>;
+  /** The descriptor is ours to close (not an fd alias such as /dev/stdout). */
+  ownsFd: boolean;
+  /** Temp-and-rename: the temp file and the file it replaces when complete. */
+  temp?: string;
+  renameTo?: string;
+  /** In place (a file with hard links): truncate before the first write, not at open. */
+  truncate?: boolean;
+}
+
+/** A file sink over one of the targets openOutput chose. */
+function fileSink(path: string, t: FileTarget): OutputSink {
+  let fd: number | null = typeof t.fd === 'number' ? t.fd : null;
+  let truncate = !!t.truncate;
+  let closed = false;
+  const ready = async (): Promise<number> => {
+    if (fd === null) fd = await (t.fd as Promise<number>);
+    if (truncate) {
+      ftruncateSync(fd, 0);
+      truncate = false;
+    }
+    return fd;
+  };
+  const fail = (err: unknown): never => {
+    sink.discard();
+    // the reader of a FIFO (or the pipe behind /dev/stdout) went away: like `| head`, quietly
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+    throw outputError(err, path);
+  };
+  const sink: OutputSink = {
+    isTTY: false,
+    path,
+    async write(data) {
+      if (closed) throw new BootprofError('E_OUTPUT', `${path}: written after it was closed`);
+      try {
+        writeAll(await ready(), bytesOf(data));
+      } catch (err) {
+        fail(err);
+      }
+    },
+    async close() {
+      if (closed) return;
+      try {
+        const d = await ready();
+        // a file system may report a full disk only when the data is flushed
+        if (t.temp) fsyncSync(d);
+        closed = true;
+        if (t.ownsFd) closeSync(d);
+        if (t.temp) renameSync(t.temp, t.renameTo!);
+      } catch (err) {
+        fail(err);
+      }
+      open.delete(sink);
+    },
+    discard() {
+      if (!open.delete(sink)) return;
+      if (!closed) {
+        closed = true;
+        if (fd !== null && t.ownsFd) {
+          try {
+            closeSync(fd);
+          } catch {
+            /* already closed */
+          }
+        } else if (fd === null) {
+          // still waiting for a FIFO's reader: close it once open
+          (t.fd as Promise<number>).then(closeSync, () => {});
+        }
+      }
+      if (t.temp) {
+        try {
+          unlinkSync(t.temp);
+        } catch {
+          /* already gone */
+        }
+      }
+    },
+  };
+  open.add(sink);
+  return sink;
+}
+
+/** Chooses how to write -o PATH (see openOutput); throws the one-line error for a bad target. */
+function fileTarget(path: string): FileTarget {
+  const alias = fdAlias(path);
+  if (alias !== null) return { fd: alias, ownsFd: false };
+  let st: Stats | undefined;
+  try {
+    st = statSync(path);
+  } catch {
+    /* a new file (or a path that fails below with its reason) */
+  }
+  if (st?.isDirectory()) throw new Error('is a directory');
+  if (st?.isBlockDevice()) throw new Error('is a block device');
+  if (st?.isFIFO()) {
+    // opening a FIFO for writing waits for a reader: off the main thread, so the run goes on
+    const fd = new Promise<number>((ok, ko) => fsOpen(path, constants.O_WRONLY, (err, d) => (err ? ko(err) : ok(d))));
+    fd.catch(() => {});
+    return { fd, ownsFd: true };
+  }
+  if (st && !st.isFile()) return { fd: openSync(path, constants.O_WRONLY), ownsFd: true };
+  if (st) {
+    const target = lstatSync(path).isSymbolicLink() ? realpathSync(path) : path;
+    // a rename would break the link to the other names: rewrite the file itself
+    if (st.nlink > 1) return { fd: openSync(target, constants.O_WRONLY), ownsFd: true, truncate: true };
+    const [temp, fd] = createTemp(target);
+    try {
+      const mine = fstatSync(fd);
+      if (mine.uid !== st.uid || mine.gid !== st.gid) {
+        try {
+          fchownSync(fd, st.uid, st.gid);
+        } catch {
+          /* not permitted (not root): the new file is ours */
+        }
+      }
+      fchmodSync(fd, st.mode & 0o7777);
+    } catch (err) {
+      closeSync(fd);
+      unlinkSync(temp);
+      throw err;
+    }
+    return { fd, ownsFd: true, temp, renameTo: target };
+  }
+  const target = danglingTarget(path) ?? path;
+  const [temp, fd] = createTemp(target);
+  return { fd, ownsFd: true, temp, renameTo: target };
+}
+
+/**
+ * Opens the output early, so a bad -o path fails before the long read starts. What -o does to what
+ * is there:
+ * - nothing, or a regular file: a temp file beside it, renamed onto it when complete (the mode and,
+ *   when permitted, the owner of the old file are kept); through a symlink, the link's target is
+ *   replaced and the link stays a link;
+ * - a regular file with other hard links: rewritten in place (truncated at the first write), since a
+ *   rename would break the links; an interrupted run leaves it partly written;
+ * - a character device, a FIFO, /dev/stdout, /dev/fd/N: written through, never replaced;
+ * - a directory or a block device: refused.
+ */
 export function openOutput(path: string | undefined): OutputSink {
   if (!path || path === '-') {
     quietOnClosedStdout();
@@ -176,65 +375,12 @@ export function openOutput(path: string | undefined): OutputSink {
     };
   }
   hookSignals();
-  let st: Stats | undefined;
+  let target: FileTarget;
   try {
-    st = statSync(path);
-  } catch {
-    /* a new file (or a path that fails below with its reason) */
-  }
-  if (st?.isDirectory()) throw new BootprofError('E_OUTPUT', `${path}: cannot write output (is a directory)`);
-  let temp: string;
-  let fd: number;
-  try {
-    [temp, fd] = createTemp(path);
+    target = fileTarget(path);
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory does not exist' : why(err);
     throw new BootprofError('E_OUTPUT', `${path}: cannot write output (${reason})`);
   }
-  let closed = false;
-  const sink: OutputSink = {
-    isTTY: false,
-    path,
-    async write(data) {
-      if (closed) throw new BootprofError('E_OUTPUT', `${path}: written after it was closed`);
-      try {
-        writeAll(fd, bytesOf(data));
-      } catch (err) {
-        sink.discard();
-        throw outputError(err, path);
-      }
-    },
-    async close() {
-      if (closed) return;
-      try {
-        // a file system may report a full disk only when the data is flushed
-        fsyncSync(fd);
-        closed = true;
-        closeSync(fd);
-        renameSync(temp, path);
-      } catch (err) {
-        sink.discard();
-        throw outputError(err, path);
-      }
-      open.delete(sink);
-    },
-    discard() {
-      if (!open.delete(sink)) return;
-      if (!closed) {
-        closed = true;
-        try {
-          closeSync(fd);
-        } catch {
-          /* already closed */
-        }
-      }
-      try {
-        unlinkSync(temp);
-      } catch {
-        /* already gone */
-      }
-    },
-  };
-  open.add(sink);
-  return sink;
+  return fileSink(path, target);
 }

@@ -21,9 +21,9 @@ export interface Ran {
   err: string;
 }
 
-/** The real binary; `stdoutTo`: a path opened for writing as its stdout (else a pipe). */
-export function run(args: string[], opts: { stdoutTo?: string; input?: string | Buffer } = {}): Ran {
-  const fd = opts.stdoutTo !== undefined ? openSync(opts.stdoutTo, 'w') : undefined;
+/** The real binary; `stdoutTo`: a path opened for writing (`stdoutFlags`, default 'w') as its stdout (else a pipe). */
+export function run(args: string[], opts: { stdoutTo?: string; stdoutFlags?: string; input?: string | Buffer } = {}): Ran {
+  const fd = opts.stdoutTo !== undefined ? openSync(opts.stdoutTo, opts.stdoutFlags ?? 'w') : undefined;
   try {
     const r = spawnSync('node', [BIN, ...args], {
       input: opts.input,
