@@ -155,6 +155,7 @@ export function jsonStat(s: SyscallStat): Record<string, unknown> {
 
 export async function syscallsCommand(trace: string | undefined, o: SyscallsOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output);
+  const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
   const entryList = [...NATIVE_ENTRIES, ...COMPAT_ENTRIES].join(', ');
@@ -163,7 +164,6 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
   }
   const needsMap = (): BootprofError =>
     new BootprofError('E_SYMBOLS', `syscalls needs the guest kernel's System.map (--map FILE)${symbols.note ? `: ${symbols.note}` : ''}`);
-  const out = openOutput(o.output);
   const counts = new TraceCounts();
   let analysis!: Syscalls;
   let run: RunResult;

@@ -25,10 +25,12 @@ import {
   statSync,
   unlinkSync,
   writeSync,
+  type BigIntStats,
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BootprofError } from '../io/errors.js';
+import { registerOutput } from '../io/outputs.js';
 
 export interface OutputSink {
   /** Strings are written as UTF-8; bytes as they are. */
@@ -226,6 +228,8 @@ interface FileTarget {
   renameTo?: string;
   /** In place (a file with hard links): truncate before the first write, not at open. */
   truncate?: boolean;
+  /** The existing file written (device, inode), which no input may be (io/outputs.ts). */
+  id?: BigIntStats;
 }
 
 /** A file sink over one of the targets openOutput chose. */
@@ -233,6 +237,7 @@ function fileSink(path: string, t: FileTarget): OutputSink {
   let fd: number | null = typeof t.fd === 'number' ? t.fd : null;
   let truncate = !!t.truncate;
   let closed = false;
+  const forget = t.id ? registerOutput(path, t.id) : (): void => {};
   const ready = async (): Promise<number> => {
     if (fd === null) fd = await (t.fd as Promise<number>);
     if (truncate) {
@@ -271,9 +276,11 @@ function fileSink(path: string, t: FileTarget): OutputSink {
         fail(err);
       }
       open.delete(sink);
+      forget();
     },
     discard() {
       if (!open.delete(sink)) return;
+      forget();
       if (!closed) {
         closed = true;
         if (fd !== null && t.ownsFd) {
@@ -300,10 +307,15 @@ function fileSink(path: string, t: FileTarget): OutputSink {
   return sink;
 }
 
+/** The stats of a regular file or FIFO (what an input can be), else undefined. */
+function fileId(st: BigIntStats): BigIntStats | undefined {
+  return st.isFile() || st.isFIFO() ? st : undefined;
+}
+
 /** Chooses how to write -o PATH (see openOutput); throws the one-line error for a bad target. */
 function fileTarget(path: string): FileTarget {
   const alias = fdAlias(path);
-  if (alias !== null) return { fd: alias, ownsFd: false };
+  if (alias !== null) return { fd: alias, ownsFd: false, id: fileId(fstatSync(alias, { bigint: true })) };
   let st: Stats | undefined;
   try {
     st = statSync(path);
@@ -316,13 +328,14 @@ function fileTarget(path: string): FileTarget {
     // opening a FIFO for writing waits for a reader: off the main thread, so the run goes on
     const fd = new Promise<number>((ok, ko) => fsOpen(path, constants.O_WRONLY, (err, d) => (err ? ko(err) : ok(d))));
     fd.catch(() => {});
-    return { fd, ownsFd: true };
+    return { fd, ownsFd: true, id: statSync(path, { bigint: true }) };
   }
   if (st && !st.isFile()) return { fd: openSync(path, constants.O_WRONLY), ownsFd: true };
   if (st) {
     const target = lstatSync(path).isSymbolicLink() ? realpathSync(path) : path;
+    const id = statSync(target, { bigint: true });
     // a rename would break the link to the other names: rewrite the file itself
-    if (st.nlink > 1) return { fd: openSync(target, constants.O_WRONLY), ownsFd: true, truncate: true };
+    if (st.nlink > 1) return { fd: openSync(target, constants.O_WRONLY), ownsFd: true, truncate: true, id };
     const [temp, fd] = createTemp(target);
     try {
       const mine = fstatSync(fd);
@@ -339,12 +352,14 @@ function fileTarget(path: string): FileTarget {
       unlinkSync(temp);
       throw err;
     }
-    return { fd, ownsFd: true, temp, renameTo: target };
+    return { fd, ownsFd: true, temp, renameTo: target, id };
   }
   const target = danglingTarget(path) ?? path;
   const [temp, fd] = createTemp(target);
   return { fd, ownsFd: true, temp, renameTo: target };
 }
+
+let stdoutRegistered = false;
 
 /**
  * Opens the output early, so a bad -o path fails before the long read starts. What -o does to what
@@ -360,6 +375,16 @@ function fileTarget(path: string): FileTarget {
 export function openOutput(path: string | undefined): OutputSink {
   if (!path || path === '-') {
     quietOnClosedStdout();
+    // stdout redirected to a file (`>> trace.log`): no input may be that file either
+    if (!stdoutRegistered) {
+      stdoutRegistered = true;
+      try {
+        const id = fileId(fstatSync(1, { bigint: true }));
+        if (id) registerOutput('standard output', id);
+      } catch {
+        /* no stdout */
+      }
+    }
     const out = process.stdout;
     return {
       isTTY: !!out.isTTY,
