@@ -8,6 +8,7 @@
  * the process quietly with status 0.
  */
 import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
 import {
   closeSync,
   constants,
@@ -142,14 +143,15 @@ export function quietOnClosedStdout(): void {
 }
 
 let signalsHooked = false;
+/** On SIGHUP, SIGINT, SIGQUIT or SIGTERM: remove the temp files, exit 128 + the signal's number. */
 function hookSignals(): void {
   if (signalsHooked) return;
   signalsHooked = true;
   process.on('exit', discardOpenOutputs);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  for (const sig of ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       discardOpenOutputs();
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+      process.exit(128 + osConstants.signals[sig]);
     });
   }
 }
