@@ -164,3 +164,19 @@ describe('existing files', () => {
     expect(readdirSync(sub).sort()).toEqual(['a.csv', 'b.csv']);
   });
 });
+
+describe('bytes', () => {
+  it('resolve -o writes the same bytes as resolve to stdout (a symbol name with bytes >= 0x80 and NUL)', () => {
+    const sub = mkdtempSync(join(dir, 'bytes-'));
+    const map = join(sub, 'map');
+    writeFileSync(map, Buffer.concat([Buffer.from('ffffffff81000000 T caf'), Buffer.from([0xe9, 0x00, 0xff]), Buffer.from('_fn\nffffffff81001000 T other\n')]));
+    const trace = join(sub, 't.log');
+    writeFileSync(trace, '1@1.000000000:exec_tb tb:0x1 pc=0xffffffff81000010\n1@1.000001000:exec_tb tb:0x1 pc=0xffffffff81001000\n');
+    const viaStdout = join(sub, 'stdout.txt');
+    expect(run(['resolve', trace, '--map', map, '--kaslr', 'off', '-q'], { stdoutTo: viaStdout }).code).toBe(0);
+    const viaO = join(sub, 'o.txt');
+    expect(run(['resolve', trace, '--map', map, '--kaslr', 'off', '-q', '-o', viaO]).code).toBe(0);
+    expect(readFileSync(viaStdout).subarray(0, 14)).toEqual(Buffer.concat([Buffer.from('0 0 caf'), Buffer.from([0xe9, 0x00, 0xff]), Buffer.from('_fn+')]));
+    expect(readFileSync(viaO)).toEqual(readFileSync(viaStdout));
+  });
+});
