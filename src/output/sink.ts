@@ -85,7 +85,7 @@ const WHY: Record<string, string> = {
   EROFS: 'read-only file system',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
-  EBADF: 'not open for writing',
+  EBADF: 'bad file descriptor',
   ENXIO: 'no such device or address',
   EZEROWRITE: 'write made no progress',
 };
@@ -118,7 +118,7 @@ let stdoutHooked = false;
  * file or a character device, Node writes it with one write(2) per chunk and ignores short writes:
  * those chunks go through writeAll instead.
  */
-export function quietOnClosedStdout(): void {
+export function hookStdout(): void {
   if (stdoutHooked) return;
   stdoutHooked = true;
   const out = process.stdout as NodeJS.WriteStream & { _type?: string; fd?: number };
@@ -376,7 +376,7 @@ let stdoutRegistered = false;
  */
 export function openOutput(path: string | undefined): OutputSink {
   if (!path || path === '-') {
-    quietOnClosedStdout();
+    hookStdout();
     // stdout redirected to a file (`>> trace.log`): no input may be that file either
     if (!stdoutRegistered) {
       stdoutRegistered = true;
