@@ -102,12 +102,10 @@ describe('a small tmpfs', () => {
   });
 
   let selfRef = '';
-  let reportRef = '';
   beforeAll(() => {
     if (!mounted) return;
     selfRef = run(['self-time', USERSPACE, '--map', MAP_PATH, '-f', 'csv', '-q']).out;
-    reportRef = run(['report', USERSPACE, '--map', MAP_PATH, '-f', 'json', '-q']).out;
-    expect([selfRef.length > 40_000, reportRef.length > 8_000]).toEqual([true, true]);
+    expect(selfRef.length).toBeGreaterThan(40_000);
   });
 
   /** Empties the tmpfs, then fills it until `bytes` are free. */
@@ -126,15 +124,6 @@ describe('a small tmpfs', () => {
     expect(readdirSync(mnt)).toEqual(['filler']);
     const x = join(mnt, 'x.csv');
     expectLine(run(['self-time', USERSPACE, '--map', MAP_PATH, '-f', 'csv', '-q'], { stdoutTo: x }), 2, 'bootprof: standard output: no space left on device');
-    // what fits is written whole: the 9 KB report JSON
-    rmSync(x);
-    const j = join(mnt, 'report.json');
-    const r = run(['report', USERSPACE, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]);
-    if (r.code === 0) expect(readFileSync(j, 'utf8')).toBe(reportRef);
-    else {
-      expectLine(r, 2, `bootprof: ${j}: no space left on device`);
-      expect(readdirSync(mnt)).toEqual(['filler']);
-    }
   });
 
   it.skipIf(!mounted)('4 KiB free: report -f json (9 KB) fails whole, by -o and by stdout; the old -o file is kept', () => {
