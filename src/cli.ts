@@ -8,6 +8,7 @@ import { initcallsCommand } from './commands/initcalls.js';
 import { resolveCommand } from './commands/resolve.js';
 import { infoCommand } from './commands/info.js';
 import { FORMAT_NAMES } from './formats/index.js';
+import { discardOpenOutputs } from './output/sink.js';
 
 /** Collects a repeatable option's values. */
 function collect(v: string, prev: string[] | undefined): string[] {
@@ -170,6 +171,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
+    // a failed command leaves no -o file behind (its temp file is removed)
+    discardOpenOutputs();
     const e = err as { code?: string; exitCode?: number };
     if (err instanceof BootprofError) {
       process.stderr.write(`bootprof: ${err.message}\n`);

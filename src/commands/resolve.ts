@@ -42,7 +42,7 @@ export class ResolveWriter implements Analysis {
     private readonly out: OutputSink,
     /** The run's names (TraceInfo.names: it may grow while a pre-resolved trace is read). */
     private readonly names: readonly string[],
-    /** Write bytes straight to process.stdout when the sink is stdout (the CLI); tests pass false. */
+    /** Hand the sink bytes (the CLI); tests pass false and get latin1 strings. */
     private readonly direct = false,
   ) {}
 
@@ -131,17 +131,12 @@ export class ResolveWriter implements Analysis {
     this.pos = p;
   }
 
-  /** Hands the buffered lines to the output (one string per MiB, not per line). */
+  /** Hands the buffered lines to the output (one write per MiB, not per line). */
   flush(): void {
     if (this.pos === 0) return;
-    if (this.out.path === null && this.direct) {
-      // stdout: hand over a copy of the bytes (no string decode + re-encode)
-      const chunk = Buffer.from(this.buf.subarray(0, this.pos));
-      const stdout = process.stdout;
-      this.pending.push(new Promise<void>((resolve) => (stdout.write(chunk) ? resolve() : stdout.once('drain', resolve))));
-    } else {
-      this.pending.push(this.out.write(this.buf.toString('latin1', 0, this.pos)));
-    }
+    // the CLI: a copy of the bytes, as they are (a name's bytes >= 0x80 are not re-encoded), to
+    // stdout or -o alike; tests' sinks take the lines as a latin1 string
+    this.pending.push(this.out.write(this.direct ? Buffer.from(this.buf.subarray(0, this.pos)) : this.buf.toString('latin1', 0, this.pos)));
     this.pos = 0;
   }
 

@@ -7,7 +7,7 @@ import { csvLine } from '../output/csv.js';
 import { openOutput } from '../output/sink.js';
 import { renderTable } from '../output/table.js';
 import { formatCount, formatDuration } from '../output/units.js';
-import { loadSymbols, runPipeline, type RunResult } from '../pipeline.js';
+import { loadSymbols, runPipeline, type RunResult, type Symbols } from '../pipeline.js';
 import { chooseFormat, inputOptions, needsSymbolsError, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, minMax, summaryText, type TraceSummary } from './summary.js';
 
@@ -157,13 +157,20 @@ export function jsonStat(s: SyscallStat): Record<string, unknown> {
 export async function syscallsCommand(trace: string | undefined, o: SyscallsOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, undefined, 'syscalls');
   const input = inputOptions(trace, o);
-  const symbols = await loadSymbols(input);
+  // opened before the symbols are loaded, so that no map can be the output (io/outputs.ts)
+  const out = openOutput(o.output);
   const entryList = [...NATIVE_ENTRIES, ...COMPAT_ENTRIES].join(', ');
-  if (symbols.table && classifySyscallNames(symbols.table.names).entries.length === 0) {
-    throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no system call entry symbol (${entryList}): is it the guest kernel's System.map?`);
+  let symbols: Symbols;
+  try {
+    symbols = await loadSymbols(input);
+    if (symbols.table && classifySyscallNames(symbols.table.names).entries.length === 0) {
+      throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no system call entry symbol (${entryList}): is it the guest kernel's System.map?`);
+    }
+  } catch (err) {
+    out.discard();
+    throw err;
   }
   const needsMap = (): BootprofError => needsSymbolsError('syscalls', "the guest kernel's symbols with its system call entry points", symbols.note);
-  const out = openOutput(o.output);
   const counts = new TraceCounts();
   let analysis!: Syscalls;
   let run: RunResult;

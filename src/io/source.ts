@@ -7,6 +7,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import { constants as zlibConstants, createGunzip, type Gunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { BootprofError, fsError } from './errors.js';
+import { refuseOutputAsInput } from './outputs.js';
 
 /** A compressed input that ends inside a gzip member (a recording cut short, a copy still being written). */
 export interface GzipCut {
@@ -256,6 +257,12 @@ export async function openSource(path: string | undefined): Promise<ByteSource> 
     if (err instanceof BootprofError) throw err;
     throw fsError(err, path);
   }
+  try {
+    refuseOutputAsInput(path, fh.fd);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
   const magic = new Uint8Array(2);
   const { bytesRead } = await fh.read(magic, 0, 2, 0).catch((err: unknown) => {
     throw fsError(err, path);
@@ -269,6 +276,7 @@ export async function openSource(path: string | undefined): Promise<ByteSource> 
 }
 
 async function openStdin(): Promise<ByteSource> {
+  refuseOutputAsInput('stdin', 0);
   const stdin = process.stdin;
   // Read the first bytes to sniff gzip, then hand them back in front of the rest.
   const first = await new Promise<Buffer | null>((resolve, reject) => {

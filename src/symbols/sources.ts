@@ -10,6 +10,7 @@
 import { promises as fsp } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { BootprofError, fsError } from '../io/errors.js';
+import { refuseOutputAsInput } from '../io/outputs.js';
 import { chooseMap } from './find-map.js';
 import { isElf, readElfSymbols } from './elf.js';
 import { parseSymbolText, type RawSymbols } from './kallsyms.js';
@@ -38,6 +39,7 @@ export async function loadRawSource(path: string): Promise<RawSymbols> {
   try {
     fh = await fsp.open(path, 'r');
     const st = await fh.stat();
+    refuseOutputAsInput(path, fh.fd);
     if (st.isDirectory()) throw new BootprofError('E_UNREADABLE', `${path}: is a directory`);
     if (st.size === 0) throw new BootprofError('E_EMPTY', `${path}: empty symbol file`);
     const head = Buffer.alloc(4);
@@ -117,10 +119,14 @@ export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<Load
   const paths: string[] = [];
   if (opts.vmlinux) paths.push(opts.vmlinux);
   for (const m of opts.maps ?? []) paths.push(m);
+  // no input may be an output of this run: checked before anything is read
+  if (opts.trace && opts.trace !== '-') refuseOutputAsInput(opts.trace);
+  for (const p of paths) refuseOutputAsInput(p);
   let note: string | null = null;
   if (paths.length === 0) {
     const choice = chooseMap(undefined, opts.trace);
     if (!choice.path) return { table: null, mapPath: null, note: choice.note };
+    refuseOutputAsInput(choice.path);
     paths.push(choice.path);
     note = choice.note;
   }

@@ -89,7 +89,7 @@ describe('symbol sources under hostile input', () => {
     const s = await loadSymbolSources({ maps: [path] });
     expect(s.table!.names).toContain(weird.toString('latin1'));
     const chunks: string[] = [];
-    const sink: OutputSink = { isTTY: false, path: 'x', write: async (t) => void chunks.push(t), close: async () => {}, discard: () => {} };
+    const sink: OutputSink = { isTTY: false, path: 'x', write: async (t) => void chunks.push(typeof t === 'string' ? t : Buffer.from(t).toString('latin1')), close: async () => {}, discard: () => {} };
     let w!: ResolveWriter;
     await runPipeline(
       { source: memorySource(Buffer.from('1@1.000000:exec_tb tb:0x1 pc=0xffffffff81000010\n1@1.000001:exec_tb tb:0x1 pc=0xffffffff81000100\n')) },
