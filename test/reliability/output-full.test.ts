@@ -60,11 +60,12 @@ describe('a stand-in for write: short writes and errors, no mount needed', () =>
     failing();
     expectLine(await inproc(['self-time', ENTRY, '--map', MAP_PATH, '-f', 'csv', '-q', '-o', p]), 2, `bootprof: ${p}: no space left on device`);
     expect(readdirSync(sub)).toEqual([]);
-    writeFileSync(p, 'the old output\n');
+    const old = join(sub, 'report.json');
+    writeFileSync(old, 'the old output\n');
     failing();
-    expectLine(await inproc(['report', ENTRY, '--map', MAP_PATH, '-f', 'json', '-q', '-o', p]), 2, `bootprof: ${p}: no space left on device`);
-    expect(readdirSync(sub)).toEqual(['self.csv']);
-    expect(readFileSync(p, 'utf8')).toBe('the old output\n');
+    expectLine(await inproc(['report', ENTRY, '--map', MAP_PATH, '-f', 'json', '-q', '-o', old]), 2, `bootprof: ${old}: no space left on device`);
+    expect(readdirSync(sub)).toEqual(['report.json']);
+    expect(readFileSync(old, 'utf8')).toBe('the old output\n');
   });
 
   it('other write errors (EDQUOT, EFBIG, EIO) are one line too; discard() removes the temp file', async () => {
