@@ -31,7 +31,11 @@ export interface LoadedSymbols {
   sources?: { path: string; kind: string; symbols: number; added: number }[];
 }
 
-/** Loads one source file, sniffing ELF by its magic and gzip by its. */
+/**
+ * Loads one source file, sniffing ELF by its magic and gzip by its. A regular file with a size is
+ * sniffed with a positioned read (an ELF is then read by positioned reads); anything else (a pipe
+ * such as `<(zcat System.map.gz)`, /proc/kallsyms, whose stat size is 0) is read until EOF.
+ */
 export async function loadRawSource(path: string): Promise<RawSymbols> {
   let bytes: Buffer;
   let fh: fsp.FileHandle | undefined;
@@ -39,13 +43,14 @@ export async function loadRawSource(path: string): Promise<RawSymbols> {
     fh = await fsp.open(path, 'r');
     const st = await fh.stat();
     if (st.isDirectory()) throw new BootprofError('E_UNREADABLE', `${path}: is a directory`);
-    if (st.size === 0) throw new BootprofError('E_EMPTY', `${path}: empty symbol file`);
-    const head = Buffer.alloc(4);
-    await fh.read(head, 0, 4, 0);
-    if (isElf(head)) {
-      await fh.close();
-      fh = undefined;
-      return await readElfSymbols(path);
+    if (st.isFile() && st.size > 0) {
+      const head = Buffer.alloc(4);
+      await fh.read(head, 0, 4, 0);
+      if (isElf(head)) {
+        await fh.close();
+        fh = undefined;
+        return await readElfSymbols(path);
+      }
     }
     bytes = await fh.readFile();
   } catch (err) {
@@ -54,6 +59,8 @@ export async function loadRawSource(path: string): Promise<RawSymbols> {
   } finally {
     await fh?.close();
   }
+  if (bytes.length === 0) throw new BootprofError('E_EMPTY', `${path}: empty symbol file`);
+  if (isElf(bytes)) return readElfSymbols(path, bytes);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes);
