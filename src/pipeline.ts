@@ -3,9 +3,9 @@
  * need, call runPipeline once, then hand the analyses' state to writers.
  */
 import { readLineBlocks } from './io/chunks.js';
-import { openSource, peekSource, type ByteSource, type GzipCut } from './io/source.js';
+import { openSource, type ByteSource, type GzipCut } from './io/source.js';
 import { BootprofError } from './io/errors.js';
-import { detectFormat, DETECT_BYTES } from './formats/index.js';
+import { detectInput, peekHead } from './formats/index.js';
 import { availableParallelism } from 'node:os';
 import { malformedError, MAX_SAMPLES, TooManyThreadsError, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
@@ -306,12 +306,11 @@ export async function runPipeline(
     };
   }
   try {
-    const peeked = await peekSource(opened, DETECT_BYTES);
-    const head = peeked.head;
+    const peeked = await peekHead(opened, opts.inputFormat);
     const source = opts.strict ? strictCut(peeked.source) : peeked.source;
-    const early = head.length === 0 ? source.cut?.() : null;
+    const early = peeked.head.length === 0 ? source.cut?.() : null;
     if (early) throw new BootprofError('E_EMPTY', `${source.name}: empty trace: ${gzipCutText(early)}`);
-    const format = detectFormat(head, source.name, opts.inputFormat);
+    const { format, head } = detectInput(peeked.head, source.name, opts.inputFormat);
     const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
     parser.strict = !!opts.strict;
     const resolver = new Resolver(syms.table);
