@@ -1,6 +1,7 @@
 /** The command line: commander wiring only. Each command lives in src/commands/. */
 import { Command, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
+import { invocation } from './io/invocation.js';
 import { selfTimeCommand } from './commands/self-time.js';
 import { reportCommand } from './commands/report.js';
 import { flamegraphCommand } from './commands/flamegraph.js';
@@ -166,6 +167,7 @@ Examples:
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
+  program.hook('preAction', (_program, action) => void (invocation.command = action.name()));
   try {
     await program.parseAsync(argv);
   } catch (err) {

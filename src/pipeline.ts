@@ -5,7 +5,7 @@
 import { readLineBlocks } from './io/chunks.js';
 import { openSource, type ByteSource, type GzipCut } from './io/source.js';
 import { BootprofError } from './io/errors.js';
-import { detectInput, peekHead } from './formats/index.js';
+import { detectInput, peekHead, utf8BomLength } from './formats/index.js';
 import { availableParallelism } from 'node:os';
 import { malformedError, MAX_SAMPLES, TooManyThreadsError, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
@@ -121,7 +121,7 @@ function strictCut(src: ByteSource): ByteSource {
 }
 
 /** Parses on the main thread: the path for stdin, gzip, small files, other formats and --threads 1. */
-async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions): Promise<ReadEnd> {
+async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions, skipped = 0): Promise<ReadEnd> {
   let lastLine = -1;
   const batch = new EventBatch(opts.batchSize);
   const flush = (): void => {
@@ -150,6 +150,7 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
     {
       chunkSize: opts.chunkSize,
       maxLine: opts.maxLine,
+      baseOffset: skipped,
       onRead: opts.onProgress ? (b) => opts.onProgress!(b, source.gzip ? undefined : source.size) : undefined,
     },
   );
@@ -310,7 +311,10 @@ export async function runPipeline(
     const source = opts.strict ? strictCut(peeked.source) : peeked.source;
     const early = peeked.head.length === 0 ? source.cut?.() : null;
     if (early) throw new BootprofError('E_EMPTY', `${source.name}: empty trace: ${gzipCutText(early)}`);
-    const { format, head } = detectInput(peeked.head, source.name, opts.inputFormat);
+    // A UTF-8 byte order mark is skipped, not parsed as part of the first line (work units skip it too).
+    const bom = utf8BomLength(peeked.head);
+    if (bom > 0) await source.read(new Uint8Array(bom), 0, bom);
+    const { format, head } = detectInput(peeked.head.subarray(bom), source.name, opts.inputFormat);
     const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
     parser.strict = !!opts.strict;
     const resolver = new Resolver(syms.table);
@@ -344,7 +348,7 @@ export async function runPipeline(
     try {
       end = parallel
         ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
-        : await runSequential(source, parser, push, opts);
+        : await runSequential(source, parser, push, opts, bom);
     } catch (err) {
       if (err instanceof TooManyThreadsError) throw new BootprofError(err.code, `${source.name}: ${err.message}`);
       throw err;

@@ -5,6 +5,7 @@
 import { BootprofError } from '../io/errors.js';
 import { headLines } from './text-common.js';
 import { peekSource, type ByteSource } from '../io/source.js';
+import { invocation } from '../io/invocation.js';
 import { snippetOf, type ParserOptions, type TraceFormat } from './parser.js';
 import { qemuLogFormat } from './qemu-log.js';
 import { simpletraceBinFormat } from './simpletrace-bin.js';
@@ -66,6 +67,8 @@ export function detectInput(head: Uint8Array, name: string, forced?: string): { 
   for (const f of FORMATS) if (f.detect(first)) return { format: f, head: first };
   if (wide.length > first.length) for (const f of FORMATS) if (f.detect(wide)) return { format: f, head: wide };
   if (head.length === 0) throw new BootprofError('E_EMPTY', `${name}: empty trace`);
+  const enc = encodingError(head, name);
+  if (enc) throw enc;
   throw new BootprofError(
     'E_FORMAT',
     `${name}: no known trace format: ${describeHead(wide, head.length > wide.length)} (expected QEMU exec_tb lines such as "4415@1795310244.392604:exec_tb tb:0x7fbd882054c0 pc=0xffffffff810000d3"; known formats: ${FORMAT_NAMES.join(', ')}; --input-format forces one)`,
@@ -84,6 +87,66 @@ export async function peekHead(src: ByteSource, forced?: string): Promise<{ head
 
 export function detectFormat(head: Uint8Array, name: string, forced?: string): TraceFormat {
   return detectInput(head, name, forced).format;
+}
+
+/** Length of a UTF-8 byte order mark at the start of `head` (0 or 3): the pipeline skips it. */
+export function utf8BomLength(head: Uint8Array): number {
+  return head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+}
+
+/** Compressed containers recognised by their magic bytes: what they are and the decompressor. */
+const CONTAINERS: readonly { magic: readonly number[]; what: string; tool: (file: string) => string }[] = [
+  { magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], what: 'xz-compressed', tool: (f) => `xz -dc ${f}` },
+  { magic: [0x28, 0xb5, 0x2f, 0xfd], what: 'zstd-compressed', tool: (f) => `zstd -dc ${f}` },
+  { magic: [0x42, 0x5a, 0x68], what: 'bzip2-compressed', tool: (f) => `bzip2 -dc ${f}` },
+  { magic: [0x04, 0x22, 0x4d, 0x18], what: 'lz4-compressed', tool: (f) => `lz4 -dc ${f}` },
+  { magic: [0x50, 0x4b, 0x03, 0x04], what: 'a zip archive', tool: (f) => `unzip -p ${f}` },
+  { magic: [0x50, 0x4b, 0x05, 0x06], what: 'an empty zip archive', tool: (f) => `unzip -p ${f}` },
+];
+
+/** `path` for a shell command line: quoted unless it is plain. */
+function shellWord(path: string): string {
+  return /^[A-Za-z0-9_./+:=@%-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+/** UTF-16 by its byte order mark, or by NUL bytes in every other position: 'LE', 'BE' or null. */
+function utf16Order(head: Uint8Array): { order: 'LE' | 'BE'; bom: boolean } | null {
+  if (head.length >= 2 && head[0] === 0xff && head[1] === 0xfe) return { order: 'LE', bom: true };
+  if (head.length >= 2 && head[0] === 0xfe && head[1] === 0xff) return { order: 'BE', bom: true };
+  const n = Math.min(head.length, 512) & ~1;
+  if (n < 8) return null;
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (head[i] === 0) evenNul++;
+    if (head[i + 1] === 0) oddNul++;
+  }
+  const pairs = n / 2;
+  if (oddNul * 10 >= pairs * 9 && evenNul * 10 <= pairs) return { order: 'LE', bom: false };
+  if (evenNul * 10 >= pairs * 9 && oddNul * 10 <= pairs) return { order: 'BE', bom: false };
+  return null;
+}
+
+/**
+ * An input bootprof cannot read as it is but can say how to convert: a compressed container other
+ * than gzip, or UTF-16 text. null when the head is neither.
+ */
+function encodingError(head: Uint8Array, name: string): BootprofError | null {
+  const stdin = name === 'stdin';
+  const file = shellWord(name);
+  const cmd = `bootprof ${invocation.command} -`;
+  for (const c of CONTAINERS) {
+    if (head.length < c.magic.length || !c.magic.every((b, k) => head[k] === b)) continue;
+    const how = stdin ? `${c.tool('').trimEnd()} | ${cmd}` : `${c.tool(file)} | ${cmd}`;
+    return new BootprofError('E_FORMAT', `${name}: ${c.what}: bootprof reads plain and gzip traces: \`${how}\``);
+  }
+  const u = utf16Order(head);
+  if (u) {
+    const from = u.bom ? 'UTF-16' : `UTF-16${u.order}`;
+    const how = `iconv -f ${from} -t UTF-8${stdin ? '' : ` ${file}`} | ${cmd}`;
+    return new BootprofError('E_FORMAT', `${name}: UTF-16 text (${u.order === 'LE' ? 'little' : 'big'}-endian${u.bom ? ', with a byte order mark' : ''}): bootprof reads ASCII/UTF-8 traces: \`${how}\``);
+  }
+  return null;
 }
 
 /** `n` and the noun, singular or plural. */

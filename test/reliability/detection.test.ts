@@ -77,3 +77,61 @@ describe('detection window', () => {
     expectUnknown(await cli('info', p), p, /the first 1 MiB holds no line end/);
   });
 });
+
+describe('compressed containers, UTF-16 and a UTF-8 byte order mark', () => {
+  const body = Buffer.from(EVENTS, 'latin1');
+  const junk = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 2654435761) >>> 24));
+  const containers: [string, number[], RegExp][] = [
+    ['t.log.xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], /: xz-compressed: bootprof reads plain and gzip traces: `xz -dc \S+t\.log\.xz \| bootprof info -`$/],
+    ['t.log.zst', [0x28, 0xb5, 0x2f, 0xfd], /: zstd-compressed: .*`zstd -dc \S+t\.log\.zst \| bootprof info -`$/],
+    ['t.log.bz2', [0x42, 0x5a, 0x68, 0x39], /: bzip2-compressed: .*`bzip2 -dc \S+t\.log\.bz2 \| bootprof info -`$/],
+    ['t.zip', [0x50, 0x4b, 0x03, 0x04], /: a zip archive: .*`unzip -p \S+t\.zip \| bootprof info -`$/],
+  ];
+  for (const [name, magic, why] of containers) {
+    it(`${name}: names the compression and the command`, async () => {
+      const p = file(name, Buffer.concat([Buffer.from(magic), junk]));
+      const r = await cli('info', p);
+      const lines = r.err.split('\n').filter((l) => l !== '');
+      expect([r.code, lines.length], r.err).toEqual([2, 1]);
+      expect(lines[0].startsWith(`bootprof: ${p}: `)).toBe(true);
+      expect(lines[0]).toMatch(why);
+    });
+  }
+
+  it('the command in the suggestion is the one run; a path with a space is quoted', async () => {
+    const p = file('my trace.xz', Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), junk]));
+    const r = await cli('self-time', p);
+    expect(r.err).toBe(`bootprof: ${p}: xz-compressed: bootprof reads plain and gzip traces: \`xz -dc '${p}' | bootprof self-time -\`\n`);
+  });
+
+  it('UTF-16 with and without a byte order mark, both byte orders: says how to convert', async () => {
+    const le = Buffer.from(EVENTS.slice(0, 20000), 'utf16le');
+    const be = Buffer.from(le).swap16();
+    const cases: [string, Buffer, string][] = [
+      ['bom-le.log', Buffer.concat([Buffer.from([0xff, 0xfe]), le]), 'UTF-16 text (little-endian, with a byte order mark): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16 -t UTF-8 '],
+      ['bom-be.log', Buffer.concat([Buffer.from([0xfe, 0xff]), be]), 'UTF-16 text (big-endian, with a byte order mark): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16 -t UTF-8 '],
+      ['le.log', le, 'UTF-16 text (little-endian): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16LE -t UTF-8 '],
+      ['be.log', be, 'UTF-16 text (big-endian): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16BE -t UTF-8 '],
+    ];
+    for (const [name, bytes, msg] of cases) {
+      const p = file(name, bytes);
+      const r = await cli('info', p);
+      expect([name, r.code, r.err]).toEqual([name, 2, `bootprof: ${p}: ${msg}${p} | bootprof info -\`\n`]);
+    }
+  });
+
+  it('a UTF-8 byte order mark costs no event; offsets stay file offsets, sequential = parallel', async () => {
+    const at = body.indexOf(0x0a, 70000) + 1; // a line start
+    const p = file('bom.log', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body.subarray(0, at), Buffer.from('garbage line\n'), body.subarray(at)]));
+    const r = await cli('self-time', p, '-f', 'csv', '-q');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe(reference.out);
+    const seq = JSON.parse((await cli('info', p, '-f', 'json', '--threads', '1')).out);
+    const par = JSON.parse((await cli('info', p, '-f', 'json', '--threads', '2', '--unit-size', '20000')).out);
+    expect([seq.events, seq.malformed_lines]).toEqual([2000, 1]);
+    expect(seq.malformed_samples[0].offset).toBe(3 + at);
+    expect(par.malformed_samples).toEqual(seq.malformed_samples);
+    const parRows = await cli('self-time', p, '-f', 'csv', '-q', '--threads', '2', '--unit-size', '20000');
+    expect(parRows.out).toBe(reference.out);
+  });
+});
