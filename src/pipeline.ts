@@ -270,6 +270,22 @@ async function runParallel(
   return { bytes: size, lastLine };
 }
 
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** Why a trace gave no event: its malformed lines (with the first one's reason) and other lines. */
+function whyNoEvents(parser: TraceParser): string {
+  const st = parser.stats;
+  const parts: string[] = [];
+  if (st.malformed > 0) {
+    const s = st.samples[0];
+    parts.push(`${plural(st.malformed, 'malformed line')}${s ? `, the first: line ${s.line}: ${s.reason}: "${s.snippet}"` : ''}`);
+  }
+  if (st.other > 0) parts.push(`${plural(st.other, 'line')} of other events or messages`);
+  return parts.length > 0 ? `: ${parts.join('; ')}` : '';
+}
+
 /** What analyses may need to know before the first batch: known once the format is detected. */
 export interface TraceInfo {
   format: string;
@@ -358,7 +374,7 @@ export async function runPipeline(
     const gz = source.cut?.() ?? null;
     const cut = gz !== null || end.lastLine >= 0 ? { gzip: gz, lastLine: end.lastLine } : null;
     if (parser.stats.events === 0) {
-      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines${gz ? ` (${gzipCutText(gz)})` : ''}`);
+      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${plural(parser.stats.lines, 'line')}${whyNoEvents(parser)}${gz ? ` (${gzipCutText(gz)})` : ''}`);
     }
     return {
       parser,
