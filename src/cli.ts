@@ -28,13 +28,13 @@ function withInput(cmd: Command): Command {
     .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions); used before any --map')
     .addOption(new Option('--input-format <format>', 'trace format instead of detecting it').choices([...FORMAT_NAMES]))
     .addOption(new Option('--time-unit <unit>', 'unit of the times in text traces that do not say (default s; the resolved format: ns)').choices(['s', 'ms', 'us', 'ns']))
-    .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel (e.g. 0x1e000000)')
+    .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel: hex with 0x, >= 0 (e.g. 0x1e000000)')
     .addOption(
       new Option('--kaslr <mode>', 'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never').choices(['auto', 'off']),
     )
     .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete)')
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
-    .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
+    .option('-j, --threads <n>', 'parse workers for plain files, a decimal number 1-256 (default: number of cores; 1: parse on the main thread)')
     .addOption(new Option('--unit-size <bytes>', 'bytes per parallel work unit (testing)').hideHelp())
     .addOption(new Option('--chunk-size <bytes>', 'bytes per read (testing)').hideHelp())
     .option('-q, --quiet', 'no summary or progress on stderr (warnings still print)');

@@ -13,6 +13,7 @@ import { UnitPool } from './parallel/pool.js';
 import type { UnitResult } from './parallel/unit.js';
 import { tableToTransfer } from './symbols/transfer.js';
 import { progressBar } from './output/progress.js';
+import { countOf } from './output/units.js';
 import { EventBatch } from './model/batch.js';
 import { REGION_LABELS } from './model/names.js';
 import { Resolver } from './symbols/resolver.js';
@@ -270,8 +271,13 @@ async function runParallel(
   return { bytes: size, lastLine };
 }
 
-function plural(n: number, noun: string): string {
-  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+/**
+ * Errors the parsers raise about the input (a malformed line under --strict, too many thread ids, a
+ * bad simple-trace header) do not know its name: they get it in front, like every other input error.
+ */
+function aboutInput(err: unknown, name: string): unknown {
+  const named = err instanceof BootprofError && (err instanceof TooManyThreadsError || err.code === 'E_MALFORMED' || err.code === 'E_FORMAT');
+  return named && !err.message.startsWith(`${name}: `) ? new BootprofError(err.code, `${name}: ${err.message}`) : err;
 }
 
 /** Why a trace gave no event: its malformed lines (with the first one's reason) and other lines. */
@@ -280,9 +286,9 @@ function whyNoEvents(parser: TraceParser): string {
   const parts: string[] = [];
   if (st.malformed > 0) {
     const s = st.samples[0];
-    parts.push(`${plural(st.malformed, 'malformed line')}${s ? `, the first: line ${s.line}: ${s.reason}: "${s.snippet}"` : ''}`);
+    parts.push(`${countOf(st.malformed, 'malformed line')}${s ? `, the first: line ${s.line}: ${s.reason}: "${s.snippet}"` : ''}`);
   }
-  if (st.other > 0) parts.push(`${plural(st.other, 'line')} of other events or messages`);
+  if (st.other > 0) parts.push(`${countOf(st.other, 'line')} of other events or messages`);
   return parts.length > 0 ? `: ${parts.join('; ')}` : '';
 }
 
@@ -331,7 +337,12 @@ export async function runPipeline(
     const bom = utf8BomLength(peeked.head);
     if (bom > 0) await source.read(new Uint8Array(bom), 0, bom);
     const { format, head } = detectInput(peeked.head.subarray(bom), source.name, opts.inputFormat);
-    const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
+    let parser: TraceParser;
+    try {
+      parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
+    } catch (err) {
+      throw aboutInput(err, source.name);
+    }
     parser.strict = !!opts.strict;
     const resolver = new Resolver(syms.table);
     const names = parser.names ?? (syms.table ? syms.table.names : REGION_LABELS);
@@ -366,15 +377,14 @@ export async function runPipeline(
         ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
         : await runSequential(source, parser, push, opts, bom);
     } catch (err) {
-      if (err instanceof TooManyThreadsError) throw new BootprofError(err.code, `${source.name}: ${err.message}`);
-      throw err;
+      throw aboutInput(err, source.name);
     }
     const kaslr = gate.finish();
     if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
     const gz = source.cut?.() ?? null;
     const cut = gz !== null || end.lastLine >= 0 ? { gzip: gz, lastLine: end.lastLine } : null;
     if (parser.stats.events === 0) {
-      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${plural(parser.stats.lines, 'line')}${whyNoEvents(parser)}${gz ? ` (${gzipCutText(gz)})` : ''}`);
+      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${countOf(parser.stats.lines, 'line')}${whyNoEvents(parser)}${gz ? ` (${gzipCutText(gz)})` : ''}`);
     }
     return {
       parser,

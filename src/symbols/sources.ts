@@ -138,7 +138,7 @@ export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<Load
   const { table, added } = mergeSources(raws);
   if (table.textSymbols === 0) {
     const bad = raws.reduce((s, r) => s + r.malformed, 0);
-    const why = bad > 0 ? ` (${bad} lines are not "ADDR TYPE NAME")` : '';
+    const why = bad > 0 ? ` (${bad} ${bad === 1 ? 'line is' : 'lines are'} not "ADDR TYPE NAME")` : '';
     throw new BootprofError('E_SYMBOLS', `${paths.join(', ')}: no text symbols (types T, t, W, w)${why}`);
   }
   const result: LoadedSymbols = {
