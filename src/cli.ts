@@ -1,6 +1,7 @@
 /** The command line: commander wiring only. Each command lives in src/commands/. */
 import { Command, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
+import { invocation } from './io/invocation.js';
 import { selfTimeCommand } from './commands/self-time.js';
 import { reportCommand } from './commands/report.js';
 import { flamegraphCommand } from './commands/flamegraph.js';
@@ -28,13 +29,13 @@ function withInput(cmd: Command): Command {
     .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions); used before any --map')
     .addOption(new Option('--input-format <format>', 'trace format instead of detecting it').choices([...FORMAT_NAMES]))
     .addOption(new Option('--time-unit <unit>', 'unit of the times in text traces that do not say (default s; the resolved format: ns)').choices(['s', 'ms', 'us', 'ns']))
-    .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel (e.g. 0x1e000000)')
+    .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel: hex with 0x, >= 0 (e.g. 0x1e000000)')
     .addOption(
       new Option('--kaslr <mode>', 'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never').choices(['auto', 'off']),
     )
     .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), flamegraph: .folded, .speedscope.json, .json (chrome)')
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
-    .option('-j, --threads <n>', 'parse workers for plain files (default: number of cores; 1: parse on the main thread)')
+    .option('-j, --threads <n>', 'parse workers for plain files, a decimal number 1-256 (default: number of cores; 1: parse on the main thread)')
     .addOption(new Option('--unit-size <bytes>', 'bytes per parallel work unit (testing)').hideHelp())
     .addOption(new Option('--chunk-size <bytes>', 'bytes per read (testing)').hideHelp())
     .option('-q, --quiet', 'no summary, progress bar or notes (such as which System.map was picked) on stderr; warnings still print (the bar also stays off when TERM is unset or dumb, and is ASCII with NO_COLOR)');
@@ -168,6 +169,7 @@ Examples:
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.exitOverride();
+  program.hook('preAction', (_program, action) => void (invocation.command = action.name()));
   try {
     await program.parseAsync(argv);
   } catch (err) {

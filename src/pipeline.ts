@@ -3,9 +3,9 @@
  * need, call runPipeline once, then hand the analyses' state to writers.
  */
 import { readLineBlocks } from './io/chunks.js';
-import { openSource, peekSource, type ByteSource, type GzipCut } from './io/source.js';
+import { openSource, type ByteSource, type GzipCut } from './io/source.js';
 import { BootprofError } from './io/errors.js';
-import { detectFormat, DETECT_BYTES } from './formats/index.js';
+import { detectInput, peekHead, utf8BomLength } from './formats/index.js';
 import { availableParallelism } from 'node:os';
 import { malformedError, MAX_SAMPLES, TooManyThreadsError, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
@@ -13,6 +13,7 @@ import { poolSize, UnitPool, WORKERS_PER_CORE } from './parallel/pool.js';
 import type { UnitResult } from './parallel/unit.js';
 import { tableToTransfer } from './symbols/transfer.js';
 import { progressBar } from './output/progress.js';
+import { countOf } from './output/units.js';
 import { EventBatch } from './model/batch.js';
 import { REGION_LABELS } from './model/names.js';
 import { Resolver } from './symbols/resolver.js';
@@ -127,7 +128,7 @@ function strictCut(src: ByteSource): ByteSource {
 }
 
 /** Parses on the main thread: the path for stdin, gzip, small files, other formats and --threads 1. */
-async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions): Promise<ReadEnd> {
+async function runSequential(source: ByteSource, parser: TraceParser, push: (b: EventBatch) => void, opts: InputOptions, skipped = 0): Promise<ReadEnd> {
   let lastLine = -1;
   const batch = new EventBatch(opts.batchSize);
   const flush = (): void => {
@@ -156,6 +157,7 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
     {
       chunkSize: opts.chunkSize,
       maxLine: opts.maxLine,
+      baseOffset: skipped,
       onRead: opts.onProgress ? (b) => opts.onProgress!(b, source.gzip ? undefined : source.size) : undefined,
     },
   );
@@ -278,6 +280,27 @@ async function runParallel(
   return { bytes: size, lastLine };
 }
 
+/**
+ * Errors the parsers raise about the input (a malformed line under --strict, too many thread ids, a
+ * bad simple-trace header) do not know its name: they get it in front, like every other input error.
+ */
+function aboutInput(err: unknown, name: string): unknown {
+  const named = err instanceof BootprofError && (err instanceof TooManyThreadsError || err.code === 'E_MALFORMED' || err.code === 'E_FORMAT');
+  return named && !err.message.startsWith(`${name}: `) ? new BootprofError(err.code, `${name}: ${err.message}`) : err;
+}
+
+/** Why a trace gave no event: its malformed lines (with the first one's reason) and other lines. */
+function whyNoEvents(parser: TraceParser): string {
+  const st = parser.stats;
+  const parts: string[] = [];
+  if (st.malformed > 0) {
+    const s = st.samples[0];
+    parts.push(`${countOf(st.malformed, 'malformed line')}${s ? `, the first: line ${s.line}: ${s.reason}: "${s.snippet}"` : ''}`);
+  }
+  if (st.other > 0) parts.push(`${countOf(st.other, 'line')} of other events or messages`);
+  return parts.length > 0 ? `: ${parts.join('; ')}` : '';
+}
+
 /** What analyses may need to know before the first batch: known once the format is detected. */
 export interface TraceInfo {
   format: string;
@@ -315,13 +338,20 @@ export async function runPipeline(
     };
   }
   try {
-    const peeked = await peekSource(opened, DETECT_BYTES);
-    const head = peeked.head;
+    const peeked = await peekHead(opened, opts.inputFormat);
     const source = opts.strict ? strictCut(peeked.source) : peeked.source;
-    const early = head.length === 0 ? source.cut?.() : null;
+    const early = peeked.head.length === 0 ? source.cut?.() : null;
     if (early) throw new BootprofError('E_EMPTY', `${source.name}: empty trace: ${gzipCutText(early)}`);
-    const format = detectFormat(head, source.name, opts.inputFormat);
-    const parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
+    // A UTF-8 byte order mark is skipped, not parsed as part of the first line (work units skip it too).
+    const bom = utf8BomLength(peeked.head);
+    if (bom > 0) await source.read(new Uint8Array(bom), 0, bom);
+    const { format, head } = detectInput(peeked.head.subarray(bom), source.name, opts.inputFormat);
+    let parser: TraceParser;
+    try {
+      parser = format.create(head, { timeUnit: opts.timeUnit, table: syms.table });
+    } catch (err) {
+      throw aboutInput(err, source.name);
+    }
     parser.strict = !!opts.strict;
     const resolver = new Resolver(syms.table);
     const names = parser.names ?? (syms.table ? syms.table.names : REGION_LABELS);
@@ -354,17 +384,16 @@ export async function runPipeline(
     try {
       end = parallel
         ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
-        : await runSequential(source, parser, push, opts);
+        : await runSequential(source, parser, push, opts, bom);
     } catch (err) {
-      if (err instanceof TooManyThreadsError) throw new BootprofError(err.code, `${source.name}: ${err.message}`);
-      throw err;
+      throw aboutInput(err, source.name);
     }
     const kaslr = gate.finish();
     if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
     const gz = source.cut?.() ?? null;
     const cut = gz !== null || end.lastLine >= 0 ? { gzip: gz, lastLine: end.lastLine } : null;
     if (parser.stats.events === 0) {
-      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${parser.stats.lines} lines${gz ? ` (${gzipCutText(gz)})` : ''}`);
+      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${countOf(parser.stats.lines, 'line')}${whyNoEvents(parser)}${gz ? ` (${gzipCutText(gz)})` : ''}`);
     }
     return {
       parser,

@@ -101,6 +101,6 @@ describe('bootprof self-time (CLI)', () => {
     expect(r.code).toBe(0);
     expect(r.err).toContain('1 malformed line skipped (line 2: not a trace record: "broken")');
     const s = run(['self-time', '-', '--map', MAP, '--strict'], text);
-    expect([s.code, s.err.trim()]).toEqual([2, 'bootprof: line 2 (byte 48): not a trace record: broken']);
+    expect([s.code, s.err.trim()]).toEqual([2, 'bootprof: stdin: line 2 (byte 48): not a trace record: broken']);
   });
 });

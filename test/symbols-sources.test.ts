@@ -231,10 +231,12 @@ describe('KASLR', () => {
 
   it('parses --kaslr-offset', () => {
     expect(parseSlide('0x1e000000')).toBe(0x1e000000);
-    expect(parseSlide('1E000000')).toBe(0x1e000000);
-    expect(parseSlide('-0x200000')).toBe(-0x200000);
+    expect(parseSlide('0X1E000000')).toBe(0x1e000000);
+    expect(() => parseSlide('1E000000')).toThrow(/0x prefix/);
+    expect(() => parseSlide('-0x200000')).toThrow(/not negative/);
     expect(slideHex(-0x200000)).toBe('-0x200000');
     expect(() => parseSlide('zz')).toThrow(/hex slide/);
+    expect(() => parseSlide('0xzz')).toThrow(/not hex/);
   });
 });
 

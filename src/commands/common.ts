@@ -131,22 +131,27 @@ export function parseKaslrMode(v: string | undefined): KaslrMode | undefined {
   throw new BootprofError('E_USAGE', `--kaslr takes auto or off (got '${v}'); a known slide goes to --kaslr-offset HEX`);
 }
 
+/** A plain decimal integer ("8"; not "", "1e2", "0x2", " 3"), else NaN. */
+function decimal(v: string): number {
+  return /^[0-9]+$/.test(v) ? Number(v) : NaN;
+}
+
 export function parseThreads(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new BootprofError('E_USAGE', `--threads takes a whole number from 1 to 256 (got '${v}')`);
   return n;
 }
 
 function parseBytes(v: string, opt: string): number {
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isInteger(n) || n < 1) throw new BootprofError('E_USAGE', `${opt} takes a positive number of bytes (got '${v}')`);
   return n;
 }
 
 export function parseTop(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isInteger(n) || n < 0) throw new BootprofError('E_USAGE', `--top takes a whole number (got '${v}')`);
   return n;
 }

@@ -7,7 +7,7 @@ import { TraceCounts } from '../analyze/summary.js';
 import type { Analysis } from '../analyze/analysis.js';
 import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
 import { openOutput } from '../output/sink.js';
-import { formatCount, formatDuration } from '../output/units.js';
+import { countOf, formatCount, formatDuration } from '../output/units.js';
 import { runPipeline, type RunResult } from '../pipeline.js';
 import { slideHex } from '../symbols/kaslr.js';
 import { chooseFormat, inputOptions, warn, type CommonOptions } from './common.js';
@@ -171,7 +171,7 @@ export function infoText(info: ReturnType<typeof buildInfo>): string {
     ['time unit', `input: ${info.input_time_unit}; bootprof: ${info.unit === 'ns' ? 'nanoseconds' : 'events (no timestamps: each event weighs 1)'}`],
     ['symbols', info.symbols ?? 'none'],
     ...info.symbol_sources.map((x): [string, string] => ['  source', `${x.path} (${x.kind}, ${formatCount(x.symbols)} symbols, ${formatCount(x.added)} used)`]),
-    ['events', `${formatCount(info.events)} in ${formatCount(info.lines)} lines`],
+    ['events', `${formatCount(info.events)} in ${countOf(info.lines, 'line')}`],
     ['vCPUs', `${info.vcpus.length}: ` + info.vcpus.slice(0, 16).map((v) => `${v.cpu}=tid ${v.tid} (${formatCount(v.events)})`).join(', ') + (info.vcpus.length > 16 ? ', ...' : '')],
     ['span', formatDuration(info.span, info.unit)],
     ['distinct pcs', info.distinct_pcs_exact ? formatCount(info.distinct_pcs) : `~${formatCount(info.distinct_pcs)} (estimated beyond ${formatCount(EXACT_DISTINCT_PCS)})`],

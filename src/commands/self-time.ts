@@ -5,7 +5,7 @@ import { TraceCounts } from '../analyze/summary.js';
 import { csvLine } from '../output/csv.js';
 import { openOutput } from '../output/sink.js';
 import { renderTable } from '../output/table.js';
-import { formatCount, formatDuration, sharePercent } from '../output/units.js';
+import { countOf, formatCount, formatDuration, sharePercent } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseTop, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
@@ -91,7 +91,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
           shown.map((r) => [names[r.id], formatDuration(r.self, unit), sharePercent(r.self, total).toFixed(2) + '%', formatCount(r.events)]),
         );
     let text = table;
-    if (top !== undefined && rows.length > top) text += `... ${rows.length - top} more functions (--top N, or --format csv for all)\n`;
+    if (top !== undefined && rows.length > top) text += `... ${countOf(rows.length - top, 'more function')} (--top N, or --format csv for all)\n`;
     text += '\n' + summaryText(summary).join('\n') + '\n';
     await out.write(text);
   }

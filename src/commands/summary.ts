@@ -5,7 +5,7 @@
 import { gzipCutText, type RunResult } from '../pipeline.js';
 import type { TraceCounts } from '../analyze/summary.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_KERNEL, REGION_UNKNOWN, REGION_USER } from '../model/names.js';
-import { formatCount, formatDuration } from '../output/units.js';
+import { countOf, formatCount, formatDuration } from '../output/units.js';
 
 export interface TraceSummary {
   input: string;
@@ -78,7 +78,7 @@ export function summaryText(s: TraceSummary): string[] {
   const lines = [
     `input: ${s.input} (${s.format}), unit: ${s.unit === 'ns' ? 'nanoseconds' : 'events (the trace has no timestamps; each event weighs 1)'}${s.input_time_unit ? ` (input times in ${s.input_time_unit})` : ''}`,
     `symbols: ${s.symbols ?? 'none'}`,
-    `events: ${formatCount(s.events)} in ${formatCount(s.lines)} lines, vCPUs: ${s.threads}, traced span: ${formatDuration(s.span, s.unit)}`,
+    `events: ${formatCount(s.events)} in ${countOf(s.lines, 'line')}, vCPUs: ${s.threads}, traced span: ${formatDuration(s.span, s.unit)}`,
   ];
   const reg = s.regions;
   const parts = [
@@ -96,10 +96,10 @@ export function summaryText(s: TraceSummary): string[] {
     lines.push(`events per vCPU: ${shown.join(' ')}${s.threads > 8 ? ` ... (${s.threads} vCPUs, min ${formatCount(min)}, max ${formatCount(max)})` : ''}`);
   }
   const skipped: string[] = [];
-  if (s.other_lines) skipped.push(`${formatCount(s.other_lines)} other lines skipped`);
-  if (s.malformed_lines) skipped.push(`${formatCount(s.malformed_lines)} malformed lines skipped`);
-  if (s.crlf_lines) skipped.push(`${formatCount(s.crlf_lines)} lines ended in CR LF (accepted)`);
-  if (s.negative_deltas) skipped.push(`${formatCount(s.negative_deltas)} times went backwards (counted as 0)`);
+  if (s.other_lines) skipped.push(`${countOf(s.other_lines, 'other line')} skipped`);
+  if (s.malformed_lines) skipped.push(`${countOf(s.malformed_lines, 'malformed line')} skipped`);
+  if (s.crlf_lines) skipped.push(`${countOf(s.crlf_lines, 'line')} ended in CR LF (accepted)`);
+  if (s.negative_deltas) skipped.push(`${countOf(s.negative_deltas, 'time')} went backwards (counted as 0)`);
   if (s.truncated) skipped.push('input cut short (results up to its last complete line)');
   if (skipped.length) lines.push(skipped.join(', '));
   return lines;

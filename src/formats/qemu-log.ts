@@ -99,21 +99,27 @@ function parseIso(buf: Uint8Array, i: number, out: Float64Array): number {
   let j = i + 19;
   let frac = 0;
   let nd = 0;
+  let roundUp = false;
   if (buf[j] === DOT) {
     j++;
     let c = buf[j];
     while (c >= 0x30 && c <= 0x39) {
-      if (nd < 9) {
-        frac = frac * 10 + (c - 0x30);
-        nd++;
-      }
+      if (nd < 9) frac = frac * 10 + (c - 0x30);
+      else if (nd === 9) roundUp = c >= 0x35; // digits below 1 ns round half up, as TimeReader's
+      nd++;
       c = buf[++j];
     }
     if (nd === 0) return -1;
   }
   if (buf[j] !== 0x5a && buf[j] !== 0x7a) return -1; // Z
-  out[0] = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-  out[1] = frac * POW10[nd];
+  let sec = daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+  let ns = nd < 9 ? frac * POW10[nd] : frac;
+  if (roundUp && ++ns === 1e9) {
+    sec++;
+    ns = 0;
+  }
+  out[0] = sec;
+  out[1] = ns;
   return j + 1;
 }
 
@@ -238,23 +244,30 @@ export class QemuLogParser extends TraceParser {
               c = buf[++i];
             }
             if (sd === 0 || sd > 15 || c !== DOT) {
-              reason = 'bad timestamp';
+              reason = sd === 0 ? 'bad timestamp (no seconds after @)' : sd > 15 ? 'bad timestamp (over 15 digits of seconds)' : 'bad timestamp (no dot in it)';
               break parse;
             }
             c = buf[++i];
+            // Any number of fraction digits: the first 9 are ns, the 10th rounds half up (TimeReader's rule).
             let f = 0;
             let fd = 0;
+            let roundUp = false;
             while (c >= 0x30 && c <= 0x39) {
-              f = f * 10 + (c - 0x30);
+              if (fd < 9) f = f * 10 + (c - 0x30);
+              else if (fd === 9) roundUp = c >= 0x35;
               fd++;
               c = buf[++i];
             }
-            if (fd === 0 || fd > 9 || c !== COLON) {
-              reason = 'bad timestamp';
+            if (fd === 0 || c !== COLON) {
+              reason = fd === 0 ? 'bad timestamp (no digits after the dot)' : 'bad timestamp (no colon after it)';
               break parse;
             }
             sec = s;
-            fracNs = f * POW10[fd];
+            fracNs = fd < 9 ? f * POW10[fd] : f;
+            if (roundUp && ++fracNs === 1e9) {
+              sec++;
+              fracNs = 0;
+            }
             hasTime = true;
             c = buf[++i];
           } else if (c === DASH && nd === 4) {

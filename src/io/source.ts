@@ -240,11 +240,18 @@ class FileSource implements ByteSource {
   }
 }
 
-/** Opens `path` ('-' or undefined: stdin), sniffing gzip by magic bytes. */
+/**
+ * Opens `path` ('-' or undefined: stdin), sniffing gzip by magic bytes. A regular file is read with
+ * positioned reads (and may be cut into parallel work units: its `size` is known); anything else that
+ * can be read as a stream (a FIFO, a `<(zcat ...)` /dev/fd/N pipe, /dev/stdin, a character device) is
+ * read sequentially from the open handle, never reopened or seeked, and has no `size`. Files on
+ * procfs are regular with a stat size of 0: positioned reads work there and read until EOF.
+ */
 export async function openSource(path: string | undefined): Promise<ByteSource> {
   if (path === undefined || path === '-') return openStdin();
   let fh: fsp.FileHandle;
   let size: number;
+  let regular: boolean;
   try {
     fh = await fsp.open(path, 'r');
     const st = await fh.stat();
@@ -253,6 +260,7 @@ export async function openSource(path: string | undefined): Promise<ByteSource> 
       throw new BootprofError('E_UNREADABLE', `${path}: is a directory`);
     }
     size = st.size;
+    regular = st.isFile();
   } catch (err) {
     if (err instanceof BootprofError) throw err;
     throw fsError(err, path);
@@ -263,6 +271,7 @@ export async function openSource(path: string | undefined): Promise<ByteSource> 
     await fh.close();
     throw err;
   }
+  if (!regular) return openSequential(path, fh);
   const magic = new Uint8Array(2);
   const { bytesRead } = await fh.read(magic, 0, 2, 0).catch((err: unknown) => {
     throw fsError(err, path);
@@ -273,6 +282,30 @@ export async function openSource(path: string | undefined): Promise<ByteSource> 
     return new GzipSource(path, createReadStream(path, { highWaterMark: GZIP_READ }), size, null);
   }
   return new FileSource(path, fh, size);
+}
+
+/**
+ * A file that cannot seek (pipe, FIFO, character device): the first bytes are read in order to sniff
+ * gzip and handed back in front of the rest of the stream over the same handle.
+ */
+async function openSequential(path: string, fh: fsp.FileHandle): Promise<ByteSource> {
+  const first = Buffer.alloc(GZIP_READ);
+  let got = 0;
+  try {
+    while (got < 2) {
+      const { bytesRead } = await fh.read(first, got, first.length - got, null);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+  } catch (err) {
+    await fh.close();
+    throw fsError(err, path);
+  }
+  const head = first.subarray(0, got);
+  if (got >= 2 && head[0] === GZIP_MAGIC0 && head[1] === GZIP_MAGIC1) {
+    return new GzipSource(path, fh.createReadStream({ highWaterMark: GZIP_READ }), undefined, head);
+  }
+  return new StreamSource(path, fh.createReadStream({ highWaterMark: 1 << 20 }), undefined, false, head);
 }
 
 async function openStdin(): Promise<ByteSource> {

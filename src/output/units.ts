@@ -18,6 +18,11 @@ export function formatCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** A count and its noun, singular for 1: `countOf(1, 'line')` is "1 line", `countOf(3, 'line')` "3 lines". */
+export function countOf(n: number, singular: string, plural = singular + 's'): string {
+  return `${formatCount(n)} ${n === 1 ? singular : plural}`;
+}
+
 /** Percent with 4 decimals, the form CSV and JSON use. */
 export function sharePercent(part: number, total: number): number {
   return total > 0 ? Number(((part / total) * 100).toFixed(4)) : 0;

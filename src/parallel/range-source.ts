@@ -46,9 +46,21 @@ async function afterNewline(fh: fsp.FileHandle, from: number, size: number, name
   return size;
 }
 
+/** 3 when the file starts with a UTF-8 byte order mark (the first unit skips it, as a sequential read does), else 0. */
+async function bomLength(fh: fsp.FileHandle, size: number, name: string): Promise<number> {
+  if (size < 3) return 0;
+  const b = Buffer.alloc(3);
+  try {
+    await fh.read(b, 0, 3, 0);
+  } catch (err) {
+    throw fsError(err, name);
+  }
+  return b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+}
+
 /** The owned byte range [from, to) of a unit. */
 export async function ownedRange(fh: fsp.FileHandle, u: WorkUnit, size: number, name: string): Promise<[number, number]> {
-  const from = u.start === 0 ? 0 : await afterNewline(fh, u.start - 1, size, name);
+  const from = u.start === 0 ? await bomLength(fh, size, name) : await afterNewline(fh, u.start - 1, size, name);
   if (from >= u.end) return [from, from];
   const to = await afterNewline(fh, u.end - 1, size, name);
   return [from, to];

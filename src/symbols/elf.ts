@@ -42,7 +42,13 @@ interface Reader {
   close(): Promise<void>;
 }
 
-async function openReader(path: string): Promise<Reader> {
+/** A reader over bytes already in memory (a gzip-compressed ELF, an ELF read from a pipe). */
+function memoryReader(all: Buffer): Reader {
+  return { read: async (off, len) => all.subarray(off, off + len), close: async () => {} };
+}
+
+async function openReader(path: string, bytes?: Buffer): Promise<Reader> {
+  if (bytes) return memoryReader(bytes);
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, 'r');
@@ -54,7 +60,7 @@ async function openReader(path: string): Promise<Reader> {
   if (magic[0] === 0x1f && magic[1] === 0x8b) {
     const all = gunzipSync(await fh.readFile());
     await fh.close();
-    return { read: async (off, len) => all.subarray(off, off + len), close: async () => {} };
+    return memoryReader(all);
   }
   const size = (await fh.stat()).size;
   return {
@@ -77,9 +83,9 @@ function u64(b: Buffer, off: number, le: boolean): number {
   return Number(v);
 }
 
-/** Reads the symbol table of the ELF64 file at `path`. */
-export async function readElfSymbols(path: string): Promise<RawSymbols> {
-  const r = await openReader(path);
+/** Reads the symbol table of the ELF64 file at `path` (or of `bytes`, its content read already). */
+export async function readElfSymbols(path: string, bytes?: Buffer): Promise<RawSymbols> {
+  const r = await openReader(path, bytes);
   try {
     const eh = await r.read(0, 64);
     if (!isElf(eh)) throw new BootprofError('E_SYMBOLS', `${path}: not an ELF file`);

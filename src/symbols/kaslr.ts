@@ -80,14 +80,20 @@ export interface KaslrReport {
   messages: string[];
 }
 
-/** Parses `--kaslr-offset` (hex, 0x optional, '-' allowed) into an address-key delta. */
+/**
+ * Parses `--kaslr-offset` into an address-key delta: hex with its 0x prefix (`0x1e000000`; the
+ * kernel prints slides in hex, and a bare `123` would be ambiguous), at most 13 hex digits, >= 0
+ * (a KASLR slide moves the kernel up from its link address).
+ */
 export function parseSlide(text: string): number {
   const t = text.trim().toLowerCase();
-  const neg = t.startsWith('-');
-  const body = (neg ? t.slice(1) : t).replace(/^0x/, '');
+  const usage = (why: string) => new BootprofError('E_USAGE', `--kaslr-offset takes a hex slide with its 0x prefix, such as 0x1e000000 (got '${text}': ${why})`);
+  if (t.startsWith('-')) throw usage('a KASLR slide is not negative');
+  if (!t.startsWith('0x')) throw usage(/^[0-9a-f]+$/.test(t) ? `no 0x prefix: 0x${t} if that is hex` : 'not hex');
+  const body = t.slice(2);
   const v = parseHexKey(body);
-  if (!/^[0-9a-f]{1,13}$/.test(body) || Number.isNaN(v)) throw new BootprofError('E_USAGE', `--kaslr-offset takes a hex slide such as 0x1e000000 (got '${text}')`);
-  return neg ? -v : v;
+  if (!/^[0-9a-f]{1,13}$/.test(body) || Number.isNaN(v)) throw usage('not hex');
+  return v;
 }
 
 export function slideHex(slide: number): string {

@@ -32,7 +32,11 @@ export interface LoadedSymbols {
   sources?: { path: string; kind: string; symbols: number; added: number }[];
 }
 
-/** Loads one source file, sniffing ELF by its magic and gzip by its. */
+/**
+ * Loads one source file, sniffing ELF by its magic and gzip by its. A regular file with a size is
+ * sniffed with a positioned read (an ELF is then read by positioned reads); anything else (a pipe
+ * such as `<(zcat System.map.gz)`, /proc/kallsyms, whose stat size is 0) is read until EOF.
+ */
 export async function loadRawSource(path: string): Promise<RawSymbols> {
   let bytes: Buffer;
   let fh: fsp.FileHandle | undefined;
@@ -41,13 +45,14 @@ export async function loadRawSource(path: string): Promise<RawSymbols> {
     const st = await fh.stat();
     refuseOutputAsInput(path, fh.fd);
     if (st.isDirectory()) throw new BootprofError('E_UNREADABLE', `${path}: is a directory`);
-    if (st.size === 0) throw new BootprofError('E_EMPTY', `${path}: empty symbol file`);
-    const head = Buffer.alloc(4);
-    await fh.read(head, 0, 4, 0);
-    if (isElf(head)) {
-      await fh.close();
-      fh = undefined;
-      return await readElfSymbols(path);
+    if (st.isFile() && st.size > 0) {
+      const head = Buffer.alloc(4);
+      await fh.read(head, 0, 4, 0);
+      if (isElf(head)) {
+        await fh.close();
+        fh = undefined;
+        return await readElfSymbols(path);
+      }
     }
     bytes = await fh.readFile();
   } catch (err) {
@@ -56,6 +61,8 @@ export async function loadRawSource(path: string): Promise<RawSymbols> {
   } finally {
     await fh?.close();
   }
+  if (bytes.length === 0) throw new BootprofError('E_EMPTY', `${path}: empty symbol file`);
+  if (isElf(bytes)) return readElfSymbols(path, bytes);
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes);
@@ -137,7 +144,7 @@ export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<Load
   const { table, added } = mergeSources(raws);
   if (table.textSymbols === 0) {
     const bad = raws.reduce((s, r) => s + r.malformed, 0);
-    const why = bad > 0 ? ` (${bad} lines are not "ADDR TYPE NAME")` : '';
+    const why = bad > 0 ? ` (${bad} ${bad === 1 ? 'line is' : 'lines are'} not "ADDR TYPE NAME")` : '';
     throw new BootprofError('E_SYMBOLS', `${paths.join(', ')}: no text symbols (types T, t, W, w)${why}`);
   }
   const result: LoadedSymbols = {

@@ -111,7 +111,8 @@ const ISO = /^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(\.\d+)?[Zz] /;
 /**
  * What the QEMU log grammar says a line (latin1, no newline) of a timed `TID@SEC.FRAC:` trace is:
  *  - blank (spaces, tabs, CR only): other
- *  - `TID@SEC.FRAC:` (TID, SEC 1-15 digits, FRAC 1-9) or an ISO-8601 stamp, then `exec_tb ` or
+ *  - `TID@SEC.FRAC:` (TID, SEC 1-15 digits, FRAC 1 or more: ns from the first 9, the 10th rounding
+ *    half up) or an ISO-8601 stamp (its fraction read the same way), then `exec_tb ` or
  *    `exec_tb_nocache `, anything up to the first `pc=`, `0x`, 1-16 hex digits, trailing blanks/CR:
  *    an event; a valid prefix followed by anything else: other (another event, QEMU's messages)
  *  - no prefix: `NAME key...` with `=` or `:` (another event, NAME not exec_tb), or a line whose first
@@ -132,10 +133,9 @@ export function classifyQemuLine(line: string): LineKind {
     const after = line[lead[0].length];
     if (after === '@' && lead[0].length <= 15) {
       const m = /^(\d+)@(\d*)(\.?)(\d*)(:?)/.exec(line)!;
-      if (m[2].length === 0 || m[2].length > 15 || m[3] !== '.' || m[4].length === 0 || m[4].length > 9 || m[5] !== ':') return bad();
+      if (m[2].length === 0 || m[2].length > 15 || m[3] !== '.' || m[4].length === 0 || m[5] !== ':') return bad();
       tid = Number(m[1]);
-      sec = Number(m[2]);
-      frac = Number(m[4]) * 10 ** (9 - m[4].length);
+      [sec, frac] = secFrac(Number(m[2]), m[4]);
       rest = line.slice(m[0].length);
       prefixed = true;
     } else if (after === '-' && lead[0].length === 4) {
@@ -145,8 +145,7 @@ export function classifyQemuLine(line: string): LineKind {
       if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return bad();
       if (m[7] !== undefined && m[7].length < 2) return bad();
       sec = daysFromEpoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-      const fd = m[7] ? m[7].slice(1, 10) : '';
-      frac = fd ? Number(fd) * 10 ** (9 - fd.length) : 0;
+      [sec, frac] = m[7] ? secFrac(sec, m[7].slice(1)) : [sec, 0];
       rest = line.slice(m[0].length);
       prefixed = true;
     } else return bad();
@@ -170,6 +169,13 @@ export function classifyQemuLine(line: string): LineKind {
   if (!/^[ \t\r]*$/.test(pcText.slice(k))) return bad();
   if (!prefixed) return bad(); // no timestamp in a timed trace
   return { kind: 'event', tid, sec, frac, pc: BigInt('0x' + digits) };
+}
+
+/** Seconds and ns of SEC.FRAC: the first 9 fraction digits, the 10th rounding half up (carrying into seconds). */
+function secFrac(sec: number, digits: string): [number, number] {
+  let ns = Number(digits.slice(0, 9).padEnd(9, '0'));
+  if (digits.length > 9 && digits[9] >= '5') ns++;
+  return ns === 1e9 ? [sec + 1, 0] : [sec, ns];
 }
 
 function daysFromEpoch(y: number, m: number, d: number): number {
