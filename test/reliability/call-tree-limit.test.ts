@@ -8,7 +8,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { SelfTime } from '../../src/analyze/self-time.js';
 import { StackReconstruction } from '../../src/analyze/stacks.js';
 import { EventBatch } from '../../src/model/batch.js';
@@ -16,6 +15,7 @@ import { FIRST_FUNCTION, REGION_LABELS } from '../../src/model/names.js';
 import { MAX_NODES, OTHER_STACKS, OTHER_STACKS_LABEL } from '../../src/model/stacks.js';
 import { MAP_PATH, systemMapText } from '../formats-helpers.js';
 import { prng } from './gen.js';
+import { inproc } from './output-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-tree-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -105,18 +105,8 @@ describe('call tree node limit', () => {
     StackReconstruction.treeLimit = 2000;
     const run = async (args: string[]): Promise<{ out: string; err: string }> => {
       const out = join(dir, 'out-' + args.join('-').replace(/\W/g, ''));
-      let err = '';
-      const write = process.stderr.write;
-      process.stderr.write = ((chunk: string | Uint8Array) => {
-        err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-        return true;
-      }) as typeof process.stderr.write;
-      try {
-        await main(['node', 'bootprof', ...args, trace, '--map', MAP_PATH, '-q', '-o', out]);
-      } finally {
-        process.stderr.write = write;
-      }
-      return { out: readFileSync(out, 'utf8'), err };
+      const r = await inproc([...args, trace, '--map', MAP_PATH, '-q', '-o', out]);
+      return { out: readFileSync(out, 'utf8'), err: r.err };
     };
     const limitLines = (err: string): string[] => err.split('\n').filter((l) => l.includes('call tree limit reached'));
 

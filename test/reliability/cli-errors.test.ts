@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { MAP_PATH, SAMPLES, systemMapText } from '../formats-helpers.js';
 import { smallMapText } from './gen.js';
+import { inproc } from './output-helpers.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
 const COMMANDS = ['self-time', 'report', 'timeline', 'syscalls', 'resolve', 'info', 'flamegraph', 'initcalls'] as const;
@@ -35,24 +35,6 @@ function run(args: string[], input?: Buffer | string): Ran {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** The binary's main() in this process (error paths write nothing to stdout): cheap, for the matrix. */
-async function inproc(args: string[]): Promise<Ran> {
-  let err = '';
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    err += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    return true;
-  }) as typeof process.stderr.write;
-  const saved = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await main(['node', 'bootprof', ...args]);
-    return { code: (process.exitCode as number | undefined) ?? 0, out: '', err };
-  } finally {
-    process.stderr.write = write;
-    process.exitCode = saved;
-  }
-}
 
 /** Exit 2 and exactly one stderr line, `bootprof: PATH...`, matching `why`. */
 function expectOneLine(r: Ran, path: string, why: RegExp, label: string): void {
