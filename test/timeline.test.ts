@@ -13,7 +13,6 @@ import { CHUNK_SIZES, logLine } from './helpers.js';
 /** Runs the real pipeline over `text` with a System.map given as text; returns the report. */
 async function runTimeline(text: string, map: string | null, o: { chunkSize?: number; batchSize?: number } = {}): Promise<TimelineReport> {
   const table = map !== null ? systemMapFromText(map) : null;
-  const names = table ? table.names : ['[firmware]', '[boot]', '[user]', '[unknown]', '[kernel]'];
   const counts = new TraceCounts();
   let tl!: Timeline;
   const run = await runPipeline(
