@@ -3,23 +3,22 @@
  * chunk size, for every command, including across unit seams in the middle of per-vCPU state
  * (pending self time, kernel-entry state of low pcs, open syscalls, first calls).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { logLine, prng } from './helpers.js';
+import { cli, logLine, prng } from './helpers.js';
 
-const BIN = new URL('../bin/bootprof.js', import.meta.url).pathname;
 const SAMPLES = new URL('../samples/', import.meta.url).pathname;
 const MAP = SAMPLES + 'System.map-6.1.0-47-cloud-amd64.gz';
 const tmp = mkdtempSync(join(tmpdir(), 'bootprof-par-'));
 
-function run(args: string[]): string {
-  const r = spawnSync('node', [BIN, ...args, '-q'], { encoding: 'latin1', maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`bootprof ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
+/** The CLI in this process (worker threads are real threads either way; no node start-up per run). */
+async function run(args: string[]): Promise<string> {
+  const r = await cli(...args, '-q');
+  if (r.code !== 0) throw new Error(`bootprof ${args.join(' ')} failed: ${r.err}`);
+  return r.out;
 }
 
 /** Two vCPUs from firmware to user space and syscalls, lines of the two interleaved. */
@@ -64,15 +63,15 @@ describe('parallel parsing gives byte-identical output', () => {
     [two, 'two vCPUs, firmware to user space'],
   ] as const) {
     for (const [cmd, extra] of cases) {
-      it(`${cmd} on the ${name}`, () => {
-        const ref = run([cmd, file, '--map', MAP, ...extra, '--threads', '1']);
+      it(`${cmd} on the ${name}`, async () => {
+        const ref = await run([cmd, file, '--map', MAP, ...extra, '--threads', '1']);
         expect(ref.length).toBeGreaterThan(cmd === 'initcalls' ? 30 : 100);
         for (const [threads, unit, chunk] of [
           ['2', '65536', '4096'],
           ['3', '7777', '1000'],
           ['2', '1000000', '65536'],
         ]) {
-          const out = run([cmd, file, '--map', MAP, ...extra, '--threads', threads, '--unit-size', unit, '--chunk-size', chunk]);
+          const out = await run([cmd, file, '--map', MAP, ...extra, '--threads', threads, '--unit-size', unit, '--chunk-size', chunk]);
           expect(out, `--threads ${threads} --unit-size ${unit} --chunk-size ${chunk}`).toBe(ref);
         }
       });
