@@ -13,7 +13,8 @@ const map = gunzipSync(readFileSync(root + 'samples/System.map-6.1.0-47-cloud-am
 const starts = [];
 for (const line of map.split('\n')) {
   const [a, t, name] = line.split(' ');
-  if ((t === 't' || t === 'T') && name && !name.startsWith('__x86_') && !name.startsWith('asm_') && !name.startsWith('entry_')) starts.push(a.replace(/^0+/, ''));
+  if ((t === 't' || t === 'T') && name && !name.startsWith('__x86_') && !name.startsWith('asm_') && !name.startsWith('entry_'))
+    starts.push(a.replace(/^0+/, ''));
 }
 const [mode, nArg, extra] = process.argv.slice(2);
 const n = Number(nArg);

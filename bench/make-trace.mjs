@@ -27,10 +27,13 @@ export async function makeTrace() {
     for await (const chunk of createReadStream(join(samples, file)).pipe(createGunzip())) {
       const buf = tail.length ? Buffer.concat([tail, chunk]) : chunk;
       const last = buf.lastIndexOf(10);
-      if (last < 0) { tail = buf; continue; }
+      if (last < 0) {
+        tail = buf;
+        continue;
+      }
       const block = Buffer.from(buf.subarray(0, last + 1));
       tail = Buffer.from(buf.subarray(last + 1));
-      for (let i = 0; i < block.length; ) {
+      for (let i = 0; i < block.length;) {
         const at = block.indexOf(64, i); // '@'
         const nl = block.indexOf(10, i);
         if (at > 0 && at < nl && block[at + 11] === 46) {
@@ -39,7 +42,10 @@ export async function makeTrace() {
           if (offset === null) offset = lastSec === 0 ? 0 : lastSec + 1 - sec; // close the gaps between excerpts
           sec += offset;
           lastSec = sec;
-          for (let k = at + 10; k > at; k--) { block[k] = 48 + (sec % 10); sec = Math.floor(sec / 10); }
+          for (let k = at + 10; k > at; k--) {
+            block[k] = 48 + (sec % 10);
+            sec = Math.floor(sec / 10);
+          }
         }
         i = nl + 1;
       }

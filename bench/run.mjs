@@ -15,12 +15,15 @@ const given = process.env.BOOTPROF_BENCH_TRACE;
 if (given) console.log(`bench: timing BOOTPROF_BENCH_TRACE=${given}`);
 else {
   console.log(`bench: no BOOTPROF_BENCH_TRACE given: timing a trace built from the committed samples (${relative(root, builtTrace)}, built once, reused)`);
-  console.log('bench: BOOTPROF_BENCH_TRACE=path times your own trace; BOOTPROF_BENCH_MB=N builds a smaller or larger one; BENCH_RUNS=N runs each command N times');
+  console.log(
+    'bench: BOOTPROF_BENCH_TRACE=path times your own trace; BOOTPROF_BENCH_MB=N builds a smaller or larger one; BENCH_RUNS=N runs each command N times',
+  );
 }
 const trace = given ?? (await makeTrace());
 const size = statSync(trace).size;
 const beside = readdirSync(dirname(trace)).filter((f) => f.startsWith('System.map'));
-const map = process.env.BOOTPROF_BENCH_MAP ?? (beside.length === 1 ? join(dirname(trace), beside[0]) : join(root, 'samples', 'System.map-6.1.0-47-cloud-amd64.gz'));
+const map =
+  process.env.BOOTPROF_BENCH_MAP ?? (beside.length === 1 ? join(dirname(trace), beside[0]) : join(root, 'samples', 'System.map-6.1.0-47-cloud-amd64.gz'));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const bin = join(root, 'bin', 'bootprof.js');
 const threads = String(process.env.BENCH_THREADS ?? availableParallelism());
@@ -28,12 +31,32 @@ const threads = String(process.env.BENCH_THREADS ?? availableParallelism());
 const commands = [
   { name: 'wc -l', cmd: 'wc', args: ['-l', trace] },
   { name: 'awk one-liner (self time per pc)', cmd: 'awk', args: ['-f', join(root, 'bench', 'self-time.awk'), trace] },
-  { name: 'bootprof self-time --threads 1', cmd: 'node', args: [bin, 'self-time', trace, '--map', map, '--format', 'csv', '-q', '--threads', '1'], bootprof: true },
-  { name: `bootprof self-time (--threads ${threads})`, cmd: 'node', args: [bin, 'self-time', trace, '--map', map, '--format', 'csv', '-q', '--threads', threads], bootprof: true },
-  { name: `bootprof report (self+timeline+syscalls)`, cmd: 'node', args: [bin, 'report', trace, '--map', map, '--format', 'json', '-q', '--threads', threads], bootprof: true },
+  {
+    name: 'bootprof self-time --threads 1',
+    cmd: 'node',
+    args: [bin, 'self-time', trace, '--map', map, '--format', 'csv', '-q', '--threads', '1'],
+    bootprof: true,
+  },
+  {
+    name: `bootprof self-time (--threads ${threads})`,
+    cmd: 'node',
+    args: [bin, 'self-time', trace, '--map', map, '--format', 'csv', '-q', '--threads', threads],
+    bootprof: true,
+  },
+  {
+    name: `bootprof report (self+timeline+syscalls)`,
+    cmd: 'node',
+    args: [bin, 'report', trace, '--map', map, '--format', 'json', '-q', '--threads', threads],
+    bootprof: true,
+  },
 ];
 for (const extra of (process.env.BENCH_EXTRA ?? '').split(';').filter(Boolean)) {
-  commands.push({ name: `bootprof ${extra}`, cmd: 'node', args: [bin, ...extra.split(' ').map((a) => (a === 'TRACE' ? trace : a === 'MAP' ? map : a))], bootprof: true });
+  commands.push({
+    name: `bootprof ${extra}`,
+    cmd: 'node',
+    args: [bin, ...extra.split(' ').map((a) => (a === 'TRACE' ? trace : a === 'MAP' ? map : a))],
+    bootprof: true,
+  });
 }
 
 async function warm() {
@@ -74,7 +97,8 @@ commands.forEach((c, i) => {
       s.toFixed(3).padStart(10) +
       (size / 1e6 / s).toFixed(0).padStart(9) +
       (s / wc).toFixed(2).padStart(10) +
-      (awk / s).toFixed(2).padStart(9) + 'x' +
+      (awk / s).toFixed(2).padStart(9) +
+      'x' +
       (Number.isNaN(rss) ? '' : rss.toFixed(0) + ' MB').padStart(11),
   );
 });

@@ -47,8 +47,15 @@ const pairs = [];
 const missing = [];
 for (const k of kernel) {
   let found = -1;
-  for (let x = j; x < Math.min(ours.length, j + WINDOW); x++) if (ours[x].name === k.name) { found = x; break; }
-  if (found < 0) { missing.push(k); continue; }
+  for (let x = j; x < Math.min(ours.length, j + WINDOW); x++)
+    if (ours[x].name === k.name) {
+      found = x;
+      break;
+    }
+  if (found < 0) {
+    missing.push(k);
+    continue;
+  }
   for (let x = j; x < found; x++) pairs.push({ extra: ours[x] });
   pairs.push({ k, o: ours[found] });
   j = found + 1;
@@ -71,7 +78,6 @@ const okJiffies = (p) => Math.abs(p.o.ns / 1000 - p.k.us) <= Math.max(0.1 * p.k.
 // ... or so once ours is converted to the guest's clock where that clock lost time (rate > 1.1)
 const okDrift = (p) => p.rate > 1.1 && Math.abs(p.o.ns / 1000 / p.rate - p.k.us) <= Math.max(0.1 * p.k.us, 1000) + JIFFY_US;
 const ok = (p) => within(p.o.ns / 1000, p.k.us);
-const okPrintk = (p) => within(p.o.ns / 1000, p.k.printkUs);
 const big = matched.filter((p) => p.k.us > 1000 && p.k.clock === 'clocksource');
 const bigJiffies = matched.filter((p) => p.k.clock === 'jiffies' && p.k.us > 1000);
 const bad = big.filter((p) => !ok(p));
@@ -83,13 +89,22 @@ const devJ = (p) => (p.o.ns / 1000 / p.rate - p.k.us) / p.k.us;
 const maxOf = (list, f) => list.reduce((m, p) => (Math.abs(f(p)) > Math.abs(m) ? f(p) : m), 0);
 const maxRel = maxOf(big, dev);
 const maxAbs = big.reduce((m, p) => Math.max(m, Math.abs(p.o.ns / 1000 - p.k.us)), 0);
-const maxRelJ = maxOf(bigJiffies, devJ);
 const rawJ = bigJiffies.filter(ok).length;
 
 const summary = [
   `kernel initcall_debug lines: ${kernel.length}; bootprof initcalls: ${ours.length}`,
   `matched in order: ${matched.length}; kernel initcalls not found by bootprof: ${missing.length}${missing.length ? ' (' + missing.map((m) => m.name).join(', ') + ')' : ''}`,
-  `bootprof rows without a kernel line: ${extras.length}${extras.length ? ' (' + extras.slice(0, 10).map((e) => e.extra.name).join(', ') + (extras.length > 10 ? ', ...' : '') + ')' : ''}`,
+  `bootprof rows without a kernel line: ${extras.length}${
+    extras.length
+      ? ' (' +
+        extras
+          .slice(0, 10)
+          .map((e) => e.extra.name)
+          .join(', ') +
+        (extras.length > 10 ? ', ...' : '') +
+        ')'
+      : ''
+  }`,
   `timed by the kernel with a real clocksource, over 1 ms: ${big.length}; within 10% or 1 ms: ${big.length - bad.length}; outside: ${bad.length}${bad.length ? ' (' + bad.map((p) => p.k.name).join(', ') + ')' : ''}`,
   `  max relative deviation: ${(maxRel * 100).toFixed(2)}%; max absolute deviation: ${(maxAbs / 1000).toFixed(3)} ms`,
   `timed by the kernel with jiffies (4 ms steps), over 1 ms: ${bigJiffies.length}; within 10% or 1 ms: ${rawJ}; within 10% or 1 ms plus one jiffy: ${bigJiffies.length - badJiffies.length}; the others: ${badJiffies.length}, of which ${drifted.length} agree once converted to the guest's clock where it lost time (${drifted.map((p) => p.k.name).join(', ')}) and ${badBoth.length} do not${badBoth.length ? ' (' + badBoth.map((p) => p.k.name).join(', ') + ')' : ''}`,
@@ -99,12 +114,16 @@ if (!markdown) {
   process.exit(bad.length || missing.length ? 2 : 0);
 }
 console.log(summary.map((s) => '- ' + s).join('\n'));
-console.log('\n| # | initcall | kernel clock | kernel (µs) | bootprof (µs) | deviation | host/guest clock rate | bootprof on guest clock (µs) | deviation | within tolerance |');
+console.log(
+  '\n| # | initcall | kernel clock | kernel (µs) | bootprof (µs) | deviation | host/guest clock rate | bootprof on guest clock (µs) | deviation | within tolerance |',
+);
 console.log('|---:|---|---|---:|---:|---:|---:|---:|---:|:---:|');
 matched.forEach((p, i) => {
   const jiffies = p.k.clock === 'jiffies';
   if (p.k.us <= 1000) return;
   const good = jiffies ? (okJiffies(p) ? 'yes (± 1 jiffy)' : okDrift(p) ? 'on the guest clock' : '**no**') : ok(p) ? 'yes' : '**no**';
   const g = jiffies && p.rate > 1.1 ? `${(p.o.ns / 1000 / p.rate).toFixed(0)} | ${(devJ(p) * 100).toFixed(2)}%` : ' | ';
-  console.log(`| ${i + 1} | ${p.k.name} | ${jiffies ? 'jiffies' : 'tsc'} | ${p.k.us} | ${(p.o.ns / 1000).toFixed(0)} | ${(dev(p) * 100).toFixed(2)}% | ${p.rate.toFixed(3)} | ${g} | ${good} |`);
+  console.log(
+    `| ${i + 1} | ${p.k.name} | ${jiffies ? 'jiffies' : 'tsc'} | ${p.k.us} | ${(p.o.ns / 1000).toFixed(0)} | ${(dev(p) * 100).toFixed(2)}% | ${p.rate.toFixed(3)} | ${g} | ${good} |`,
+  );
 });

@@ -20,7 +20,10 @@ import { timelineCommand } from './commands/timeline.js';
 
 function withInput(cmd: Command): Command {
   return cmd
-    .argument('[trace]', "trace file (QEMU exec_tb log, simpletrace, -d exec, pre-resolved text; gzip allowed); '-' or none for stdin (none: refused when stdin is a terminal)")
+    .argument(
+      '[trace]',
+      "trace file (QEMU exec_tb log, simpletrace, -d exec, pre-resolved text; gzip allowed); '-' or none for stdin (none: refused when stdin is a terminal)",
+    )
     .option(
       '-m, --map <file>',
       'symbols: System.map, /proc/kallsyms copy or ELF (gzip allowed); repeatable, later ones fill gaps; default: the one System.map* beside the trace',
@@ -28,17 +31,33 @@ function withInput(cmd: Command): Command {
     )
     .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions); used before any --map')
     .addOption(new Option('--input-format <format>', 'trace format instead of detecting it').choices([...FORMAT_NAMES]))
-    .addOption(new Option('--time-unit <unit>', 'unit of the times in text traces that do not say (default s; the resolved format: ns)').choices(['s', 'ms', 'us', 'ns']))
+    .addOption(
+      new Option('--time-unit <unit>', 'unit of the times in text traces that do not say (default s; the resolved format: ns)').choices([
+        's',
+        'ms',
+        'us',
+        'ns',
+      ]),
+    )
     .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel: hex with 0x, >= 0 (e.g. 0x1e000000)')
     .addOption(
-      new Option('--kaslr <mode>', 'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never').choices(['auto', 'off']),
+      new Option(
+        '--kaslr <mode>',
+        'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never',
+      ).choices(['auto', 'off']),
     )
-    .option('-o, --output <file>', 'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), flamegraph: .folded, .speedscope.json, .json (chrome)')
+    .option(
+      '-o, --output <file>',
+      'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), flamegraph: .folded, .speedscope.json, .json (chrome)',
+    )
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
     .option('-j, --threads <n>', 'parse workers for plain files, a decimal number 1-256 (default: number of cores; 1: parse on the main thread)')
     .addOption(new Option('--unit-size <bytes>', 'bytes per parallel work unit (testing)').hideHelp())
     .addOption(new Option('--chunk-size <bytes>', 'bytes per read (testing)').hideHelp())
-    .option('-q, --quiet', 'no summary, progress bar or notes (such as which System.map was picked) on stderr; warnings still print (the bar also stays off when TERM is unset or dumb, and is ASCII with NO_COLOR)');
+    .option(
+      '-q, --quiet',
+      'no summary, progress bar or notes (such as which System.map was picked) on stderr; warnings still print (the bar also stays off when TERM is unset or dumb, and is ASCII with NO_COLOR)',
+    );
 }
 
 export function buildProgram(): Command {
@@ -140,7 +159,10 @@ Examples:
   withInput(program.command('flamegraph'))
     .description('call stacks reconstructed from the trace, as folded stacks, a speedscope file or Chrome/Perfetto JSON')
     .addOption(new Option('-f, --format <format>', 'folded (default), speedscope or chrome').choices(['folded', 'speedscope', 'chrome']))
-    .option('--min-duration <t>', 'fold frames shorter than T (ns, or with us/ms/s) into their parent; 0 keeps every frame (default: chosen to stay under ~100 MB)')
+    .option(
+      '--min-duration <t>',
+      'fold frames shorter than T (ns, or with us/ms/s) into their parent; 0 keeps every frame (default: chosen to stay under ~100 MB)',
+    )
     .addHelpText(
       'after',
       `

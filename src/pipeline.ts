@@ -205,7 +205,10 @@ async function runParallel(
   }
   const workers = poolSize(threads, units.length);
   // (opts.progress is false under --quiet)
-  if (workers.capped && opts.progress) process.stderr.write(`bootprof: --threads ${threads} capped to ${workers.workers} parse workers (${WORKERS_PER_CORE} per core, ${availableParallelism()} cores)\n`);
+  if (workers.capped && opts.progress)
+    process.stderr.write(
+      `bootprof: --threads ${threads} capped to ${workers.workers} parse workers (${WORKERS_PER_CORE} per core, ${availableParallelism()} cores)\n`,
+    );
   const pool = new UnitPool(workers.workers, {
     path,
     name: path,
@@ -220,7 +223,8 @@ async function runParallel(
   const st = agg.stats;
   let haveOrigin = origin !== null;
   /** Unit thread ids -> vCPU indexes; the unit's first lines made absolute for the MAX_VCPUS error. */
-  const mapThreads = (ids: readonly number[], lines: readonly number[]): Uint32Array => Uint32Array.from(ids, (tid, i) => agg.threadOf(tid, st.lines + lines[i]));
+  const mapThreads = (ids: readonly number[], lines: readonly number[]): Uint32Array =>
+    Uint32Array.from(ids, (tid, i) => agg.threadOf(tid, st.lines + lines[i]));
   const units$ = pool.run(units);
   try {
     for (;;) {
@@ -319,11 +323,7 @@ export interface TraceInfo {
  * Runs, in one pass, the analyses that `setup` returns (called once the format is detected).
  * Throws BootprofError for input errors.
  */
-export async function runPipeline(
-  opts: InputOptions,
-  setup: (info: TraceInfo) => readonly Analysis[],
-  symbols?: Symbols,
-): Promise<RunResult> {
+export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) => readonly Analysis[], symbols?: Symbols): Promise<RunResult> {
   const syms = symbols ?? (await loadSymbols(opts));
   const opened = opts.source ?? (await openSource(opts.trace));
   const bar = progressBar(!!opts.progress);
@@ -393,7 +393,10 @@ export async function runPipeline(
     const gz = source.cut?.() ?? null;
     const cut = gz !== null || end.lastLine >= 0 ? { gzip: gz, lastLine: end.lastLine } : null;
     if (parser.stats.events === 0) {
-      throw new BootprofError('E_EMPTY', `${source.name}: no exec_tb events in ${countOf(parser.stats.lines, 'line')}${whyNoEvents(parser)}${gz ? ` (${gzipCutText(gz)})` : ''}`);
+      throw new BootprofError(
+        'E_EMPTY',
+        `${source.name}: no exec_tb events in ${countOf(parser.stats.lines, 'line')}${whyNoEvents(parser)}${gz ? ` (${gzipCutText(gz)})` : ''}`,
+      );
     }
     return {
       parser,

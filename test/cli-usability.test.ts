@@ -30,8 +30,14 @@ const tmp = mkdtempSync(join(tmpdir(), 'bootprof-usability-'));
 const SYN = join(tmp, 'synthetic.log');
 const SYN_MAP = join(tmp, 'synthetic.map');
 const SEQ: [FnName, number, number][] = [
-  ['kernel_init', 0, 0], ['do_one_initcall', 0, 100_000], ['foo_init', 0, 250_000], ['foo_init', 0x10, 260_000],
-  ['do_one_initcall', 0x20, 300_000], ['bar_init', 0, 310_000], ['bar_init', 0x10, 320_000], ['do_one_initcall', 0x30, 330_000],
+  ['kernel_init', 0, 0],
+  ['do_one_initcall', 0, 100_000],
+  ['foo_init', 0, 250_000],
+  ['foo_init', 0x10, 260_000],
+  ['do_one_initcall', 0x20, 300_000],
+  ['bar_init', 0, 310_000],
+  ['bar_init', 0x10, 320_000],
+  ['do_one_initcall', 0x30, 330_000],
   ['kernel_init', 0x10, 340_000],
 ];
 writeFileSync(SYN, SEQ.map(([fn, off, us]) => logLine(7, us, '0x' + addrOf(fn, off).toString(16))).join(''));
@@ -79,7 +85,17 @@ describe('-q', () => {
 describe('initcalls reads like the other commands', () => {
   it('JSON has the shared summary; the table shows start in seconds and the summary under it', async () => {
     const j = JSON.parse((await cli('initcalls', SYN, '--map', SYN_MAP, '--format', 'json')).out);
-    expect(j.summary).toMatchObject({ input: SYN, format: 'qemu-log', unit: 'ns', symbols: SYN_MAP, events: 9, threads: 1, initcalls: 2, unfinished: 0, total_duration: 70_000_000 });
+    expect(j.summary).toMatchObject({
+      input: SYN,
+      format: 'qemu-log',
+      unit: 'ns',
+      symbols: SYN_MAP,
+      events: 9,
+      threads: 1,
+      initcalls: 2,
+      unfinished: 0,
+      total_duration: 70_000_000,
+    });
     expect(j.initcalls).toEqual([
       { initcall: 'foo_init', start_ns: 250_000_000, duration_ns: 50_000_000, cpu: 0, returned: true },
       { initcall: 'bar_init', start_ns: 310_000_000, duration_ns: 20_000_000, cpu: 0, returned: true },
@@ -133,7 +149,9 @@ describe('-o FILE: one format rule for every command', () => {
   it('refuses an extension the command cannot write, before reading the trace', async () => {
     const r = await cli('report', missing, '-o', join(tmp, 'r.csv'));
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`bootprof: -o ${join(tmp, 'r.csv')}: report cannot write csv (the '.csv' extension); it writes table, json: pick a matching name or --format\n`);
+    expect(r.err).toBe(
+      `bootprof: -o ${join(tmp, 'r.csv')}: report cannot write csv (the '.csv' extension); it writes table, json: pick a matching name or --format\n`,
+    );
     expect((await cli('self-time', missing, '-o', join(tmp, 'x.folded'))).code).toBe(1);
     expect((await cli('self-time', missing, '-o', join(tmp, 'x.speedscope.json'))).code).toBe(1);
   });
@@ -154,7 +172,30 @@ describe('-o FILE: one format rule for every command', () => {
 describe('progress bar', () => {
   /** A fake terminal stderr that records what is written. */
   function fakeTty(): NodeJS.WriteStream & { text: string } {
-    const s = { isTTY: true, columns: 100, text: '', write(chunk: string) { s.text += chunk; return true; }, cursorTo() { return true; }, clearLine() { return true; }, moveCursor() { return true; }, on() { return s; }, removeListener() { return s; } };
+    const s = {
+      isTTY: true,
+      columns: 100,
+      text: '',
+      write(chunk: string) {
+        s.text += chunk;
+        return true;
+      },
+      cursorTo() {
+        return true;
+      },
+      clearLine() {
+        return true;
+      },
+      moveCursor() {
+        return true;
+      },
+      on() {
+        return s;
+      },
+      removeListener() {
+        return s;
+      },
+    };
     return s as unknown as NodeJS.WriteStream & { text: string };
   }
   function drive(env: NodeJS.ProcessEnv): string {
@@ -180,6 +221,7 @@ describe('progress bar', () => {
     expect(drive({ TERM: 'xterm' })).toMatch(/bootprof █+░+ 50% \| 50 \/ 100 MB/);
     const ascii = drive({ TERM: 'xterm', NO_COLOR: '1' });
     expect(ascii).toMatch(/bootprof =+-+ 50% \| 50 \/ 100 MB/);
+    // eslint-disable-next-line no-control-regex -- a deliberate ASCII-only check (any byte outside 0x00-0x7f)
     expect(ascii).not.toMatch(/[^\x00-\x7f]/);
     expect(drive({ TERM: 'dumb' })).toBe('');
   });
@@ -207,7 +249,9 @@ describe('a terminal on stdin', () => {
 
 describe('flamegraph JSON and a terminal', () => {
   it('refuses speedscope and Chrome JSON on a terminal, not into a file or pipe', () => {
-    expect(() => refuseJsonOnTerminal('speedscope', undefined, true)).toThrow('flamegraph: speedscope JSON not written to a terminal: use -o FILE, or a pipe (| npx speedscope -)');
+    expect(() => refuseJsonOnTerminal('speedscope', undefined, true)).toThrow(
+      'flamegraph: speedscope JSON not written to a terminal: use -o FILE, or a pipe (| npx speedscope -)',
+    );
     expect(() => refuseJsonOnTerminal('chrome', '-', true)).toThrow(/not written to a terminal/);
     expect(() => refuseJsonOnTerminal('folded', undefined, true)).not.toThrow();
     expect(() => refuseJsonOnTerminal('chrome', 'boot.json', true)).not.toThrow();
@@ -216,7 +260,11 @@ describe('flamegraph JSON and a terminal', () => {
 
   const haveScript = spawnSync('script', ['-qec', 'true', '/dev/null'], { stdio: 'ignore' }).status === 0;
   it.skipIf(!haveScript)('on a pseudo-terminal: exit 1 with one line, before reading the trace', () => {
-    const r = spawnSync('script', ['-qec', `node ${BIN} flamegraph ${join(tmp, 'missing.log')} --format chrome`, '/dev/null'], { encoding: 'utf8', input: '', timeout: 20_000 });
+    const r = spawnSync('script', ['-qec', `node ${BIN} flamegraph ${join(tmp, 'missing.log')} --format chrome`, '/dev/null'], {
+      encoding: 'utf8',
+      input: '',
+      timeout: 20_000,
+    });
     expect(r.status).toBe(1);
     expect(r.stdout.replace(/\r/g, '')).toBe('bootprof: flamegraph: chrome JSON not written to a terminal: use -o FILE, or a pipe (| npx speedscope -)\n');
   });

@@ -76,7 +76,10 @@ describe('a gzip trace cut short is read up to its last complete line', () => {
       const decompressed = inflatable(gz.subarray(0, at)).length;
       const partialLine = decompressed > prefix.length;
 
-      for (const cmd of [['self-time', '--format', 'json'], ['report', '--format', 'json']]) {
+      for (const cmd of [
+        ['self-time', '--format', 'json'],
+        ['report', '--format', 'json'],
+      ]) {
         const got = await inproc([...cmd, cut, '--map', MAP_PATH]);
         const key = `${cmd[0]} ${prefix.length}`;
         if (!refs.has(key)) refs.set(key, inproc([...cmd, plain, '--map', MAP_PATH]));
@@ -218,7 +221,10 @@ describe('a plain file whose last line has no newline is truncated too', () => {
     const ref = await inproc(['self-time', whole, '--map', MAP_PATH, '--format', 'json']);
     expect(JSON.parse(ref.out).summary.truncated).toBe(false);
     let first = '';
-    for (const threads of [['--threads', '1'], ['--threads', '2', '--unit-size', '300000']]) {
+    for (const threads of [
+      ['--threads', '1'],
+      ['--threads', '2', '--unit-size', '300000'],
+    ]) {
       const got = await inproc(['self-time', cut, '--map', MAP_PATH, '--format', 'json', ...threads]);
       expect(got.code).toBe(0);
       const g = JSON.parse(got.out);

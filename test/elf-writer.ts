@@ -51,4 +51,3 @@ export function writeElf(syms: { name: string; value: bigint; size: bigint; text
   const pad = Buffer.alloc(shOff - (shstrOff + shstr.length));
   return Buffer.concat([ehdr, symtab, strtab, shstr, pad, sh]);
 }
-

@@ -99,7 +99,9 @@ describe('flamegraph outputs on the synthetic tree', () => {
     const f = syntheticFiles();
     const out = join(f.dir, 'out.json');
     await flamegraphCommand(f.trace, { map: f.map, output: out, format: 'chrome', minDuration: '0', quiet: true });
-    const json = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: { name: string; ph: string; ts?: number; dur?: number; tid: number; args?: { name?: string } }[] };
+    const json = JSON.parse(readFileSync(out, 'utf8')) as {
+      traceEvents: { name: string; ph: string; ts?: number; dur?: number; tid: number; args?: { name?: string } }[];
+    };
     const meta = json.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name');
     expect(meta.map((e) => [e.tid, e.args?.name])).toEqual([
       [0, 'vCPU 0 (thread 4415)'],

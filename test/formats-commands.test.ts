@@ -47,7 +47,13 @@ describe('bootprof info', () => {
 describe('bootprof resolve', () => {
   it('streams TIME_NS CPU symbol+0xOFF, identical through every format of the same events', async () => {
     const want = readFileSync(FIX + 'resolved/resolved.txt', 'latin1');
-    for (const f of ['simpletrace-text/exec_tb.txt', 'simpletrace-bin/trace-4491.bin', 'two-column/time-address.txt', 'two-column/time-symbol.txt', 'resolved/resolved.txt']) {
+    for (const f of [
+      'simpletrace-text/exec_tb.txt',
+      'simpletrace-bin/trace-4491.bin',
+      'two-column/time-address.txt',
+      'two-column/time-symbol.txt',
+      'resolved/resolved.txt',
+    ]) {
       const r = await cli('resolve', FIX + f, '--map', MAP_PATH, '-q');
       expect(r.code, f).toBe(0);
       expect(r.out, f).toBe(want);

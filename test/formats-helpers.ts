@@ -30,7 +30,10 @@ export function systemMapTable(): SymbolTable {
 }
 
 export function sampleLines(name: string): string[] {
-  return gunzipSync(readFileSync(SAMPLES + name)).toString('latin1').split('\n').filter((l) => l !== '');
+  return gunzipSync(readFileSync(SAMPLES + name))
+    .toString('latin1')
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 export interface Ev {
@@ -106,7 +109,13 @@ export function toSimpletraceBin(evs: Ev[], le = true): Buffer {
 }
 
 export function toDexec(evs: Ev[]): string {
-  return evs.map((e, i) => (i % 50 === 10 ? 'Stopped execution of TB chain before 0x7f66800aadc0 [0000000006ff2819] \n' : '') + `Trace 0: 0x7f6680000100 [00000000ffff0000/${e.pc}/00000040/ff000200] \n`).join('');
+  return evs
+    .map(
+      (e, i) =>
+        (i % 50 === 10 ? 'Stopped execution of TB chain before 0x7f66800aadc0 [0000000006ff2819] \n' : '') +
+        `Trace 0: 0x7f6680000100 [00000000ffff0000/${e.pc}/00000040/ff000200] \n`,
+    )
+    .join('');
 }
 
 /** What gdb's `info symbol` says for a pc: a kernel-half pc inside a function gets its name. */

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { CHUNK_SIZES } from './helpers.js';
-import {
-  excerpt,
-  selfRows,
-  systemMapTable,
-  toDexec,
-  toGdb,
-  toQemuLog,
-  toSimpletraceBin,
-  toSimpletraceText,
-  toTwoColumn,
-  type Ev,
-} from './formats-helpers.js';
+import { excerpt, selfRows, systemMapTable, toDexec, toGdb, toQemuLog, toSimpletraceBin, toSimpletraceText, toTwoColumn, type Ev } from './formats-helpers.js';
 import { detectFormat, FORMAT_NAMES } from '../src/formats/index.js';
 import { TimeReader } from '../src/formats/text-common.js';
 import { writeSimpleTrace } from '../src/formats/simpletrace-bin.js';
@@ -38,11 +27,11 @@ async function resolveText(data: string | Uint8Array, o: { timeUnit?: 'us' } = {
   let text = '';
   const sink: OutputSink = { isTTY: false, path: null, write: async (t) => void (text += t), close: async () => {}, discard: () => {} };
   let w!: ResolveWriter;
-  await runPipeline(
-    { source: memorySource(bytes), timeUnit: o.timeUnit },
-    (info) => [(w = new ResolveWriter(sink, info.names))],
-    { table, mapPath: 'test.map', note: null },
-  );
+  await runPipeline({ source: memorySource(bytes), timeUnit: o.timeUnit }, (info) => [(w = new ResolveWriter(sink, info.names))], {
+    table,
+    mapPath: 'test.map',
+    note: null,
+  });
   await w.end();
   return text;
 }

@@ -15,18 +15,14 @@ export interface TextRunOptions {
   strict?: boolean;
 }
 
-export async function runText(
-  text: string | Uint8Array,
-  setup: (info: TraceInfo) => readonly Analysis[],
-  o: TextRunOptions = {},
-): Promise<RunResult> {
+export async function runText(text: string | Uint8Array, setup: (info: TraceInfo) => readonly Analysis[], o: TextRunOptions = {}): Promise<RunResult> {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
   const table = o.map !== undefined ? systemMapFromText(o.map) : null;
-  return runPipeline(
-    { source: memorySource(bytes, 'test.log'), chunkSize: o.chunkSize, maxLine: o.maxLine, batchSize: o.batchSize, strict: o.strict },
-    setup,
-    { table, mapPath: table ? 'test.map' : null, note: null },
-  );
+  return runPipeline({ source: memorySource(bytes, 'test.log'), chunkSize: o.chunkSize, maxLine: o.maxLine, batchSize: o.batchSize, strict: o.strict }, setup, {
+    table,
+    mapPath: table ? 'test.map' : null,
+    note: null,
+  });
 }
 
 /** A QEMU log line: `tid@sec.usec:exec_tb tb:0x... pc=0x...`. */
@@ -46,7 +42,7 @@ export function prng(seed: number): (n: number) => number {
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n | 0;
+    return ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n) | 0;
   };
 }
 

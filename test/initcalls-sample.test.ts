@@ -44,7 +44,10 @@ function naiveInitcalls(lines: string[], mapText: string): (Row & { line: number
   const entry = new Map<bigint, string>();
   for (const [a, n] of text) if (listed.has(n)) entry.set(a, n);
   const doi = text.find(([, n]) => n === 'do_one_initcall')![0];
-  const doiEnd = text.map(([a]) => a).filter((a) => a > doi).reduce((x, y) => (y < x ? y : x));
+  const doiEnd = text
+    .map(([a]) => a)
+    .filter((a) => a > doi)
+    .reduce((x, y) => (y < x ? y : x));
   const rows: (Row & { line: number })[] = [];
   let t0 = -1;
   let last = 0;
@@ -108,7 +111,11 @@ describe('initcalls on the initcall-phase sample', () => {
       { initcall: 'genl_init', start_ns: 126_309_000, duration_ns: 24_707_000, cpu: 0, returned: true }, // line 42,326
     ]);
     // the longest: dma_atomic_pool_init, 191.256 ms
-    expect([...rows].sort((a, b) => b.duration_ns - a.duration_ns)[0]).toMatchObject({ initcall: 'dma_atomic_pool_init', start_ns: 337_920_000, duration_ns: 191_256_000 });
+    expect([...rows].sort((a, b) => b.duration_ns - a.duration_ns)[0]).toMatchObject({
+      initcall: 'dma_atomic_pool_init',
+      start_ns: 337_920_000,
+      duration_ns: 191_256_000,
+    });
   });
 
   it('lists them in the order of their do_one_initcall calls in the raw lines, with the same times', () => {

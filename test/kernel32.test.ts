@@ -60,7 +60,10 @@ describe('32-bit kernels', () => {
       let st!: SelfTime;
       let sc!: Syscalls;
       let tl!: Timeline;
-      const run = await runText(TRACE, (info) => [(st = new SelfTime(info.unit)), (sc = new Syscalls(info.names)), (tl = Timeline.fromInfo(info))], { map: MAP32, chunkSize });
+      const run = await runText(TRACE, (info) => [(st = new SelfTime(info.unit)), (sc = new Syscalls(info.names)), (tl = Timeline.fromInfo(info))], {
+        map: MAP32,
+        chunkSize,
+      });
       const rows = st.rows((id) => run.names[id]).map((r) => `${run.names[r.id]} ${r.self} ${r.events}`);
       expect(rows.sort()).toEqual(
         [
@@ -83,7 +86,15 @@ describe('32-bit kernels', () => {
         ['write', 140_000, 30_000, false],
       ]);
       const ms = tl.result().milestones.map((m) => [m.key, m.time]);
-      expect(ms).toEqual(expect.arrayContaining([['kernel_entry', 30_000], ['start_kernel', 40_000], ['setup_arch', 50_000], ['first_user', 100_000], ['first_syscall', 110_000]]));
+      expect(ms).toEqual(
+        expect.arrayContaining([
+          ['kernel_entry', 30_000],
+          ['start_kernel', 40_000],
+          ['setup_arch', 50_000],
+          ['first_user', 100_000],
+          ['first_syscall', 110_000],
+        ]),
+      );
       expect(run.kaslr?.kernelEvents).toBe(10);
     });
   }

@@ -32,7 +32,7 @@ export function naiveSymbols(mapText: string): { addrs: bigint[]; fn: (string | 
   syms.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : a.order - b.order));
   const addrs: bigint[] = [];
   const fn: (string | null)[] = [];
-  for (let i = 0; i < syms.length; ) {
+  for (let i = 0; i < syms.length;) {
     let j = i;
     const texts: Sym[] = [];
     while (j < syms.length && syms[j].addr === syms[i].addr) {

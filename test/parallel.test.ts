@@ -33,7 +33,9 @@ function twoVcpuTrace(): string {
     const phase = i < 600 ? 0 : i < 1200 ? 1 : 2;
     const pc =
       phase === 0
-        ? rnd(2) ? '0xfffffff0' : '0x' + (0x9000 + rnd(0x1000)).toString(16)
+        ? rnd(2)
+          ? '0xfffffff0'
+          : '0x' + (0x9000 + rnd(0x1000)).toString(16)
         : phase === 1
           ? '0x' + (0x1000000 + rnd(0x1000)).toString(16)
           : rnd(4) === 0

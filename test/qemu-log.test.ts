@@ -12,7 +12,10 @@ interface Parsed {
   threads: number[];
 }
 
-async function parse(text: string | Buffer, o: { chunkSize?: number; fast?: boolean; variant?: number; maxLine?: number; strict?: boolean } = {}): Promise<Parsed> {
+async function parse(
+  text: string | Buffer,
+  o: { chunkSize?: number; fast?: boolean; variant?: number; maxLine?: number; strict?: boolean } = {},
+): Promise<Parsed> {
   const p = new QemuLogParser(o.variant ?? 0, o.fast ?? true);
   p.strict = !!o.strict;
   const batch = new EventBatch(8);
@@ -63,17 +66,18 @@ describe('qemu-log parser', () => {
   });
 
   it('skips other events and QEMU messages as "other", garbage as malformed with line numbers', async () => {
-    const text = [
-      GOOD[0],
-      '4415@1795310244.392610:exec_tb_exit tb:0x7fbd882054c0 flags=0x0', // other event
-      'qemu-system-x86_64: terminating on signal 15 from pid 4400 (timeout)', // QEMU message
-      '', // blank
-      'garbage \x00\x01 line', // malformed (3 samples kept)
-      '4415@1795310244.392611:exec_tb tb:0x7fbd882054c0 pc=0xZZ', // malformed pc
-      '4415@1795310244.39261x:exec_tb tb:0x7fbd882054c0 pc=0x10', // malformed time
-      '4415@1795310244.392612:exec_tb tb:0x7fbd882054c0 pc=0x11111111111111111', // 17 digits
-      GOOD[1],
-    ].join('\n') + '\n';
+    const text =
+      [
+        GOOD[0],
+        '4415@1795310244.392610:exec_tb_exit tb:0x7fbd882054c0 flags=0x0', // other event
+        'qemu-system-x86_64: terminating on signal 15 from pid 4400 (timeout)', // QEMU message
+        '', // blank
+        'garbage \x00\x01 line', // malformed (3 samples kept)
+        '4415@1795310244.392611:exec_tb tb:0x7fbd882054c0 pc=0xZZ', // malformed pc
+        '4415@1795310244.39261x:exec_tb tb:0x7fbd882054c0 pc=0x10', // malformed time
+        '4415@1795310244.392612:exec_tb tb:0x7fbd882054c0 pc=0x11111111111111111', // 17 digits
+        GOOD[1],
+      ].join('\n') + '\n';
     const r = await parse(text);
     expect(r.events.map((e) => e[2])).toEqual(['0xffffffff810000d3', '0xfffffff0']);
     expect(r.stats.other).toBe(3);
@@ -122,8 +126,10 @@ describe('qemu-log parser', () => {
       else if (kind === 1) lines.push(`${t}:exec_tb tb:0x1 pc=0x${pc}\r`);
       else if (kind === 2) lines.push(`junk ${pc}`);
       else if (kind === 3) lines.push(`${t}:exec_tb tb:0x1 pc=0x${pc.toUpperCase()}`);
-      else if (kind === 4) lines.push(`${t}:exec_tb tb:pc=0x1 pc=0x${pc}`); // "pc=" inside the tb field
-      else if (kind === 5) lines.push(`${t}:exec_tb  tb:0x1  pc=0x${pc}`); // doubled blanks
+      else if (kind === 4)
+        lines.push(`${t}:exec_tb tb:pc=0x1 pc=0x${pc}`); // "pc=" inside the tb field
+      else if (kind === 5)
+        lines.push(`${t}:exec_tb  tb:0x1  pc=0x${pc}`); // doubled blanks
       else if (kind === 6) lines.push(`${t}:exec_tb tb:0x7fZZ pc=0x${pc}`);
       else lines.push(`${t}:exec_tb tb:0x7f${rnd(1e6)} pc=0x${pc}`);
     }

@@ -27,7 +27,11 @@ export function readmeExamples(md: string): Example[] {
     const flush = (): void => {
       if (!cur) return;
       const text = (lines: string[]): string => (lines.length ? lines.join('\n') + '\n' : '');
-      out.push({ command: cur.command, stdout: text(cur.lines.filter((l) => !l.startsWith('bootprof: '))), stderr: text(cur.lines.filter((l) => l.startsWith('bootprof: '))) });
+      out.push({
+        command: cur.command,
+        stdout: text(cur.lines.filter((l) => !l.startsWith('bootprof: '))),
+        stderr: text(cur.lines.filter((l) => l.startsWith('bootprof: '))),
+      });
     };
     for (const line of block.replace(/\n$/, '').split('\n')) {
       if (line.startsWith('$ ')) {

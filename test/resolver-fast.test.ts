@@ -19,11 +19,16 @@ describe('FastResolver', () => {
       const kind = rnd(8);
       let hi = 0;
       let lo = 0;
-      if (kind < 3) [hi, lo] = [0xffffffff, 0x81000000 + rnd(0x2200000)]; // kernel text, init text, data
-      else if (kind === 3) [hi, lo] = [0xffffffff, rnd(0x7fffffff) * 2]; // anywhere in the top 4 GiB
-      else if (kind === 4) [hi, lo] = [0, 0x1000000 + rnd(0x2200000)]; // physical startup code
-      else if (kind === 5) [hi, lo] = [0, rnd(2) ? 0xc0000 + rnd(0x40000) : 0xfffc0000 + rnd(0x40000)]; // firmware
-      else if (kind === 6) [hi, lo] = [rnd(0x8000), rnd(0x7fffffff)]; // user space
+      if (kind < 3)
+        [hi, lo] = [0xffffffff, 0x81000000 + rnd(0x2200000)]; // kernel text, init text, data
+      else if (kind === 3)
+        [hi, lo] = [0xffffffff, rnd(0x7fffffff) * 2]; // anywhere in the top 4 GiB
+      else if (kind === 4)
+        [hi, lo] = [0, 0x1000000 + rnd(0x2200000)]; // physical startup code
+      else if (kind === 5)
+        [hi, lo] = [0, rnd(2) ? 0xc0000 + rnd(0x40000) : 0xfffc0000 + rnd(0x40000)]; // firmware
+      else if (kind === 6)
+        [hi, lo] = [rnd(0x8000), rnd(0x7fffffff)]; // user space
       else [hi, lo] = [0x80000000 + rnd(0x7fff0000), rnd(0x7fffffff)]; // non-canonical
       b.pcHi[i] = hi >>> 0;
       b.pcLo[i] = lo >>> 0;

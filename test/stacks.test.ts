@@ -47,7 +47,9 @@ describe('stack reconstruction on the synthetic acceptance tree', () => {
 
   it('keeps the tree small: one node per distinct stack', async () => {
     const { sr } = await runStacks(text);
-    expect(sr.tree.count - 1).toBe(new Set(blocks.map((b) => b.stack.join(';')).flatMap((k) => k.split(';').map((_, i, a) => a.slice(0, i + 1).join(';')))).size);
+    expect(sr.tree.count - 1).toBe(
+      new Set(blocks.map((b) => b.stack.join(';')).flatMap((k) => k.split(';').map((_, i, a) => a.slice(0, i + 1).join(';')))).size,
+    );
   });
 });
 
@@ -108,16 +110,47 @@ describe('reconstruction rules', () => {
     const t = (fn: FnName, off = 0): [FnName, number] => [fn, off];
     const seq: [FnName, number][] = [
       // kworker B starts and sleeps
-      t('ret_from_fork'), t('worker_thread'), t('worker_thread', 0x10), t('schedule'), t('__schedule'), t('__switch_to_asm'), t('__switch_to'),
+      t('ret_from_fork'),
+      t('worker_thread'),
+      t('worker_thread', 0x10),
+      t('schedule'),
+      t('__schedule'),
+      t('__switch_to_asm'),
+      t('__switch_to'),
       // kernel_init A starts, calls an initcall that sleeps
-      t('ret_from_fork'), t('kernel_init'), t('do_one_initcall'), t('initcall_blacklisted'), t('do_one_initcall', 0x10),
-      t('foo_init'), t('foo_init', 0x10), t('msleep'), t('schedule'), t('__schedule'), t('__switch_to_asm'), t('__switch_to'),
+      t('ret_from_fork'),
+      t('kernel_init'),
+      t('do_one_initcall'),
+      t('initcall_blacklisted'),
+      t('do_one_initcall', 0x10),
+      t('foo_init'),
+      t('foo_init', 0x10),
+      t('msleep'),
+      t('schedule'),
+      t('__schedule'),
+      t('__switch_to_asm'),
+      t('__switch_to'),
       // B resumes and works
-      t('__schedule', 0x40), t('schedule', 0x30), t('worker_thread', 0x20), t('process_one_work'), t('process_one_work', 0x10),
-      t('worker_thread', 0x28), t('schedule'), t('__schedule'), t('__switch_to_asm'), t('__switch_to'),
+      t('__schedule', 0x40),
+      t('schedule', 0x30),
+      t('worker_thread', 0x20),
+      t('process_one_work'),
+      t('process_one_work', 0x10),
+      t('worker_thread', 0x28),
+      t('schedule'),
+      t('__schedule'),
+      t('__switch_to_asm'),
+      t('__switch_to'),
       // A resumes, the initcall returns
-      t('__schedule', 0x40), t('schedule', 0x30), t('msleep', 0x20), t('foo_init', 0x20), t('do_one_initcall', 0x20),
-      t('bar_init'), t('bar_init', 0x10), t('do_one_initcall', 0x30), t('kernel_init', 0x10),
+      t('__schedule', 0x40),
+      t('schedule', 0x30),
+      t('msleep', 0x20),
+      t('foo_init', 0x20),
+      t('do_one_initcall', 0x20),
+      t('bar_init'),
+      t('bar_init', 0x10),
+      t('do_one_initcall', 0x30),
+      t('kernel_init', 0x10),
     ];
     const text = seq.map(([fn, off], i) => line(7, i * 10, fn, off)).join('');
     let ic!: InitcallCollector;
@@ -145,12 +178,23 @@ describe('reconstruction rules', () => {
 
   it('initcalls: a callee seen under a do_one_initcall helper still counts; interrupts and helpers do not', async () => {
     const seq: [FnName, number][] = [
-      ['kernel_init', 0], ['do_one_initcall', 0], ['initcall_blacklisted', 0], ['initcall_blacklisted', 0x10],
+      ['kernel_init', 0],
+      ['do_one_initcall', 0],
+      ['initcall_blacklisted', 0],
+      ['initcall_blacklisted', 0x10],
       // the helper's return was not logged and do_one_initcall called the initcall right away
-      ['foo_init', 0], ['foo_init', 0x10], ['do_one_initcall', 0x20],
+      ['foo_init', 0],
+      ['foo_init', 0x10],
+      ['do_one_initcall', 0x20],
       // an interrupt while in do_one_initcall itself
-      ['asm_sysvec_apic_timer_interrupt', 0], ['asm_sysvec_apic_timer_interrupt', 0x10], ['native_irq_return_iret', 0], ['do_one_initcall', 0x20],
-      ['bar_init', 0], ['bar_init', 0x10], ['do_one_initcall', 0x30], ['kernel_init', 0x10],
+      ['asm_sysvec_apic_timer_interrupt', 0],
+      ['asm_sysvec_apic_timer_interrupt', 0x10],
+      ['native_irq_return_iret', 0],
+      ['do_one_initcall', 0x20],
+      ['bar_init', 0],
+      ['bar_init', 0x10],
+      ['do_one_initcall', 0x30],
+      ['kernel_init', 0x10],
     ];
     const text = seq.map(([fn, off], i) => line(7, i * 10, fn, off)).join('');
     let ic!: InitcallCollector;
@@ -196,7 +240,20 @@ describe('reconstruction rules', () => {
       x = (Math.imul(x, 1103515245) + 12345) >>> 0;
       return x % n;
     };
-    const names: FnName[] = ['start_kernel', 'kmalloc', 'memset', 'walk_a', 'walk_b', 'fact', 'asm_sysvec_apic_timer_interrupt', 'native_irq_return_iret', '__switch_to_asm', 'ret_from_fork', '__x86_return_thunk', '__x86_indirect_thunk_rax'];
+    const names: FnName[] = [
+      'start_kernel',
+      'kmalloc',
+      'memset',
+      'walk_a',
+      'walk_b',
+      'fact',
+      'asm_sysvec_apic_timer_interrupt',
+      'native_irq_return_iret',
+      '__switch_to_asm',
+      'ret_from_fork',
+      '__x86_return_thunk',
+      '__x86_indirect_thunk_rax',
+    ];
     let text = '';
     for (let i = 0; i < 20000; i++) {
       const fn = names[rnd(names.length)];
@@ -250,11 +307,15 @@ describe('reconstruction rules', () => {
   it('works without symbols (one [kernel] frame)', async () => {
     const text = render(runProgram(prog('start_kernel', work(2), call('kmalloc')), 0, 1, 0));
     let sr!: StackReconstruction;
-    const run = await runPipeline({ source: memorySource(Buffer.from(text), 'x.log') }, ({ unit }) => [(sr = new StackReconstruction(unit, ['[firmware]', '[boot]', '[user]', '[unknown]', '[kernel]']))], {
-      table: null,
-      mapPath: null,
-      note: null,
-    });
+    const run = await runPipeline(
+      { source: memorySource(Buffer.from(text), 'x.log') },
+      ({ unit }) => [(sr = new StackReconstruction(unit, ['[firmware]', '[boot]', '[user]', '[unknown]', '[kernel]']))],
+      {
+        table: null,
+        mapPath: null,
+        note: null,
+      },
+    );
     sr.finish();
     expect(folded(sr, run.names).map((l) => l.split(' ')[0])).toEqual(['[kernel]']);
   });

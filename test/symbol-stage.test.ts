@@ -8,7 +8,19 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, prng } from './helpers.js';
-import { excerpt, MAP_PATH, parseLog, sampleLines, systemMapTable, toDexec, toGdb, toQemuLog, toSimpletraceBin, toSimpletraceText, toTwoColumn } from './formats-helpers.js';
+import {
+  excerpt,
+  MAP_PATH,
+  parseLog,
+  sampleLines,
+  systemMapTable,
+  toDexec,
+  toGdb,
+  toQemuLog,
+  toSimpletraceBin,
+  toSimpletraceText,
+  toTwoColumn,
+} from './formats-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-symstage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,11 +46,12 @@ function normalize(out: string, trace = ''): string {
  * switch from physically-addressed startup code to the kernel mapping, start_kernel's first calls
  * (start_kernel, setup_arch) and init's first system calls in user space.
  */
-const BOOT = [
-  ...sampleLines('kernel-entry-20k.log.gz'),
-  ...sampleLines('start-kernel-120k.log.gz').slice(0, 40_000),
-  ...sampleLines('userspace-500k.log.gz').slice(60_000, 100_000),
-].join('\n') + '\n';
+const BOOT =
+  [
+    ...sampleLines('kernel-entry-20k.log.gz'),
+    ...sampleLines('start-kernel-120k.log.gz').slice(0, 40_000),
+    ...sampleLines('userspace-500k.log.gz').slice(60_000, 100_000),
+  ].join('\n') + '\n';
 
 /** Every command, in the forms whose output is deterministic (CSV, JSON, text). */
 const COMMANDS: string[][] = [
@@ -167,15 +180,32 @@ describe('every input format through every command', () => {
     writeFileSync(f, toDexec(evs));
     const st = await cli('self-time', f, '--map', MAP_PATH, '-q', '--format', 'csv');
     const refSt = await cli('self-time', qemu, '--map', MAP_PATH, '-q', '--format', 'csv');
-    const events = (csv: string): string[] => csv.trim().split('\n').slice(1).map((l) => l.split(',')).map((p) => `${p[0]} ${p[p.length - 1]}`).sort();
+    const events = (csv: string): string[] =>
+      csv
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','))
+        .map((p) => `${p[0]} ${p[p.length - 1]}`)
+        .sort();
     expect(events(st.out)).toEqual(events(refSt.out));
     const keys = async (t: string): Promise<string[]> =>
-      JSON.parse((await cli('timeline', t, '--map', MAP_PATH, '-q', '--format', 'json')).out).milestones.map((m: { milestone: string; function: string }) => `${m.milestone} ${m.function}`);
+      JSON.parse((await cli('timeline', t, '--map', MAP_PATH, '-q', '--format', 'json')).out).milestones.map(
+        (m: { milestone: string; function: string }) => `${m.milestone} ${m.function}`,
+      );
     expect(await keys(f)).toEqual(await keys(qemu));
     const stacks = async (t: string): Promise<string[]> =>
-      (await cli('flamegraph', t, '--map', MAP_PATH, '-q', '--format', 'folded')).out.trim().split('\n').map((l) => l.slice(0, l.lastIndexOf(' '))).sort();
+      (await cli('flamegraph', t, '--map', MAP_PATH, '-q', '--format', 'folded')).out
+        .trim()
+        .split('\n')
+        .map((l) => l.slice(0, l.lastIndexOf(' ')))
+        .sort();
     expect(await stacks(f)).toEqual(await stacks(qemu));
-    const resolved = async (t: string): Promise<string[]> => (await cli('resolve', t, '--map', MAP_PATH, '-q')).out.trim().split('\n').map((l) => l.slice(l.indexOf(' ') + 1));
+    const resolved = async (t: string): Promise<string[]> =>
+      (await cli('resolve', t, '--map', MAP_PATH, '-q')).out
+        .trim()
+        .split('\n')
+        .map((l) => l.slice(l.indexOf(' ') + 1));
     expect(await resolved(f)).toEqual(await resolved(qemu));
   });
 });
@@ -205,7 +235,8 @@ describe('KASLR on a whole boot: detection waits for the first kernel-half event
     let us = Number(m[2]) * 1e6 + Number(m[3]) - n - 1;
     const pcs = ['0xfe05b', '0xfe062', '0xf1f34', '0x7fbd0', '0xe6a20'];
     const out: string[] = [];
-    for (let i = 0; i < n; i++, us++) out.push(`${m[1]}@${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}:exec_tb tb:0x7fbd88200000 pc=${pcs[i % 5]}\n`);
+    for (let i = 0; i < n; i++, us++)
+      out.push(`${m[1]}@${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}:exec_tb tb:0x7fbd88200000 pc=${pcs[i % 5]}\n`);
     return out.join('');
   }
 
@@ -219,7 +250,10 @@ describe('KASLR on a whole boot: detection waits for the first kernel-half event
   it('1.2M firmware events, then kernel pcs shifted by 0x1e000000: the slide is found (sequential and parallel), results equal', async () => {
     const want = await cli('self-time', plain, '--map', MAP_PATH, '-q', '--format', 'csv');
     const wantTl = normalize((await cli('timeline', plain, '--map', MAP_PATH, '-q', '--format', 'json')).out, plain);
-    for (const extra of [['--threads', '1'], ['--threads', '2', '--unit-size', '4000000']]) {
+    for (const extra of [
+      ['--threads', '1'],
+      ['--threads', '2', '--unit-size', '4000000'],
+    ]) {
       const r = await cli('self-time', slid, '--map', MAP_PATH, '-q', '--format', 'csv', ...extra);
       expect(r.out, extra.join(' ')).toBe(want.out);
       const tl = normalize((await cli('timeline', slid, '--map', MAP_PATH, '-q', '--format', 'json', ...extra)).out, slid);

@@ -49,8 +49,7 @@ describe('kallsyms', () => {
       systemMapText()
         .split('\n')
         .filter((l) => l !== '')
-        .join('\n') +
-      '\nffffffffc0a00000 t e1000_probe\t[e1000]\nffffffffc0a00400 T e1000_xmit_frame\t[e1000]\nffffffffc0a01000 d e1000_driver\t[e1000]\n';
+        .join('\n') + '\nffffffffc0a00000 t e1000_probe\t[e1000]\nffffffffc0a00400 T e1000_xmit_frame\t[e1000]\nffffffffc0a01000 d e1000_driver\t[e1000]\n';
     const path = join(dir, 'kallsyms');
     writeFileSync(path, text);
     const raw = await loadRawSource(path);
@@ -115,10 +114,7 @@ describe('ELF .symtab', () => {
 describe('several sources', () => {
   it('later sources only fill gaps', async () => {
     const a = parseSymbolText('ffffffff81000000 T _text\nffffffff81000000 T startup_64\nffffffff81000100 T start_kernel\nffffffff81000200 T _etext\n', 'a');
-    const b = parseSymbolText(
-      'ffffffff81000000 T other_startup\nffffffff81000180 T not_used\nffffffffc0000000 t mod_init\t[mod]\n',
-      'b',
-    );
+    const b = parseSymbolText('ffffffff81000000 T other_startup\nffffffff81000180 T not_used\nffffffffc0000000 t mod_init\t[mod]\n', 'b');
     const { table, added } = mergeSources([a, b]);
     expect(added).toEqual([4, 1]);
     expect(table.names[table.lookup(parseHexKey('ffffffff81000190'))]).toBe('start_kernel');
@@ -142,7 +138,12 @@ function shifted(slide: bigint): string {
   const moved: Ev[] = evs.map((e) => {
     const pc = BigInt('0x' + e.pc);
     if (pc < 0xffff800000000000n) return e;
-    return { ...e, pc: BigInt.asUintN(64, pc + slide).toString(16).padStart(16, '0') };
+    return {
+      ...e,
+      pc: BigInt.asUintN(64, pc + slide)
+        .toString(16)
+        .padStart(16, '0'),
+    };
   });
   return toQemuLog(moved);
 }
@@ -162,7 +163,8 @@ describe('KASLR', () => {
       expect(r.run.kaslr?.method).toBe('detected');
       expect(r.run.kaslr?.vote?.confidence).toBe('high');
       expect(r.rows).toEqual(reference.rows);
-      for (const chunkSize of [64, 1 << 20]) expect((await selfRows(data, { kaslr: { mode: 'auto' }, chunkSize, batchSize: 512 })).rows).toEqual(reference.rows);
+      for (const chunkSize of [64, 1 << 20])
+        expect((await selfRows(data, { kaslr: { mode: 'auto' }, chunkSize, batchSize: 512 })).rows).toEqual(reference.rows);
       // --kaslr-offset gives the same
       expect((await selfRows(data, { kaslr: { offset: Number(slide) } })).rows).toEqual(reference.rows);
     });
@@ -190,7 +192,14 @@ describe('KASLR', () => {
     const lines = sampleLines('userspace-500k.log.gz').slice(0, 30000);
     const user = parseLog(lines).map((e) => {
       const pc = BigInt('0x' + e.pc);
-      return pc < 0xffff800000000000n ? e : { ...e, pc: BigInt.asUintN(64, pc + 0x200000n).toString(16).padStart(16, '0') };
+      return pc < 0xffff800000000000n
+        ? e
+        : {
+            ...e,
+            pc: BigInt.asUintN(64, pc + 0x200000n)
+              .toString(16)
+              .padStart(16, '0'),
+          };
     });
     const r = await selfRows(toQemuLog(user));
     expect(r.run.kaslr?.sampleRate0).toBeGreaterThan(0.5);
@@ -201,7 +210,14 @@ describe('KASLR', () => {
   it('thin evidence (29 distinct kernel pcs): taken only because nothing resolves without it', async () => {
     const few = evs.slice(0, 2000).map((e) => {
       const pc = BigInt('0x' + e.pc);
-      return pc < 0xffff800000000000n ? e : { ...e, pc: BigInt.asUintN(64, pc + 0x1e000000n).toString(16).padStart(16, '0') };
+      return pc < 0xffff800000000000n
+        ? e
+        : {
+            ...e,
+            pc: BigInt.asUintN(64, pc + 0x1e000000n)
+              .toString(16)
+              .padStart(16, '0'),
+          };
     });
     const want = (await selfRows(toQemuLog(evs.slice(0, 2000)))).rows;
     const r = await selfRows(toQemuLog(few));

@@ -238,4 +238,3 @@ export async function runStacks(
   sr.finish();
   return { sr, st, run };
 }
-

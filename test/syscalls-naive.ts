@@ -75,7 +75,10 @@ export function naiveSyscalls(lines: Iterable<string>, mapText: string): NaiveCa
     const [sec, usec] = stamp.split('.');
     const ns = BigInt(sec) * 1_000_000_000n + BigInt(usec.padEnd(6, '0')) * 1000n;
     if (origin === null) origin = ns;
-    const pcText = rest.split(' ').find((p) => p.startsWith('pc='))!.slice(3);
+    const pcText = rest
+      .split(' ')
+      .find((p) => p.startsWith('pc='))!
+      .slice(3);
     const pc = BigInt(pcText);
     if (!cpus.includes(tid)) cpus.push(tid);
     last.set(tid, ns);

@@ -18,7 +18,23 @@ const TRACE = 'samples/userspace-500k.log.gz';
 const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';
 
 /** busybox's start-up, then its `ls` child's, as the sample holds them. */
-const STARTUP = ['brk', 'brk', 'arch_prctl', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'readlink', 'getrandom', 'clock_gettime', 'clock_gettime', 'brk', 'brk', 'brk', 'mprotect'];
+const STARTUP = [
+  'brk',
+  'brk',
+  'arch_prctl',
+  'set_tid_address',
+  'set_robust_list',
+  'rseq',
+  'prlimit64',
+  'readlink',
+  'getrandom',
+  'clock_gettime',
+  'clock_gettime',
+  'brk',
+  'brk',
+  'brk',
+  'mprotect',
+];
 
 let rows: SyscallRow[];
 let naive: NaiveCall[];
@@ -71,7 +87,14 @@ describe('bootprof syscalls (command)', () => {
     await syscallsCommand(TRACE, { map: MAP, output: out, summary: true });
     const json = JSON.parse(readFileSync(out, 'utf8'));
     expect(json.summary.events).toBe(500_000);
-    expect(json.summary.syscalls).toMatchObject({ calls: 62, unfinished: 1, unknown: 0, compat: 0, first_ts_ns: 130_808_000, per_vcpu: [{ cpu: 0, calls: 62 }] });
+    expect(json.summary.syscalls).toMatchObject({
+      calls: 62,
+      unfinished: 1,
+      unknown: 0,
+      compat: 0,
+      first_ts_ns: 130_808_000,
+      per_vcpu: [{ cpu: 0, calls: 62 }],
+    });
     const s = json.syscalls as { name: string; count: number; total_ns: number; share: number }[];
     expect(s.reduce((a, x) => a + x.count, 0)).toBe(62);
     expect(s.find((x) => x.name === 'brk')!.count).toBe(10);

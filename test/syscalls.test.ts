@@ -191,7 +191,7 @@ describe('syscalls on hand-made traces', () => {
     expect(await stable(text)).toEqual([row(20_000, 'unknown', 20_000), row(50_000, 'wait4', 20_000)]);
   });
 
-  it('reports a call still open at the end as unfinished, running to its vCPU\'s last event', async () => {
+  it("reports a call still open at the end as unfinished, running to its vCPU's last event", async () => {
     const text = [
       logLine(100, 0, K.schedule),
       logLine(200, 1, K.schedule),
@@ -221,11 +221,7 @@ describe('syscalls on hand-made traces', () => {
       logLine(200, 170, USER),
       logLine(100, 300, USER),
     ].join('');
-    expect(await stable(text)).toEqual([
-      row(100_000, 'wait4', 200_000),
-      row(101_000, 'read', 49_000, { cpu: 1 }),
-      row(160_000, 'getpid', 10_000, { cpu: 1 }),
-    ]);
+    expect(await stable(text)).toEqual([row(100_000, 'wait4', 200_000), row(101_000, 'read', 49_000, { cpu: 1 }), row(160_000, 'getpid', 10_000, { cpu: 1 })]);
   });
 
   it('ignores handlers and user events outside calls, and kernel entries that are not syscalls', async () => {
@@ -346,7 +342,9 @@ describe('syscalls output', () => {
   it('reports the first call and the calls per vCPU (many vCPUs summarised)', () => {
     const per = (n: number) => Array.from({ length: n }, (_, cpu) => ({ cpu, tid: 100 + cpu, calls: cpu }));
     const t = { calls: 45, unfinished: 1, unknown: 2, compat: 0, first_ts_ns: 1_500_000, per_vcpu: per(10), entry_symbols: ['entry_SYSCALL_64'] };
-    expect(syscallTotalsText(t, 'ns')).toEqual(['system calls: 45 (1 unfinished, 2 unknown), first at 0.001500 s; per vCPU: 0=0 1=1 2=2 3=3 4=4 5=5 6=6 7=7 ... (10 vCPUs, min 0, max 9)']);
+    expect(syscallTotalsText(t, 'ns')).toEqual([
+      'system calls: 45 (1 unfinished, 2 unknown), first at 0.001500 s; per vCPU: 0=0 1=1 2=2 3=3 4=4 5=5 6=6 7=7 ... (10 vCPUs, min 0, max 9)',
+    ]);
     expect(syscallTotalsText({ ...t, per_vcpu: per(2), first_ts_ns: 1234 }, 'events')[0]).toContain('first at event 1,234; per vCPU: 0=0 1=1');
     expect(syscallTotalsText({ ...t, calls: 0, first_ts_ns: null }, 'ns')).toEqual(['system calls: none (no syscall entry event reached from user space)']);
   });

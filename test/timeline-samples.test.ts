@@ -46,9 +46,22 @@ describe('timeline on the start-kernel excerpt', () => {
       ['early_kernel', 0, 30988000, 0, true],
       ['start_kernel', 30988000, 164820000, 0, false],
     ]);
-    expect(j.summary).toMatchObject({ span: 195808000, boot_cpu: 0, starts_in: 'kernel', firmware_start: null, linux_start_kernel: 30988000, linux_start_user: null, functions: 138 });
+    expect(j.summary).toMatchObject({
+      span: 195808000,
+      boot_cpu: 0,
+      starts_in: 'kernel',
+      firmware_start: null,
+      linux_start_kernel: 30988000,
+      linux_start_user: null,
+      functions: 138,
+    });
     // x86_64_start_kernel is seen (a return into it) but not called: a row, no milestone
-    expect(j.functions.find((f) => f.function === 'x86_64_start_kernel')).toEqual({ function: 'x86_64_start_kernel', first_ns: 23043000, cpu: 0, milestone: null });
+    expect(j.functions.find((f) => f.function === 'x86_64_start_kernel')).toEqual({
+      function: 'x86_64_start_kernel',
+      first_ns: 23043000,
+      cpu: 0,
+      milestone: null,
+    });
     expect(j.functions[0]).toEqual({ function: 'clear_bss', first_ns: 0, cpu: 0, milestone: null });
   });
 

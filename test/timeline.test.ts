@@ -120,7 +120,16 @@ describe('timeline: first call of every function', () => {
     expect(Object.keys(json)).toEqual(['summary', 'phases', 'milestones', 'functions']);
     expect(json.functions[0]).toEqual({ function: '[firmware]', first_ns: 0, cpu: 0, milestone: 'firmware starts' });
     expect(json.functions[3]).toEqual({ function: 'beta', first_ns: 25000, cpu: 1, milestone: null });
-    expect(json.summary).toMatchObject({ events: 14, threads: 2, span: 95000, boot_cpu: 0, starts_in: 'firmware', firmware_start: 0, linux_start_kernel: null, linux_start_user: 50000 });
+    expect(json.summary).toMatchObject({
+      events: 14,
+      threads: 2,
+      span: 95000,
+      boot_cpu: 0,
+      starts_in: 'firmware',
+      firmware_start: 0,
+      linux_start_kernel: null,
+      linux_start_user: 50000,
+    });
   });
 });
 

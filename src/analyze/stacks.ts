@@ -49,7 +49,8 @@ const C_SWITCH = 6;
 const C_RET_THUNK = 7;
 
 /** Names that enter the kernel from an interrupt, exception or system call (x86-64 Linux). */
-export const INTERRUPT_ENTRY = /^(asm_(exc|sysvec|common_interrupt|spurious_interrupt|int80)|irq_entries_start$|spurious_entries_start$|entry_(SYSCALL|SYSENTER|INT80)|early_idt_handler_array$|xen_asm_)/;
+export const INTERRUPT_ENTRY =
+  /^(asm_(exc|sysvec|common_interrupt|spurious_interrupt|int80)|irq_entries_start$|spurious_entries_start$|entry_(SYSCALL|SYSENTER|INT80)|early_idt_handler_array$|xen_asm_)/;
 /** Blocks ending in the `iretq` that leaves an interrupt or exception. */
 export const INTERRUPT_RETURN = /^(native_irq_return_iret|nmi_restore|native_iret|xen_iret)$/;
 /** Retpolines: executed between an indirect call or jump and its target. */
@@ -158,7 +159,18 @@ export class StackReconstruction implements Analysis {
   private retLo = new Uint32Array(1 << 17);
   private retSet = new Uint8Array(1 << 17);
   private retUsed = 0;
-  readonly stats: StackStats = { calls: 0, returns: 0, interrupts: 0, missedEntries: 0, replaced: 0, adoptions: 0, savedStacks: 0, resets: 0, depthCapped: 0, maxDepth: 0 };
+  readonly stats: StackStats = {
+    calls: 0,
+    returns: 0,
+    interrupts: 0,
+    missedEntries: 0,
+    replaced: 0,
+    adoptions: 0,
+    savedStacks: 0,
+    resets: 0,
+    depthCapped: 0,
+    maxDepth: 0,
+  };
   negativeDeltas = 0;
   frameSink: FrameSink | null = null;
   /** Name id of the block being processed (reported with returns). */
@@ -510,5 +522,4 @@ export class StackReconstruction implements Analysis {
     this.retUsed++;
     return true;
   }
-
 }

@@ -308,9 +308,7 @@ export function summarizeSyscalls(rows: readonly SyscallRow[]): SyscallStat[] {
     },
     (r) => (r.compat ? r.name + ' compat' : r.name),
   );
-  return groups
-    .map(([, s]) => s)
-    .sort((a, b) => b.total - a.total || b.count - a.count || ascending(a.name, b.name) || Number(a.compat) - Number(b.compat));
+  return groups.map(([, s]) => s).sort((a, b) => b.total - a.total || b.count - a.count || ascending(a.name, b.name) || Number(a.compat) - Number(b.compat));
 }
 
 /** Calls per vCPU index (length = the number of vCPUs of the trace, or more when a call names one). */

@@ -75,8 +75,13 @@ export function chooseFormat(
  * why none were loaded, without the "running without symbols" of the note for the other commands.
  */
 export function needsSymbolsError(command: string, what: string, note: string | null): BootprofError {
-  const why = note ? note.replace(/: running without symbols(; pick one with --map)?$/, (_m, pick: string | undefined) => (pick ? ': pick one with --map' : '')) : '';
-  return new BootprofError('E_SYMBOLS', `${command} needs ${what}: give a System.map, kallsyms copy or vmlinux with --map FILE or --vmlinux FILE${why ? ` (${why})` : ''}`);
+  const why = note
+    ? note.replace(/: running without symbols(; pick one with --map)?$/, (_m, pick: string | undefined) => (pick ? ': pick one with --map' : ''))
+    : '';
+  return new BootprofError(
+    'E_SYMBOLS',
+    `${command} needs ${what}: give a System.map, kallsyms copy or vmlinux with --map FILE or --vmlinux FILE${why ? ` (${why})` : ''}`,
+  );
 }
 
 export function warn(msg: string): void {
@@ -96,7 +101,10 @@ export function stdinTerminalCheck(trace: string | undefined, stdinIsTTY: boolea
 export function inputOptions(trace: string | undefined, o: CommonOptions): InputOptions {
   const check = stdinTerminalCheck(trace, process.stdin.isTTY);
   if (check === 'refuse') {
-    throw new BootprofError('E_USAGE', 'no TRACE given and stdin is a terminal: pass a TRACE path, or pipe one (zcat trace.log.gz | bootprof COMMAND -); --help for usage');
+    throw new BootprofError(
+      'E_USAGE',
+      'no TRACE given and stdin is a terminal: pass a TRACE path, or pipe one (zcat trace.log.gz | bootprof COMMAND -); --help for usage',
+    );
   }
   if (check === 'hint' && !o.quiet) warn('reading the trace from stdin (a terminal): Ctrl-D ends it');
   const maps = o.map === undefined ? [] : Array.isArray(o.map) ? o.map : [o.map];
@@ -119,8 +127,15 @@ export function inputOptions(trace: string | undefined, o: CommonOptions): Input
 /** --time-unit s|ms|us|ns (µs and "usec" accepted as us). */
 export function parseTimeUnit(v: string | undefined): InputTimeUnit | undefined {
   if (v === undefined) return undefined;
-  const u = v.toLowerCase().replace('µ', 'u').replace(/^(sec|secs|seconds?)$/, 's').replace(/^usecs?$/, 'us').replace(/^nsecs?$/, 'ns').replace(/^msecs?$/, 'ms');
-  if (!(INPUT_TIME_UNITS as readonly string[]).includes(u)) throw new BootprofError('E_USAGE', `--time-unit must be one of ${INPUT_TIME_UNITS.join(', ')} (got '${v}')`);
+  const u = v
+    .toLowerCase()
+    .replace('µ', 'u')
+    .replace(/^(sec|secs|seconds?)$/, 's')
+    .replace(/^usecs?$/, 'us')
+    .replace(/^nsecs?$/, 'ns')
+    .replace(/^msecs?$/, 'ms');
+  if (!(INPUT_TIME_UNITS as readonly string[]).includes(u))
+    throw new BootprofError('E_USAGE', `--time-unit must be one of ${INPUT_TIME_UNITS.join(', ')} (got '${v}')`);
   return u as InputTimeUnit;
 }
 

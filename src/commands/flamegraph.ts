@@ -71,7 +71,8 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     const fold = foldTree(tree, totals, threshold);
     const lines = foldedLines(tree, names, fold);
     for (let i = 0; i < lines.length; i += 10000) await out.write(lines.slice(i, i + 10000).join('\n') + '\n');
-    if (!o.quiet) note(`${formatCount(lines.length)} stacks from ${formatCount(tree.count - 1)} call nodes`, threshold, fold.foldedNodes, tree.count - 1, fixed, fmt);
+    if (!o.quiet)
+      note(`${formatCount(lines.length)} stacks from ${formatCount(tree.count - 1)} call nodes`, threshold, fold.foldedNodes, tree.count - 1, fixed, fmt);
   } else if (format === 'speedscope') {
     const f = frames!;
     const aggThreshold = fixed ?? chooseThreshold(tree, totals, names, AGGREGATE_BUDGET_BYTES, (n) => sampleBytes(n, tree));
@@ -92,7 +93,8 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   } else {
     const f = frames!;
     await writeChrome(out, { name: run.inputName, tree, names, frames: f, threadIds: run.parser.threadIds });
-    if (!o.quiet) note(`${formatCount(f.kept)} frames on ${f.vcpus} vCPU track${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
+    if (!o.quiet)
+      note(`${formatCount(f.kept)} frames on ${f.vcpus} vCPU track${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
   }
   if (!o.quiet) stackNote(sr);
   await out.close();

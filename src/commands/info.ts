@@ -149,7 +149,9 @@ export function buildInfo(run: RunResult, counts: TraceCounts, pcs: DistinctPcs)
           slide: slideHex(k.slide),
           method: k.method,
           confidence: k.vote?.confidence ?? null,
-          votes: k.vote ? { hits: k.vote.hits, without_slide: k.vote.zero, runner_up: k.vote.second, voters: k.vote.voters, best: slideHex(k.vote.slide) } : null,
+          votes: k.vote
+            ? { hits: k.vote.hits, without_slide: k.vote.zero, runner_up: k.vote.second, voters: k.vote.voters, best: slideHex(k.vote.slide) }
+            : null,
           sampled_kernel_events: k.sampled,
         }
       : null,
@@ -172,9 +174,20 @@ export function infoText(info: ReturnType<typeof buildInfo>): string {
     ['symbols', info.symbols ?? 'none'],
     ...info.symbol_sources.map((x): [string, string] => ['  source', `${x.path} (${x.kind}, ${formatCount(x.symbols)} symbols, ${formatCount(x.added)} used)`]),
     ['events', `${formatCount(info.events)} in ${countOf(info.lines, 'line')}`],
-    ['vCPUs', `${info.vcpus.length}: ` + info.vcpus.slice(0, 16).map((v) => `${v.cpu}=tid ${v.tid} (${formatCount(v.events)})`).join(', ') + (info.vcpus.length > 16 ? ', ...' : '')],
+    [
+      'vCPUs',
+      `${info.vcpus.length}: ` +
+        info.vcpus
+          .slice(0, 16)
+          .map((v) => `${v.cpu}=tid ${v.tid} (${formatCount(v.events)})`)
+          .join(', ') +
+        (info.vcpus.length > 16 ? ', ...' : ''),
+    ],
     ['span', formatDuration(info.span, info.unit)],
-    ['distinct pcs', info.distinct_pcs_exact ? formatCount(info.distinct_pcs) : `~${formatCount(info.distinct_pcs)} (estimated beyond ${formatCount(EXACT_DISTINCT_PCS)})`],
+    [
+      'distinct pcs',
+      info.distinct_pcs_exact ? formatCount(info.distinct_pcs) : `~${formatCount(info.distinct_pcs)} (estimated beyond ${formatCount(EXACT_DISTINCT_PCS)})`,
+    ],
     [
       'regions',
       `kernel ${formatCount(r.kernel)} (${pct(r.kernel)}), [user] ${formatCount(r.user)} (${pct(r.user)}), [firmware] ${formatCount(r.firmware)} (${pct(r.firmware)}), [boot] ${formatCount(r.boot)} (${pct(r.boot)}), [unknown] ${formatCount(r.unknown)} (${pct(r.unknown)})` +
@@ -195,7 +208,8 @@ export function infoText(info: ReturnType<typeof buildInfo>): string {
     ['other lines', formatCount(info.other_lines)],
     [
       'malformed lines',
-      formatCount(info.malformed_lines) + (info.malformed_samples.length ? ' (' + info.malformed_samples.map((x) => `line ${x.line}: ${x.reason}: "${x.snippet}"`).join('; ') + ')' : ''),
+      formatCount(info.malformed_lines) +
+        (info.malformed_samples.length ? ' (' + info.malformed_samples.map((x) => `line ${x.line}: ${x.reason}: "${x.snippet}"`).join('; ') + ')' : ''),
     ],
   ];
   if (info.lost_events) lines.push(['lost events', `${formatCount(info.lost_events)} (the tracer's dropped-records count)`]);

@@ -33,9 +33,11 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   if (!symbols.table) throw needsSymbolsError('initcalls', "the guest kernel's symbols with do_one_initcall", symbols.note);
   const table = symbols.table;
   // checked before the (long) read
-  if (!table.names.includes(INITCALL_CALLER)) throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no ${INITCALL_CALLER} symbol: is it the guest kernel's System.map?`);
+  if (!table.names.includes(INITCALL_CALLER))
+    throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no ${INITCALL_CALLER} symbol: is it the guest kernel's System.map?`);
   const initcallNames = new Set<string>();
-  for (const path of new Set([...(input.maps ?? []), ...(symbols.mapPath ? [symbols.mapPath] : [])])) for (const n of readInitcallNames(path)) initcallNames.add(n);
+  for (const path of new Set([...(input.maps ?? []), ...(symbols.mapPath ? [symbols.mapPath] : [])]))
+    for (const n of readInitcallNames(path)) initcallNames.add(n);
   let sr!: StackReconstruction;
   let ic!: InitcallCollector;
   const counts = new TraceCounts();
@@ -86,7 +88,8 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
       ],
       rows.map((r) => [formatSeconds(r.start, unit), names[r.fn] + (r.returned ? '' : ' (unfinished)'), formatDuration(r.duration, unit), String(r.cpu)]),
     );
-    if (rows.length < all.length) text += `... ${all.length - rows.length} more initcall${all.length - rows.length === 1 ? '' : 's'} (--top N, or --format csv for all)\n`;
+    if (rows.length < all.length)
+      text += `... ${all.length - rows.length} more initcall${all.length - rows.length === 1 ? '' : 's'} (--top N, or --format csv for all)\n`;
     text += '\n' + [...summaryText(summary), totalsLine].join('\n') + '\n';
     await out.write(text);
   }

@@ -84,10 +84,21 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
             { header: 'share', align: 'right' },
             { header: 'events', align: 'right' },
           ],
-          shown.map((r) => [names[r.id], formatDuration(r.self, unit), formatDuration(totalOf(r.id), unit), sharePercent(r.self, total).toFixed(2) + '%', formatCount(r.events)]),
+          shown.map((r) => [
+            names[r.id],
+            formatDuration(r.self, unit),
+            formatDuration(totalOf(r.id), unit),
+            sharePercent(r.self, total).toFixed(2) + '%',
+            formatCount(r.events),
+          ]),
         )
       : renderTable(
-          [{ header: 'function' }, { header: unit === 'ns' ? 'self' : 'self (events)', align: 'right' }, { header: 'share', align: 'right' }, { header: 'events', align: 'right' }],
+          [
+            { header: 'function' },
+            { header: unit === 'ns' ? 'self' : 'self (events)', align: 'right' },
+            { header: 'share', align: 'right' },
+            { header: 'events', align: 'right' },
+          ],
           shown.map((r) => [names[r.id], formatDuration(r.self, unit), sharePercent(r.self, total).toFixed(2) + '%', formatCount(r.events)]),
         );
     let text = table;

@@ -114,7 +114,9 @@ export function inputWarnings(run: RunResult, negativeDeltas = 0): string[] {
   if (w) out.push(w);
   if (st.malformed > 0) {
     const where = st.samples.map((x) => `line ${x.line}: ${x.reason}: "${x.snippet}"`).join('; ');
-    out.push(`${st.malformed} malformed line${st.malformed > 1 ? 's' : ''} skipped (${where}${st.malformed > st.samples.length ? '; ...' : ''}); --strict makes this fatal`);
+    out.push(
+      `${st.malformed} malformed line${st.malformed > 1 ? 's' : ''} skipped (${where}${st.malformed > st.samples.length ? '; ...' : ''}); --strict makes this fatal`,
+    );
   }
   if (negativeDeltas > 0) out.push(`time went backwards ${negativeDeltas} time${negativeDeltas > 1 ? 's' : ''} within a vCPU: those deltas count as 0`);
   return out;

@@ -185,7 +185,10 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
       symbols,
     );
     if (analysis.classes.entries.length === 0) {
-      throw new BootprofError('E_SYMBOLS', `${run.inputName}: the trace names no system call entry symbol (${entryList}): pass the guest kernel's System.map (--map FILE)`);
+      throw new BootprofError(
+        'E_SYMBOLS',
+        `${run.inputName}: the trace names no system call entry symbol (${entryList}): pass the guest kernel's System.map (--map FILE)`,
+      );
     }
   } catch (err) {
     out.discard();
@@ -202,7 +205,9 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
     await out.write(stats ? syscallSummaryCsv(stats) : syscallsCsv(rows));
     if (!o.quiet) for (const line of [...summaryText(summary), ...syscallTotalsText(totals, unit)]) process.stderr.write(line + '\n');
   } else if (format === 'json') {
-    const json = stats ? { summary: { ...summary, syscalls: totals }, syscalls: stats.map(jsonStat) } : { summary: { ...summary, syscalls: totals }, calls: rows.map(jsonRow) };
+    const json = stats
+      ? { summary: { ...summary, syscalls: totals }, syscalls: stats.map(jsonStat) }
+      : { summary: { ...summary, syscalls: totals }, calls: rows.map(jsonRow) };
     await out.write(JSON.stringify(json, null, 1) + '\n');
   } else {
     let text = stats ? syscallSummaryTable(stats, unit) : syscallsTable(rows, unit);

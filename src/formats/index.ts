@@ -144,7 +144,10 @@ function encodingError(head: Uint8Array, name: string): BootprofError | null {
   if (u) {
     const from = u.bom ? 'UTF-16' : `UTF-16${u.order}`;
     const how = `iconv -f ${from} -t UTF-8${stdin ? '' : ` ${file}`} | ${cmd}`;
-    return new BootprofError('E_FORMAT', `${name}: UTF-16 text (${u.order === 'LE' ? 'little' : 'big'}-endian${u.bom ? ', with a byte order mark' : ''}): bootprof reads ASCII/UTF-8 traces: \`${how}\``);
+    return new BootprofError(
+      'E_FORMAT',
+      `${name}: UTF-16 text (${u.order === 'LE' ? 'little' : 'big'}-endian${u.bom ? ', with a byte order mark' : ''}): bootprof reads ASCII/UTF-8 traces: \`${how}\``,
+    );
   }
   return null;
 }
@@ -168,7 +171,11 @@ function describeHead(wide: Uint8Array, more: boolean): string {
       ? `the first ${sizeText(wide.length)} holds no line end (a binary file?)`
       : `its ${count(wide.length, 'byte')} hold no line end`;
   }
-  const scope = more ? (lines.length >= DETECT_MAX_LINES ? `the first ${count(lines.length, 'line')}` : `the first ${count(lines.length, 'line')} (${sizeText(wide.length)})`) : `its ${count(lines.length, 'line')}`;
+  const scope = more
+    ? lines.length >= DETECT_MAX_LINES
+      ? `the first ${count(lines.length, 'line')}`
+      : `the first ${count(lines.length, 'line')} (${sizeText(wide.length)})`
+    : `its ${count(lines.length, 'line')}`;
   const kinds = new Map<string, number>();
   let other = 0;
   let unknown = '';
@@ -184,7 +191,11 @@ function describeHead(wide: Uint8Array, more: boolean): string {
   const they = lines.length === 1 ? 'it' : 'they';
   if (other > 0) {
     const top = [...kinds].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    const shown = top.slice(0, 3).map(([k, n]) => `${k} x${n}`).join(', ') + (top.length > 3 ? `, ${top.length - 3} more kinds` : '');
+    const shown =
+      top
+        .slice(0, 3)
+        .map(([k, n]) => `${k} x${n}`)
+        .join(', ') + (top.length > 3 ? `, ${top.length - 3} more kinds` : '');
     const what = other === 1 ? 'a QEMU trace event of another kind' : 'QEMU trace events of other kinds';
     parts.push(`${other === lines.length ? they : count(other, 'line')} ${other === 1 ? 'looks' : 'look'} like ${what} (${shown})`);
   }

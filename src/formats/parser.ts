@@ -65,10 +65,7 @@ export class TooManyThreadsError extends BootprofError {
   threadIds: number[] = [];
   threadLines: number[] = [];
   constructor(readonly line: number) {
-    super(
-      'E_FORMAT',
-      `more than ${MAX_VCPUS} distinct thread ids (line ${line}): not the trace of one guest? bootprof supports up to ${MAX_VCPUS} vCPUs`,
-    );
+    super('E_FORMAT', `more than ${MAX_VCPUS} distinct thread ids (line ${line}): not the trace of one guest? bootprof supports up to ${MAX_VCPUS} vCPUs`);
   }
 }
 
@@ -155,7 +152,6 @@ export abstract class TraceParser {
     this.lastThread = idx;
     return idx;
   }
-
 
   /** Records a malformed line (already counted in `lines`); fatal under --strict. */
   malformed(reason: string, offset: number, bytes: Uint8Array): void {

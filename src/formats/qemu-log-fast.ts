@@ -29,7 +29,6 @@ const IN_BASE = LO_OFF + CAP * 4;
 /** Bytes past the block the fast path may read (8-byte loads near the last newline). */
 const SLACK = 64;
 
-
 export class FastLogParser {
   private readonly memory: WebAssembly.Memory;
   private readonly ex: Exports;

@@ -54,7 +54,6 @@ for (let c = 0; c < 6; c++) {
   HEX[0x41 + c] = 10 + c;
 }
 
-
 function isIdent(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f;
 }
@@ -417,4 +416,3 @@ export const qemuLogFormat: TraceFormat = {
   detect: (head) => detectVariant(head) >= 0,
   create: (head) => new QemuLogParser(Math.max(0, detectVariant(head))),
 };
-

@@ -178,7 +178,14 @@ export class SimpletraceBinParser extends TraceParser {
           buf[s + 5] === 0x74 &&
           buf[s + 6] === 0x62 &&
           (len === 7 ||
-            (buf[s + 7] === 0x5f && buf[s + 8] === 0x6e && buf[s + 9] === 0x6f && buf[s + 10] === 0x63 && buf[s + 11] === 0x61 && buf[s + 12] === 0x63 && buf[s + 13] === 0x68 && buf[s + 14] === 0x65));
+            (buf[s + 7] === 0x5f &&
+              buf[s + 8] === 0x6e &&
+              buf[s + 9] === 0x6f &&
+              buf[s + 10] === 0x63 &&
+              buf[s + 11] === 0x61 &&
+              buf[s + 12] === 0x63 &&
+              buf[s + 13] === 0x68 &&
+              buf[s + 14] === 0x65));
         if (isExec) this.execIds.add(idLo);
         else if (idHi === 0) this.execIds.delete(idLo);
         st.other++;

@@ -138,7 +138,13 @@ export class TimedTextParser extends TraceParser {
             while (buf[i] !== NL) i++;
           } else if (offset === 0 && isHexRun(buf, tokStart, tokEnd)) {
             isName = false;
-          } else if (offset === 0 && tokEnd - tokStart > 2 && buf[tokStart] === ZERO && (buf[tokStart + 1] === LOWER_X || buf[tokStart + 1] === UPPER_X) && isHexRun(buf, tokStart + 2, tokEnd)) {
+          } else if (
+            offset === 0 &&
+            tokEnd - tokStart > 2 &&
+            buf[tokStart] === ZERO &&
+            (buf[tokStart + 1] === LOWER_X || buf[tokStart + 1] === UPPER_X) &&
+            isHexRun(buf, tokStart + 2, tokEnd)
+          ) {
             isName = false;
           } else {
             reason = "expected 'NAME [+ OFF] in section SEC' or a hex address";
@@ -152,7 +158,13 @@ export class TimedTextParser extends TraceParser {
             // SYMBOL+0xOFF: the last '+' followed by 0x and hex digits
             let p = tokEnd - 1;
             while (p > tokStart && buf[p] !== PLUS) p--;
-            if (p > tokStart && buf[p + 1] === ZERO && (buf[p + 2] === LOWER_X || buf[p + 2] === UPPER_X) && isHexRun(buf, p + 3, tokEnd) && tokEnd - (p + 3) <= 13) {
+            if (
+              p > tokStart &&
+              buf[p + 1] === ZERO &&
+              (buf[p + 2] === LOWER_X || buf[p + 2] === UPPER_X) &&
+              isHexRun(buf, p + 3, tokEnd) &&
+              tokEnd - (p + 3) <= 13
+            ) {
               let v = 0;
               for (let q = p + 3; q < tokEnd; q++) v = v * 16 + HEX[buf[q]];
               offset = v;

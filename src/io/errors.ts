@@ -2,16 +2,7 @@
  * Errors bootprof reports to the user as one line on stderr. `exitCode` follows the CLI contract:
  * 1 usage, 2 input (missing, unreadable, corrupt or empty files, malformed input under --strict).
  */
-export type ErrorCode =
-  | 'E_USAGE'
-  | 'E_NOT_FOUND'
-  | 'E_UNREADABLE'
-  | 'E_EMPTY'
-  | 'E_GZIP'
-  | 'E_FORMAT'
-  | 'E_MALFORMED'
-  | 'E_SYMBOLS'
-  | 'E_OUTPUT';
+export type ErrorCode = 'E_USAGE' | 'E_NOT_FOUND' | 'E_UNREADABLE' | 'E_EMPTY' | 'E_GZIP' | 'E_FORMAT' | 'E_MALFORMED' | 'E_SYMBOLS' | 'E_OUTPUT';
 
 export class BootprofError extends Error {
   readonly code: ErrorCode;

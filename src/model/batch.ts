@@ -36,8 +36,10 @@ export interface BatchColumns extends Columns {
   kernelResolved: number;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- on purpose: the constructor assigns the columns by name (COLUMN_NAMES); this types them
 export interface EventBatch extends Columns {}
 
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class EventBatch {
   length = 0;
   /** Line number (1-based) of the first event in this batch, for messages. */
@@ -59,7 +61,10 @@ export class EventBatch {
   kernelEvents = 0;
   kernelResolved = 0;
 
-  constructor(readonly capacity: number = BATCH_CAPACITY, columns?: BatchColumns) {
+  constructor(
+    readonly capacity: number = BATCH_CAPACITY,
+    columns?: BatchColumns,
+  ) {
     const self = this as unknown as Record<ColumnName, unknown>;
     if (columns) {
       for (const k of COLUMN_NAMES) self[k] = columns[k];
@@ -77,7 +82,10 @@ export class EventBatch {
   }
 
   toColumns(): BatchColumns {
-    const c = { length: this.length, finalizeEnd: this.finalizeEnd, kernelEvents: this.kernelEvents, kernelResolved: this.kernelResolved } as Record<string, unknown>;
+    const c = { length: this.length, finalizeEnd: this.finalizeEnd, kernelEvents: this.kernelEvents, kernelResolved: this.kernelResolved } as Record<
+      string,
+      unknown
+    >;
     for (const k of COLUMN_NAMES) c[k] = this[k];
     return c as unknown as BatchColumns;
   }

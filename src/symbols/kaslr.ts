@@ -87,7 +87,8 @@ export interface KaslrReport {
  */
 export function parseSlide(text: string): number {
   const t = text.trim().toLowerCase();
-  const usage = (why: string) => new BootprofError('E_USAGE', `--kaslr-offset takes a hex slide with its 0x prefix, such as 0x1e000000 (got '${text}': ${why})`);
+  const usage = (why: string) =>
+    new BootprofError('E_USAGE', `--kaslr-offset takes a hex slide with its 0x prefix, such as 0x1e000000 (got '${text}': ${why})`);
   if (t.startsWith('-')) throw usage('a KASLR slide is not negative');
   if (!t.startsWith('0x')) throw usage(/^[0-9a-f]+$/.test(t) ? `no 0x prefix: 0x${t} if that is hex` : 'not hex');
   const body = t.slice(2);
@@ -138,8 +139,7 @@ export function voteSlide(table: SymbolTable, pcs: Map<number, number>): SlideVo
   let second = 0;
   for (const [slide, hits] of votes) if (slide !== best && hits > second) second = hits;
   const margin = bestHits / Math.max(1, second);
-  const confidence =
-    bestHits === 0 ? 'none' : bestHits >= 16 && margin >= 3 ? 'high' : bestHits >= 6 && margin >= 2 ? 'medium' : 'low';
+  const confidence = bestHits === 0 ? 'none' : bestHits >= 16 && margin >= 3 ? 'high' : bestHits >= 6 && margin >= 2 ? 'medium' : 'low';
   return { slide: best, hits: bestHits, second, zero: votes.get(0) ?? 0, voters: ranked.length, confidence };
 }
 

@@ -43,7 +43,6 @@ const CACHE_ENTRIES = 1 << 16;
 const CACHE_ENTRY = 32;
 const ADDRS = CACHE + CACHE_ENTRIES * CACHE_ENTRY;
 
-
 export class FastResolver {
   private readonly ex: Exports;
   private readonly u8: Uint8Array;
@@ -63,7 +62,14 @@ export class FastResolver {
     const table = resolver.table!;
     const n = table.addrs.length;
     const fns = ADDRS + n * 8;
-    const inst = new WebAssembly.Instance(module, { env: { memory, abort: () => { throw new Error('resolve.wasm aborted'); } } });
+    const inst = new WebAssembly.Instance(module, {
+      env: {
+        memory,
+        abort: () => {
+          throw new Error('resolve.wasm aborted');
+        },
+      },
+    });
     this.ex = inst.exports as unknown as Exports;
     const b = memory.buffer;
     this.u8 = new Uint8Array(b);
@@ -104,7 +110,25 @@ export class FastResolver {
       const n = Math.min(CAP, batch.length - at);
       this.hi.set(batch.pcHi.subarray(at, at + n));
       this.lo.set(batch.pcLo.subarray(at, at + n));
-      ok += this.ex.resolve(n, HI, LO, SYM, OFF, CACHE, CACHE_ENTRIES - 1, ADDRS, this.fns, this.nsyms, r.slide, r.physDelta, r.text0, r.text1, r.init0, r.init1, r.k32);
+      ok += this.ex.resolve(
+        n,
+        HI,
+        LO,
+        SYM,
+        OFF,
+        CACHE,
+        CACHE_ENTRIES - 1,
+        ADDRS,
+        this.fns,
+        this.nsyms,
+        r.slide,
+        r.physDelta,
+        r.text0,
+        r.text1,
+        r.init0,
+        r.init1,
+        r.k32,
+      );
       k += this.ex.getKernelEvents();
       batch.sym.set(this.sym.subarray(0, n), at);
       batch.off.set(this.off.subarray(0, n), at);

@@ -26,12 +26,7 @@ function leadingUnderscores(s: string): number {
 
 /** Negative when symbol a is preferred over b at the same address. */
 export function preferSymbol(aType: string, aName: string, aOrder: number, bType: string, bName: string, bOrder: number): number {
-  return (
-    typeRank(aType) - typeRank(bType) ||
-    leadingUnderscores(aName) - leadingUnderscores(bName) ||
-    aName.length - bName.length ||
-    aOrder - bOrder
-  );
+  return typeRank(aType) - typeRank(bType) || leadingUnderscores(aName) - leadingUnderscores(bName) || aName.length - bName.length || aOrder - bOrder;
 }
 
 export class SymbolTable {

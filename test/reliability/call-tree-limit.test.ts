@@ -98,7 +98,9 @@ describe('call tree node limit', () => {
     const lines: string[] = [];
     for (let i = 0; i < 40_000; i++) {
       const us = 1000 + i * 3 + rnd(3);
-      lines.push(`4415@${1795310244 + Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}:exec_tb tb:0x7fbd882054c0 pc=0x${starts[rnd(starts.length)]}\n`);
+      lines.push(
+        `4415@${1795310244 + Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}:exec_tb tb:0x7fbd882054c0 pc=0x${starts[rnd(starts.length)]}\n`,
+      );
     }
     const trace = join(dir, 'random.log');
     writeFileSync(trace, lines.join(''));
@@ -114,9 +116,16 @@ describe('call tree node limit', () => {
     expect(limitLines(flat.err)).toEqual([]);
     const stacks = await run(['self-time', '--stacks', '--format', 'csv']);
     expect(limitLines(stacks.err)).toHaveLength(1);
-    expect(limitLines(stacks.err)[0]).toMatch(/^bootprof: call tree limit reached: [\d,]+ stacks folded into "\[other stacks\]" \(the tree holds at most 2,000 call nodes/);
+    expect(limitLines(stacks.err)[0]).toMatch(
+      /^bootprof: call tree limit reached: [\d,]+ stacks folded into "\[other stacks\]" \(the tree holds at most 2,000 call nodes/,
+    );
     // the flat columns are exactly those of the run without stacks
-    const rowsOf = (csv: string) => csv.trim().split('\n').slice(1).map((l) => l.split(','));
+    const rowsOf = (csv: string) =>
+      csv
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
     const flatRows = rowsOf(flat.out).map((r) => [r[0], r[1], r[3]]);
     const stackRows = rowsOf(stacks.out);
     expect(stackRows.map((r) => [r[0], r[1], r[4]])).toEqual(flatRows);
@@ -125,7 +134,10 @@ describe('call tree node limit', () => {
 
     const folded = await run(['flamegraph', '--format', 'folded', '--min-duration', '0']);
     expect(limitLines(folded.err)).toHaveLength(1);
-    const values = folded.out.trim().split('\n').map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+    const values = folded.out
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
     expect(values.reduce((s, v) => s + v, 0)).toBe(total);
     expect(folded.out).toContain(OTHER_STACKS_LABEL + ' ');
 

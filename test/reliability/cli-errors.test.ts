@@ -35,7 +35,6 @@ function run(args: string[], input?: Buffer | string): Ran {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-
 /** Exit 2 and exactly one stderr line, `bootprof: PATH...`, matching `why`. */
 function expectOneLine(r: Ran, path: string, why: RegExp, label: string): void {
   const lines = r.err.split('\n').filter((l) => l !== '');
@@ -87,7 +86,12 @@ describe('bad trace files: one line naming the file, exit 2, every command', () 
     for (const cmd of COMMANDS) {
       expectOneLine(run([cmd, files.missing, '--map', SMALL_MAP]), files.missing, /: no such file$/, `${cmd} missing`);
     }
-    expectOneLine(run(['self-time', files.corruptGzip, '--map', SMALL_MAP, '-q']), files.corruptGzip, /corrupt gzip data \(.*\), detected between compressed bytes/, 'corrupt gzip');
+    expectOneLine(
+      run(['self-time', files.corruptGzip, '--map', SMALL_MAP, '-q']),
+      files.corruptGzip,
+      /corrupt gzip data \(.*\), detected between compressed bytes/,
+      'corrupt gzip',
+    );
   });
 
   it('an empty stdin (pipe or /dev/null): "stdin: empty trace", exit 2, every command', () => {
@@ -121,7 +125,15 @@ describe('bad symbol files: one line naming the file, exit 2', () => {
   for (let k = 0; k < 16; k++) c[(c.length >> 1) + k] ^= 0x5a;
   writeFileSync(maps.corruptGzip, c);
   writeFileSync(maps.noText, 'ffffffff82000000 D some_data\nffffffff82000010 b bss\n');
-  writeFileSync(maps.zeroes, mapText.toString('latin1').split('\n').slice(0, 2000).map((l) => l.replace(/^[0-9a-f]+/, '0000000000000000')).join('\n'));
+  writeFileSync(
+    maps.zeroes,
+    mapText
+      .toString('latin1')
+      .split('\n')
+      .slice(0, 2000)
+      .map((l) => l.replace(/^[0-9a-f]+/, '0000000000000000'))
+      .join('\n'),
+  );
   const cases: [string, string, RegExp][] = [
     ['missing', files.missing, /: no such file$/],
     ['directory', files.directory, /: is a directory$/],
@@ -146,7 +158,10 @@ describe('bad symbol files: one line naming the file, exit 2', () => {
   /** Another kernel's map, two ways: (a) symbols elsewhere (nothing resolves); (b) another build of
    *  the same kernel: every symbol drifts by a random walk of 0/16/32/-16 bytes (most pcs still land
    *  inside *some* function: wrong names). */
-  const lines = mapText.toString('latin1').split('\n').filter((l) => l);
+  const lines = mapText
+    .toString('latin1')
+    .split('\n')
+    .filter((l) => l);
   const elsewhere = join(dir, 'System.map-elsewhere');
   writeFileSync(elsewhere, lines.map((l) => (BigInt('0x' + l.slice(0, 16)) - 0x7000000000n).toString(16).padStart(16, '0') + l.slice(16)).join('\n') + '\n');
   const drifted = join(dir, 'System.map-drifted');
@@ -247,7 +262,10 @@ describe('output', () => {
     for (const r of runs) {
       const t0 = Date.now();
       while (!readdirSync(r.out).some((f) => f.endsWith('.tmp')) && Date.now() - t0 < 20_000) await new Promise((res) => setTimeout(res, 50));
-      expect(readdirSync(r.out).filter((f) => f.endsWith('.tmp')), `${r.cmd}: the temp file exists while running`).toHaveLength(1);
+      expect(
+        readdirSync(r.out).filter((f) => f.endsWith('.tmp')),
+        `${r.cmd}: the temp file exists while running`,
+      ).toHaveLength(1);
     }
     await new Promise((res) => setTimeout(res, 300));
     for (const r of runs) r.p.kill('SIGINT');

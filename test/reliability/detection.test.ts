@@ -42,9 +42,19 @@ describe('detection window', () => {
 
   const cases: [string, string, number, number][] = [
     ['59 exec_tb_exit lines', Array.from({ length: 59 }, (_, i) => exitLine(i)).join(''), 59, 0],
-    ['100 other-event lines', Array.from({ length: 100 }, (_, i) => `4415@1700000000.000001:translate_block tb:0x${i.toString(16)} pc=0x1 tb_code=0x2\n`).join(''), 100, 0],
+    [
+      '100 other-event lines',
+      Array.from({ length: 100 }, (_, i) => `4415@1700000000.000001:translate_block tb:0x${i.toString(16)} pc=0x1 tb_code=0x2\n`).join(''),
+      100,
+      0,
+    ],
     ['one 5 KB garbage line', 'x'.repeat(5000) + '\n', 0, 1],
-    ['QEMU messages and 4000 other events', 'qemu-system-x86_64: warning: host doesn\'t support requested feature\n' + Array.from({ length: 4000 }, (_, i) => exitLine(i)).join(''), 4001, 0],
+    [
+      'QEMU messages and 4000 other events',
+      "qemu-system-x86_64: warning: host doesn't support requested feature\n" + Array.from({ length: 4000 }, (_, i) => exitLine(i)).join(''),
+      4001,
+      0,
+    ],
   ];
   for (const [label, before, other, malformed] of cases) {
     it(`${label} before the first exec_tb: detected, the same rows (sequential and parallel)`, async () => {
@@ -62,12 +72,20 @@ describe('detection window', () => {
 
   it('no exec_tb in the first 4096 lines: names the other events found', async () => {
     const p = file('exits.log', Array.from({ length: DETECT_MAX_LINES }, (_, i) => exitLine(i)).join('') + EVENTS);
-    expectUnknown(await cli('info', p), p, /the first 4096 lines hold no exec_tb event: they look like QEMU trace events of other kinds \(exec_tb_exit x4096\)/);
+    expectUnknown(
+      await cli('info', p),
+      p,
+      /the first 4096 lines hold no exec_tb event: they look like QEMU trace events of other kinds \(exec_tb_exit x4096\)/,
+    );
   });
 
   it('a short file of other events and text: counts both, quotes the first unknown line', async () => {
     const p = file('mixed.log', Array.from({ length: 30 }, (_, i) => exitLine(i) + 'hello world\n').join(''));
-    expectUnknown(await cli('info', p), p, /its 60 lines hold no exec_tb event: 30 lines look like QEMU trace events of other kinds \(exec_tb_exit x30\); 30 are in no known format \(first: "hello world"\)/);
+    expectUnknown(
+      await cli('info', p),
+      p,
+      /its 60 lines hold no exec_tb event: 30 lines look like QEMU trace events of other kinds \(exec_tb_exit x30\); 30 are in no known format \(first: "hello world"\)/,
+    );
     const one = file('one.log', exitLine(0));
     expectUnknown(await cli('info', one), one, /its 1 line holds no exec_tb event: it looks like a QEMU trace event of another kind \(exec_tb_exit x1\)/);
   });
@@ -108,8 +126,16 @@ describe('compressed containers, UTF-16 and a UTF-8 byte order mark', () => {
     const le = Buffer.from(EVENTS.slice(0, 20000), 'utf16le');
     const be = Buffer.from(le).swap16();
     const cases: [string, Buffer, string][] = [
-      ['bom-le.log', Buffer.concat([Buffer.from([0xff, 0xfe]), le]), 'UTF-16 text (little-endian, with a byte order mark): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16 -t UTF-8 '],
-      ['bom-be.log', Buffer.concat([Buffer.from([0xfe, 0xff]), be]), 'UTF-16 text (big-endian, with a byte order mark): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16 -t UTF-8 '],
+      [
+        'bom-le.log',
+        Buffer.concat([Buffer.from([0xff, 0xfe]), le]),
+        'UTF-16 text (little-endian, with a byte order mark): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16 -t UTF-8 ',
+      ],
+      [
+        'bom-be.log',
+        Buffer.concat([Buffer.from([0xfe, 0xff]), be]),
+        'UTF-16 text (big-endian, with a byte order mark): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16 -t UTF-8 ',
+      ],
       ['le.log', le, 'UTF-16 text (little-endian): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16LE -t UTF-8 '],
       ['be.log', be, 'UTF-16 text (big-endian): bootprof reads ASCII/UTF-8 traces: `iconv -f UTF-16BE -t UTF-8 '],
     ];

@@ -83,7 +83,11 @@ describe('time going backwards, huge gaps, one timestamp a million times', () =>
     const text = lines.join('');
     let st!: SelfTime;
     let tl!: Timeline;
-    const run = await runPipeline({ source: memorySource(Buffer.from(text)) }, (info) => [(st = new SelfTime(info.unit)), (tl = Timeline.fromInfo(info))], syms);
+    const run = await runPipeline(
+      { source: memorySource(Buffer.from(text)) },
+      (info) => [(st = new SelfTime(info.unit)), (tl = Timeline.fromInfo(info))],
+      syms,
+    );
     const naive = naiveSelfTime(text.replace(/\n$/, ''), systemMapText());
     expect(st.rows((id) => run.names[id]).map((r) => [run.names[r.id], r.self, r.events])).toEqual(naive.map((r) => [r.function, Number(r.self), r.events]));
     expect(st.negativeDeltas).toBeGreaterThan(100);
@@ -102,15 +106,16 @@ describe('time going backwards, huge gaps, one timestamp a million times', () =>
   });
 
   it('backwards inside a system call: its duration counts as 0 (as self time does), never negative', async () => {
-    const text = [
-      `1@${stamp(100)}:exec_tb tb:0x1 pc=0x401000`,
-      `1@${stamp(200)}:exec_tb tb:0x1 pc=0xffffffff81c00080`, // entry_SYSCALL_64
-      `1@${stamp(300)}:exec_tb tb:0x1 pc=0xffffffff810b0cf0`, // __x64_sys_getpid
-      `1@${stamp(150)}:exec_tb tb:0x1 pc=0x401000`, // back in user space, 50 µs *before* the entry
-      `1@${stamp(400)}:exec_tb tb:0x1 pc=0xffffffff81c00080`,
-      `1@${stamp(500)}:exec_tb tb:0x1 pc=0xffffffff810b0cf0`,
-      `1@${stamp(900)}:exec_tb tb:0x1 pc=0x401000`,
-    ].join('\n') + '\n';
+    const text =
+      [
+        `1@${stamp(100)}:exec_tb tb:0x1 pc=0x401000`,
+        `1@${stamp(200)}:exec_tb tb:0x1 pc=0xffffffff81c00080`, // entry_SYSCALL_64
+        `1@${stamp(300)}:exec_tb tb:0x1 pc=0xffffffff810b0cf0`, // __x64_sys_getpid
+        `1@${stamp(150)}:exec_tb tb:0x1 pc=0x401000`, // back in user space, 50 µs *before* the entry
+        `1@${stamp(400)}:exec_tb tb:0x1 pc=0xffffffff81c00080`,
+        `1@${stamp(500)}:exec_tb tb:0x1 pc=0xffffffff810b0cf0`,
+        `1@${stamp(900)}:exec_tb tb:0x1 pc=0x401000`,
+      ].join('\n') + '\n';
     const sc = new Syscalls(table.names);
     await runPipeline({ source: memorySource(Buffer.from(text)) }, () => [sc], syms);
     const rows = sc.rows();
@@ -128,11 +133,12 @@ describe('time going backwards, huge gaps, one timestamp a million times', () =>
 
   it('huge gaps: 100 days between two events stay exact to the nanosecond', async () => {
     const day = 86400;
-    const text = [
-      `1@1795310244.000000001:exec_tb tb:0x1 pc=0xffffffff81c00080`,
-      `1@${1795310244 + 100 * day}.000000003:exec_tb tb:0x1 pc=0xffffffff810b0cf0`,
-      `1@${1795310244 + 100 * day}.000000010:exec_tb tb:0x1 pc=0xffffffff810b0cf0`,
-    ].join('\n') + '\n';
+    const text =
+      [
+        `1@1795310244.000000001:exec_tb tb:0x1 pc=0xffffffff81c00080`,
+        `1@${1795310244 + 100 * day}.000000003:exec_tb tb:0x1 pc=0xffffffff810b0cf0`,
+        `1@${1795310244 + 100 * day}.000000010:exec_tb tb:0x1 pc=0xffffffff810b0cf0`,
+      ].join('\n') + '\n';
     let st!: SelfTime;
     const counts = new TraceCounts();
     const run = await runPipeline({ source: memorySource(Buffer.from(text)) }, ({ unit }) => [(st = new SelfTime(unit)), counts], syms);
@@ -145,11 +151,16 @@ describe('time going backwards, huge gaps, one timestamp a million times', () =>
   });
 
   it('one timestamp repeated a million times over 4 vCPUs: zero self time, zero span, no NaN anywhere (CLI JSON)', async () => {
-    const pattern = [0, 1, 2, 3].map((k) => `${200 + k}@1795310244.392604:exec_tb tb:0x7fbd882054c0 pc=0xffffffff81${['c00080', '0b0cf0', '000000', '000030'][k]}\n`).join('');
+    const pattern = [0, 1, 2, 3]
+      .map((k) => `${200 + k}@1795310244.392604:exec_tb tb:0x7fbd882054c0 pc=0xffffffff81${['c00080', '0b0cf0', '000000', '000030'][k]}\n`)
+      .join('');
     const path = join(dir, 'same-time.log');
     writeFileSync(path, Buffer.alloc(pattern.length * 250_000, pattern));
     const cmds = ['self-time', 'timeline', 'info'];
-    const [table, ...runs] = await Promise.all([cliAsync(['self-time', path, '--map', MAP_PATH, '-f', 'table']), ...cmds.map((cmd) => cliAsync([cmd, path, '--map', MAP_PATH, '-f', 'json']))]);
+    const [table, ...runs] = await Promise.all([
+      cliAsync(['self-time', path, '--map', MAP_PATH, '-f', 'table']),
+      ...cmds.map((cmd) => cliAsync([cmd, path, '--map', MAP_PATH, '-f', 'json'])),
+    ]);
     runs.forEach((r, k) => {
       const cmd = cmds[k];
       expect([cmd, r.code]).toEqual([cmd, 0]);
@@ -192,7 +203,7 @@ describe('millions of distinct pcs: memory stays bounded', () => {
       syms,
     );
     const rows = new Map(st.rows((id) => run.names[id]).map((r) => [run.names[r.id], r.events]));
-    expect(rows.get("[user]")).toBe(N / 2);
+    expect(rows.get('[user]')).toBe(N / 2);
     expect(rows.get('[unknown]')).toBe(N / 2 - 1);
     expect(rows.size).toBe(3);
     // caches are fixed-size by construction (the JS resolver clears at 3/4 full, its wasm twin is
@@ -205,7 +216,7 @@ describe('millions of distinct pcs: memory stays bounded', () => {
   it(`info's distinct-pc count stays bounded for ${N.toLocaleString('en-US')} distinct pcs`, () => {
     const d = new DistinctPcs();
     const batch = { length: 0, pcHi: new Uint32Array(65536), pcLo: new Uint32Array(65536), sym: new Int32Array(65536) };
-    for (let i = 0; i < N; ) {
+    for (let i = 0; i < N;) {
       let n = 0;
       for (; n < 65536 && i < N; n++, i++) {
         batch.pcHi[n] = 0;
@@ -237,7 +248,11 @@ describe('a System.map with a million symbols', () => {
       text.push(`1@${stamp(i)}:exec_tb tb:0x1 pc=0xffffffff${(0x81000000 + k * 16 + (i % 16)).toString(16)}\n`);
     }
     let st!: SelfTime;
-    const run = await runPipeline({ source: memorySource(Buffer.from(text.join(''))) }, ({ unit }) => [(st = new SelfTime(unit))], { table: big, mapPath: 'big', note: null });
+    const run = await runPipeline({ source: memorySource(Buffer.from(text.join(''))) }, ({ unit }) => [(st = new SelfTime(unit))], {
+      table: big,
+      mapPath: 'big',
+      note: null,
+    });
     const rows = st.rows((id) => run.names[id]);
     expect(rows.length).toBe(20_000);
     expect(rows.every((r) => run.names[r.id].startsWith('fn_'))).toBe(true);

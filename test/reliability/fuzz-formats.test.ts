@@ -14,7 +14,20 @@ import { BootprofError } from '../../src/io/errors.js';
 import { FORMAT_NAMES } from '../../src/formats/index.js';
 import { TraceCounts } from '../../src/analyze/summary.js';
 import type { InputTimeUnit } from '../../src/formats/parser.js';
-import { excerpt, gdbName, nsOf, selfRows, systemMapTable, toDexec, toGdb, toQemuLog, toSimpletraceBin, toSimpletraceText, toTwoColumn, type Ev } from '../formats-helpers.js';
+import {
+  excerpt,
+  gdbName,
+  nsOf,
+  selfRows,
+  systemMapTable,
+  toDexec,
+  toGdb,
+  toQemuLog,
+  toSimpletraceBin,
+  toSimpletraceText,
+  toTwoColumn,
+  type Ev,
+} from '../formats-helpers.js';
 import { CHUNK_SIZES } from '../helpers.js';
 import { BAD_START, badLine, fuzzCases, fuzzDeadline, fuzzReport, fuzzSeed, prng, randomBytes, spoilFirstByte, type Rnd } from './gen.js';
 
@@ -47,7 +60,12 @@ const FORMATS: TextFormat[] = [
     name: 'qemu-dexec',
     make: toDexec,
     garbage: 'other',
-    broken: (rnd) => Buffer.concat([Buffer.from('Trace 0: 0x7f6680000100 ['), Buffer.from([BAD_START[rnd(BAD_START.length)]]), randomBytes(rnd, rnd(40)).map((c) => (c === 0x5d ? 0x20 : c))]),
+    broken: (rnd) =>
+      Buffer.concat([
+        Buffer.from('Trace 0: 0x7f6680000100 ['),
+        Buffer.from([BAD_START[rnd(BAD_START.length)]]),
+        randomBytes(rnd, rnd(40)).map((c) => (c === 0x5d ? 0x20 : c)),
+      ]),
   },
   { name: 'gdb-symbols', make: (evs) => toGdb(evs, table), garbage: 'malformed' },
   { name: 'two-column', timeUnit: 'us', make: (evs) => toTwoColumn(evs, table), garbage: 'malformed' },
@@ -188,7 +206,13 @@ describe('random bytes, truncation and mutation through every parser', () => {
       if (name === 'simpletrace-bin') continue;
       const good = Buffer.from(make()).toString('latin1').split('\n').slice(0, 50).join('\r\n') + '\r\n';
       const run1 = async (bytes: Uint8Array) =>
-        (await runPipeline({ source: memorySource(bytes, 'big'), inputFormat: name, timeUnit: 'us' }, () => [new TraceCounts()], { table, mapPath: 'm', note: null })).parser.stats;
+        (
+          await runPipeline({ source: memorySource(bytes, 'big'), inputFormat: name, timeUnit: 'us' }, () => [new TraceCounts()], {
+            table,
+            mapPath: 'm',
+            note: null,
+          })
+        ).parser.stats;
       const alone = await run1(Buffer.from(good, 'latin1'));
       expect(alone.crlf, name).toBeGreaterThan(40);
       const before = process.memoryUsage().heapUsed;

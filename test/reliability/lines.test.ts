@@ -11,14 +11,22 @@ import { memorySource } from '../../src/io/source.js';
 import { runPipeline } from '../../src/pipeline.js';
 
 async function stats(bytes: Buffer, chunkSize: number, maxLine?: number) {
-  const run = await runPipeline({ source: memorySource(bytes), chunkSize, maxLine }, ({ unit }) => [new SelfTime(unit)], { table: null, mapPath: null, note: null });
+  const run = await runPipeline({ source: memorySource(bytes), chunkSize, maxLine }, ({ unit }) => [new SelfTime(unit)], {
+    table: null,
+    mapPath: null,
+    note: null,
+  });
   const s = run.parser.stats;
   return { events: s.events, malformed: s.malformed };
 }
 
 describe('over-long lines', () => {
   const long = Buffer.from(`1@1.000001:exec_tb tb:0x${'a'.repeat(70_000)} pc=0xffffffff81000000\n`);
-  const text = Buffer.concat([Buffer.from('1@1.000000:exec_tb tb:0x1 pc=0xffffffff81000000\n'), long, Buffer.from('1@1.000002:exec_tb tb:0x1 pc=0xffffffff81000000\n')]);
+  const text = Buffer.concat([
+    Buffer.from('1@1.000000:exec_tb tb:0x1 pc=0xffffffff81000000\n'),
+    long,
+    Buffer.from('1@1.000002:exec_tb tb:0x1 pc=0xffffffff81000000\n'),
+  ]);
 
   it('a 70 KB line straddling reads is dropped as malformed', async () => {
     expect(await stats(text, 4096)).toEqual({ events: 2, malformed: 1 });
@@ -44,7 +52,8 @@ describe('over-long lines', () => {
         else kept++;
       }
       const bytes = Buffer.from(parts.join(''));
-      for (const chunkSize of CHUNK_SIZES) expect(await stats(bytes, chunkSize, maxLine), `case ${c} chunk ${chunkSize}`).toEqual({ events: kept, malformed: longer });
+      for (const chunkSize of CHUNK_SIZES)
+        expect(await stats(bytes, chunkSize, maxLine), `case ${c} chunk ${chunkSize}`).toEqual({ events: kept, malformed: longer });
     }
   });
 });

@@ -32,7 +32,8 @@ async function usage(why: RegExp, ...args: string[]): Promise<void> {
 
 describe('numeric options', () => {
   it('--threads, --top, --chunk-size: plain decimal integers only', async () => {
-    for (const v of ['1e2', '0x2', '', ' 2', '2.0', '+2', '-1', '0', '257']) await usage(/--threads takes a whole number from 1 to 256/, 'info', good, '--threads', v);
+    for (const v of ['1e2', '0x2', '', ' 2', '2.0', '+2', '-1', '0', '257'])
+      await usage(/--threads takes a whole number from 1 to 256/, 'info', good, '--threads', v);
     for (const v of ['', '1e1', '0x5', ' 3', '-1', '1.5']) await usage(/--top takes a whole number/, 'self-time', good, '--map', MAP, '--top', v);
     await usage(/--chunk-size takes a positive number of bytes/, 'info', good, '--chunk-size', '1e3');
     expect((await cli('info', good, '--threads', '2', '-q')).code).toBe(0);
@@ -41,7 +42,15 @@ describe('numeric options', () => {
   });
 
   it('--kaslr-offset: hex with 0x, never negative', async () => {
-    await usage(/--kaslr-offset takes a hex slide with its 0x prefix.*got '123': no 0x prefix: 0x123 if that is hex/, 'info', good, '--map', MAP, '--kaslr-offset', '123');
+    await usage(
+      /--kaslr-offset takes a hex slide with its 0x prefix.*got '123': no 0x prefix: 0x123 if that is hex/,
+      'info',
+      good,
+      '--map',
+      MAP,
+      '--kaslr-offset',
+      '123',
+    );
     await usage(/got '1e000000': no 0x prefix/, 'info', good, '--map', MAP, '--kaslr-offset', '1e000000');
     await usage(/got '-0x200000': a KASLR slide is not negative/, 'info', good, '--map', MAP, '--kaslr-offset', '-0x200000');
     await usage(/got '0xzz': not hex/, 'info', good, '--map', MAP, '--kaslr-offset', '0xzz');
@@ -79,7 +88,14 @@ describe('input errors start with the file name', () => {
 
 describe('singular and plural', () => {
   it('one malformed, one other, one CR LF line; one more function; one bad map line', async () => {
-    const p = file('ones.log', logLine(7, 1000, PCS[0]) + 'junk\n' + '7@1700000000.002000:exec_tb_exit x=1\n' + logLine(7, 3000, PCS[1]).replace('\n', '\r\n') + logLine(7, 4000, PCS[1]));
+    const p = file(
+      'ones.log',
+      logLine(7, 1000, PCS[0]) +
+        'junk\n' +
+        '7@1700000000.002000:exec_tb_exit x=1\n' +
+        logLine(7, 3000, PCS[1]).replace('\n', '\r\n') +
+        logLine(7, 4000, PCS[1]),
+    );
     const r = await cli('self-time', p, '--map', MAP, '-f', 'table', '--top', '1');
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/bootprof: 1 malformed line skipped \(line 2: not a trace record: "junk"\)/);

@@ -40,16 +40,20 @@ describe('parallel = sequential on hostile files', () => {
     },
   };
   for (const [name, make] of Object.entries(shapes)) {
-    it(name, async () => {
-      const bytes = make();
-      const path = join(dir, name.replace(/\W+/g, '-') + '.log');
-      writeFileSync(path, bytes);
-      const seq = await selfTimeOf({ bytes }, syms, { inputFormat: 'qemu-log' });
-      for (const unitSize of [300, 65_536]) {
-        const par = await selfTimeOf({ path }, syms, { threads: 2, unitSize, inputFormat: 'qemu-log' });
-        expect(par, `${name}, units of ${unitSize}`).toEqual(seq);
-      }
-      expect(seq.stats.events).toBeGreaterThan(300);
-    }, 60_000);
+    it(
+      name,
+      async () => {
+        const bytes = make();
+        const path = join(dir, name.replace(/\W+/g, '-') + '.log');
+        writeFileSync(path, bytes);
+        const seq = await selfTimeOf({ bytes }, syms, { inputFormat: 'qemu-log' });
+        for (const unitSize of [300, 65_536]) {
+          const par = await selfTimeOf({ path }, syms, { threads: 2, unitSize, inputFormat: 'qemu-log' });
+          expect(par, `${name}, units of ${unitSize}`).toEqual(seq);
+        }
+        expect(seq.stats.events).toBeGreaterThan(300);
+      },
+      60_000,
+    );
   }
 });

@@ -18,7 +18,20 @@ import { FIRST_FUNCTION } from '../../src/model/names.js';
 import type { SymbolTable } from '../../src/symbols/table.js';
 import { systemMapTable } from '../formats-helpers.js';
 import { CHUNK_SIZES } from '../helpers.js';
-import { badLine, classifyQemuLine, fuzzCases, fuzzDeadline, fuzzReport, fuzzSeed, goodQemuLines, mutate, prng, randomBytes, spoilFirstByte, type Rnd } from './gen.js';
+import {
+  badLine,
+  classifyQemuLine,
+  fuzzCases,
+  fuzzDeadline,
+  fuzzReport,
+  fuzzSeed,
+  goodQemuLines,
+  mutate,
+  prng,
+  randomBytes,
+  spoilFirstByte,
+  type Rnd,
+} from './gen.js';
 
 /** Kernel pcs of real functions (starts and a few bytes in), as 16 hex digits. */
 export function kernelPcs(table: SymbolTable, count: number, rnd: Rnd): string[] {
@@ -81,7 +94,9 @@ export function qemuCase(rnd: Rnd, pcs: string[]): FuzzCase {
   }
   if (rnd(8) === 0) {
     // a line over the 64 KiB limit: dropped unbuffered, malformed whatever it holds
-    const long = rnd(2) ? Buffer.concat([badLine(rnd, 10), randomBytes(rnd, 70_000)]) : Buffer.from(good[0].slice(0, -1).replace('tb:0x', 'tb:0x' + 'f'.repeat(70_000)), 'latin1');
+    const long = rnd(2)
+      ? Buffer.concat([badLine(rnd, 10), randomBytes(rnd, 70_000)])
+      : Buffer.from(good[0].slice(0, -1).replace('tb:0x', 'tb:0x' + 'f'.repeat(70_000)), 'latin1');
     parts.push(long, Buffer.from('\n'));
     lines++;
     malformed++;
@@ -103,7 +118,11 @@ export interface Outcome {
   threads: number[];
 }
 
-export async function selfTimeOf(input: { bytes?: Buffer; path?: string }, syms: Symbols, o: { chunkSize?: number; threads?: number; unitSize?: number; inputFormat?: string } = {}): Promise<Outcome> {
+export async function selfTimeOf(
+  input: { bytes?: Buffer; path?: string },
+  syms: Symbols,
+  o: { chunkSize?: number; threads?: number; unitSize?: number; inputFormat?: string } = {},
+): Promise<Outcome> {
   let st!: SelfTime;
   const run = await runPipeline(
     {

@@ -22,7 +22,9 @@ import { writeElf } from '../elf-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-maps-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const MAP_LINES = systemMapText().split('\n').filter((l) => l !== '');
+const MAP_LINES = systemMapText()
+  .split('\n')
+  .filter((l) => l !== '');
 const MAP_SAMPLE_TRACE = new URL('../../samples/kernel-entry-20k.log.gz', import.meta.url).pathname;
 
 /** Bytes no line of a symbol list can start with: not hex, not whitespace (JS trim/\s: also VT, FF, NBSP). */
@@ -33,7 +35,12 @@ for (let c = 0; c < 256; c++) {
 }
 
 function garbageLine(rnd: Rnd): string {
-  return String.fromCharCode(NOT_SYMBOL_START[rnd(NOT_SYMBOL_START.length)]) + randomBytes(rnd, rnd(80)).toString('latin1').replace(/[\n\r]/g, ' ');
+  return (
+    String.fromCharCode(NOT_SYMBOL_START[rnd(NOT_SYMBOL_START.length)]) +
+    randomBytes(rnd, rnd(80))
+      .toString('latin1')
+      .replace(/[\n\r]/g, ' ')
+  );
 }
 
 function tableOf(text: string) {
@@ -89,7 +96,13 @@ describe('symbol sources under hostile input', () => {
     const s = await loadSymbolSources({ maps: [path] });
     expect(s.table!.names).toContain(weird.toString('latin1'));
     const chunks: string[] = [];
-    const sink: OutputSink = { isTTY: false, path: 'x', write: async (t) => void chunks.push(typeof t === 'string' ? t : Buffer.from(t).toString('latin1')), close: async () => {}, discard: () => {} };
+    const sink: OutputSink = {
+      isTTY: false,
+      path: 'x',
+      write: async (t) => void chunks.push(typeof t === 'string' ? t : Buffer.from(t).toString('latin1')),
+      close: async () => {},
+      discard: () => {},
+    };
     let w!: ResolveWriter;
     await runPipeline(
       { source: memorySource(Buffer.from('1@1.000000:exec_tb tb:0x1 pc=0xffffffff81000010\n1@1.000001:exec_tb tb:0x1 pc=0xffffffff81000100\n')) },
@@ -110,7 +123,9 @@ describe('symbol sources under hostile input', () => {
   });
 
   it('an ELF whose symbol table claims 4 GiB or lies past the end of the file: one line, no abort (CLI)', () => {
-    const elf = writeElf(MAP_LINES.slice(20000, 20100).map((l) => ({ name: l.split(' ')[2], value: BigInt('0x' + l.slice(0, 16)), size: 16n, text: true, bind: 1 })));
+    const elf = writeElf(
+      MAP_LINES.slice(20000, 20100).map((l) => ({ name: l.split(' ')[2], value: BigInt('0x' + l.slice(0, 16)), size: 16n, text: true, bind: 1 })),
+    );
     const shoff = Number(elf.readBigUInt64LE(0x28));
     const bin = new URL('../../bin/bootprof.js', import.meta.url).pathname;
     for (const [label, patch] of [

@@ -46,16 +46,22 @@ describe('fraction digits', () => {
   it('12 digits: exact below, rounded half up at the 10th digit (with a carry into the seconds)', async () => {
     const want = await rows(reference);
     // ns + "000", ns + "499" (both give ns), (ns - 1) + "500" and "9" x 3 (both round up to ns)
-    const twelve = file('twelve.log', trace((ns, i) => {
-      if (i % 4 === 0) return [0, String(ns).padStart(9, '0') + '000'];
-      if (i % 4 === 1) return [0, String(ns).padStart(9, '0') + '499'];
-      if (ns === 0) return [-1, '999999999' + (i % 4 === 2 ? '500' : '999')]; // rounds up into the next second
-      return [0, String(ns - 1).padStart(9, '0') + (i % 4 === 2 ? '500' : '999')];
-    }));
+    const twelve = file(
+      'twelve.log',
+      trace((ns, i) => {
+        if (i % 4 === 0) return [0, String(ns).padStart(9, '0') + '000'];
+        if (i % 4 === 1) return [0, String(ns).padStart(9, '0') + '499'];
+        if (ns === 0) return [-1, '999999999' + (i % 4 === 2 ? '500' : '999')]; // rounds up into the next second
+        return [0, String(ns - 1).padStart(9, '0') + (i % 4 === 2 ? '500' : '999')];
+      }),
+    );
     expect(await rows(twelve)).toBe(want);
     expect(await rows(twelve, '--threads', '2', '--unit-size', '30000')).toBe(want);
     // 20 digits, and 6 (QEMU's own, µs) for the whole-µs times
-    const twenty = file('twenty.log', trace((ns) => [0, String(ns).padStart(9, '0') + '12345678901']));
+    const twenty = file(
+      'twenty.log',
+      trace((ns) => [0, String(ns).padStart(9, '0') + '12345678901']),
+    );
     expect(await rows(twenty)).toBe(want);
     const info = JSON.parse((await cli('info', twelve, '-f', 'json')).out);
     expect([info.events, info.malformed_lines]).toEqual([N, 0]);

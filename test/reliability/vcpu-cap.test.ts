@@ -15,7 +15,10 @@ const DIST_CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-vcpu-cap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const MAP = join(dir, 'System.map');
-writeFileSync(MAP, 'ffffffff81000000 T _text\nffffffff81000000 T startup_64\nffffffff81000800 T do_one_initcall\nffffffff81001000 T f\nffffffff81100000 T _etext\n');
+writeFileSync(
+  MAP,
+  'ffffffff81000000 T _text\nffffffff81000000 T startup_64\nffffffff81000800 T do_one_initcall\nffffffff81001000 T f\nffffffff81100000 T _etext\n',
+);
 
 /** The CLI in a child process that reports its peak RSS (workers are threads: included) on stderr. */
 const WRAPPER = join(dir, 'bootprof-rss.mjs');

@@ -48,7 +48,8 @@ function run(vcpus: number, rounds: number, deep = 0): { sr: StackReconstruction
   };
   for (let r = 0; r < rounds; r++) {
     for (let v = 0; v < vcpus; v++) {
-      const steps: [number, number][] = r === 0 && v < deep ? Array.from({ length: 300 }, (_, k) => [F + (k % 5), 0] as [number, number]) : [pattern[r % pattern.length]];
+      const steps: [number, number][] =
+        r === 0 && v < deep ? Array.from({ length: 300 }, (_, k) => [F + (k % 5), 0] as [number, number]) : [pattern[r % pattern.length]];
       for (const [sym, off] of steps) {
         const i = b.length++;
         b.time[i] = now += 10;

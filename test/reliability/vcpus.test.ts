@@ -183,7 +183,9 @@ for (const N of [255, 1024]) {
       tr.name.forEach((n, i) => {
         if (!first.has(n)) first.set(n, [tr.ns[i], tr.cpu[i]]);
       });
-      const got = new Map<string, [number, number]>(j.functions.map((f: { function: string; first_ns: number; cpu: number }) => [f.function, [f.first_ns, f.cpu]]));
+      const got = new Map<string, [number, number]>(
+        j.functions.map((f: { function: string; first_ns: number; cpu: number }) => [f.function, [f.first_ns, f.cpu]]),
+      );
       expect(got).toEqual(first);
       expect(j.summary.vcpus).toHaveLength(N);
     });
@@ -191,7 +193,8 @@ for (const N of [255, 1024]) {
     it('syscalls: every call with its vCPU, as the naive reading; per-vCPU counts', () => {
       const j = JSON.parse(runs['syscalls json'].out);
       const naive = naiveSyscalls(tr.lines, MAP_TEXT);
-      const key = (c: { ts: number; name: string; cpu: number; duration: number; unfinished: boolean }) => `${c.ts} ${c.cpu} ${c.name} ${c.duration} ${c.unfinished}`;
+      const key = (c: { ts: number; name: string; cpu: number; duration: number; unfinished: boolean }) =>
+        `${c.ts} ${c.cpu} ${c.name} ${c.duration} ${c.unfinished}`;
       const got = j.calls.map((c: { ts_ns: number; name: string; cpu: number; duration_ns: number; unfinished: boolean }) =>
         key({ ts: c.ts_ns, name: c.name, cpu: c.cpu, duration: c.duration_ns, unfinished: c.unfinished }),
       );
@@ -203,7 +206,9 @@ for (const N of [255, 1024]) {
     });
 
     it('resolve: every line carries its event time, vCPU index and function', () => {
-      const lines = readFileSync(join(dir, `v${N}.resolved`), 'latin1').split('\n').slice(0, -1);
+      const lines = readFileSync(join(dir, `v${N}.resolved`), 'latin1')
+        .split('\n')
+        .slice(0, -1);
       expect(lines.length).toBe(tr.ns.length);
       lines.forEach((l, i) => {
         const [t, cpu, what] = l.split(' ');
@@ -237,7 +242,9 @@ for (const N of [255, 1024]) {
       expect(sp.profiles.filter((p: { type: string }) => p.type === 'sampled')).toHaveLength(1);
       const ch = JSON.parse(runs['flamegraph chrome'].out);
       const lanes = ch.traceEvents.filter((e: { name: string }) => e.name === 'thread_name');
-      expect(lanes.map((e: { tid: number; args: { name: string } }) => [e.tid, e.args.name])).toEqual(tr.tids.map((tid, cpu) => [cpu, `vCPU ${cpu} (thread ${tid})`]));
+      expect(lanes.map((e: { tid: number; args: { name: string } }) => [e.tid, e.args.name])).toEqual(
+        tr.tids.map((tid, cpu) => [cpu, `vCPU ${cpu} (thread ${tid})`]),
+      );
       const x = ch.traceEvents.filter((e: { ph: string }) => e.ph === 'X');
       expect(x.length).toBeGreaterThan(N);
       expect(x.every((e: { tid: number }) => e.tid >= 0 && e.tid < N)).toBe(true);

@@ -41,7 +41,11 @@ async function selfTimeAndStacks(opts: Partial<InputOptions> = {}): Promise<{ ro
   sr.finish();
   const rows = st.rows((id) => run.names[id]).map((r) => `${run.names[r.id]},${r.self},${r.events}`);
   const t = sr.tree;
-  return { rows: rows.join('\n'), tree: `${t.count} ${Array.from(t.self.subarray(0, t.count)).join(',')}`, engine: (run.parser as unknown as { engine: string }).engine };
+  return {
+    rows: rows.join('\n'),
+    tree: `${t.count} ${Array.from(t.self.subarray(0, t.count)).join(',')}`,
+    engine: (run.parser as unknown as { engine: string }).engine,
+  };
 }
 
 describe('no wasm memory: the JavaScript paths, same results', () => {
@@ -91,7 +95,10 @@ describe('no wasm memory: the JavaScript paths, same results', () => {
     const plain = join(dir, 'userspace.log');
     writeFileSync(plain, gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz')));
     const run = (limit: string, j: number) =>
-      spawnSync('bash', ['-c', `${limit} exec node "$0" self-time "$1" -j ${j} --map "$2" --format csv`, BIN, plain, MAP_PATH], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      spawnSync('bash', ['-c', `${limit} exec node "$0" self-time "$1" -j ${j} --map "$2" --format csv`, BIN, plain, MAP_PATH], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
     const ref = run('', 1);
     expect(ref.status).toBe(0);
     for (const j of [1, 2]) {
