@@ -64,6 +64,20 @@ export function excerpt(): Ev[] {
   return parseLog([...a, ...b]);
 }
 
+/** The events with every kernel-half pc moved by `slide` (what KASLR does to the virtual kernel). */
+export function shiftKernelEvs(evs: readonly Ev[], slide: bigint): Ev[] {
+  return evs.map((e) => {
+    const pc = BigInt('0x' + e.pc);
+    if (pc < 0xffff800000000000n) return e;
+    return {
+      ...e,
+      pc: BigInt.asUintN(64, pc + slide)
+        .toString(16)
+        .padStart(16, '0'),
+    };
+  });
+}
+
 export function nsOf(e: Ev): bigint {
   return BigInt(e.sec) * 1_000_000_000n + BigInt(e.usec) * 1000n;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { excerpt, parseLog, sampleLines, selfRows, systemMapTable, systemMapText, toQemuLog, type Ev } from './formats-helpers.js';
+import { excerpt, parseLog, sampleLines, selfRows, shiftKernelEvs, systemMapTable, systemMapText, toQemuLog } from './formats-helpers.js';
 import { loadRawSource, loadSymbolSources, mergeSources } from '../src/symbols/sources.js';
 import { parseSymbolText } from '../src/symbols/kallsyms.js';
 import { readElfSymbols } from '../src/symbols/elf.js';
@@ -135,17 +135,7 @@ describe('several sources', () => {
 
 /** The excerpt with every kernel-half pc moved by `slide`. */
 function shifted(slide: bigint): string {
-  const moved: Ev[] = evs.map((e) => {
-    const pc = BigInt('0x' + e.pc);
-    if (pc < 0xffff800000000000n) return e;
-    return {
-      ...e,
-      pc: BigInt.asUintN(64, pc + slide)
-        .toString(16)
-        .padStart(16, '0'),
-    };
-  });
-  return toQemuLog(moved);
+  return toQemuLog(shiftKernelEvs(evs, slide));
 }
 
 describe('KASLR', () => {
@@ -190,17 +180,7 @@ describe('KASLR', () => {
 
   it('by default, user space with a small slide: the kernel pcs resolve to the right names', async () => {
     const lines = sampleLines('userspace-500k.log.gz').slice(0, 30000);
-    const user = parseLog(lines).map((e) => {
-      const pc = BigInt('0x' + e.pc);
-      return pc < 0xffff800000000000n
-        ? e
-        : {
-            ...e,
-            pc: BigInt.asUintN(64, pc + 0x200000n)
-              .toString(16)
-              .padStart(16, '0'),
-          };
-    });
+    const user = shiftKernelEvs(parseLog(lines), 0x200000n);
     const r = await selfRows(toQemuLog(user));
     expect(r.run.kaslr?.sampleRate0).toBeGreaterThan(0.5);
     expect(r.run.kaslr?.slide).toBe(0x200000);
@@ -208,17 +188,7 @@ describe('KASLR', () => {
   });
 
   it('thin evidence (29 distinct kernel pcs): taken only because nothing resolves without it', async () => {
-    const few = evs.slice(0, 2000).map((e) => {
-      const pc = BigInt('0x' + e.pc);
-      return pc < 0xffff800000000000n
-        ? e
-        : {
-            ...e,
-            pc: BigInt.asUintN(64, pc + 0x1e000000n)
-              .toString(16)
-              .padStart(16, '0'),
-          };
-    });
+    const few = shiftKernelEvs(evs.slice(0, 2000), 0x1e000000n);
     const want = (await selfRows(toQemuLog(evs.slice(0, 2000)))).rows;
     const r = await selfRows(toQemuLog(few));
     expect(r.run.kaslr?.slide).toBe(0x1e000000);
