@@ -35,13 +35,45 @@ export interface ByteSource {
 const GZIP_MAGIC0 = 0x1f;
 const GZIP_MAGIC1 = 0x8b;
 
+/**
+ * What the two stream-backed sources share: the chunk being handed out, a copy of it into the
+ * caller's buffer, and the one waiting read woken by stream events.
+ */
+abstract class PullSource {
+  protected pending: Uint8Array | null = null;
+  protected pendingOff = 0;
+  private waiter: (() => void) | null = null;
+
+  protected wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    if (w) w();
+  }
+
+  /** Waits for the next stream event. */
+  protected sleep(): Promise<void> {
+    return new Promise<void>((resolve) => (this.waiter = resolve));
+  }
+
+  /** Copies what is left of the pending chunk (at most len bytes); -1 when none is pending. */
+  protected takePending(buf: Uint8Array, off: number, len: number): number {
+    const p = this.pending;
+    if (!p) return -1;
+    const n = Math.min(len, p.length - this.pendingOff);
+    buf.set(p.subarray(this.pendingOff, this.pendingOff + n), off);
+    this.pendingOff += n;
+    if (this.pendingOff >= p.length) {
+      this.pending = null;
+      this.pendingOff = 0;
+    }
+    return n;
+  }
+}
+
 /** Adapts a Node Readable into a pull source, copying its chunks into the caller's buffer. */
-class StreamSource implements ByteSource {
-  private pending: Uint8Array | null = null;
-  private pendingOff = 0;
+class StreamSource extends PullSource implements ByteSource {
   private ended = false;
   private error: unknown = null;
-  private waiter: (() => void) | null = null;
 
   constructor(
     readonly name: string,
@@ -50,6 +82,7 @@ class StreamSource implements ByteSource {
     readonly gzip: boolean,
     prefix: Uint8Array | null,
   ) {
+    super();
     if (prefix && prefix.length > 0) this.pending = prefix;
     stream.on('readable', () => this.wake());
     stream.on('end', () => {
@@ -62,24 +95,10 @@ class StreamSource implements ByteSource {
     });
   }
 
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    if (w) w();
-  }
-
   async read(buf: Uint8Array, off: number, len: number): Promise<number> {
     for (;;) {
-      if (this.pending) {
-        const n = Math.min(len, this.pending.length - this.pendingOff);
-        buf.set(this.pending.subarray(this.pendingOff, this.pendingOff + n), off);
-        this.pendingOff += n;
-        if (this.pendingOff >= this.pending.length) {
-          this.pending = null;
-          this.pendingOff = 0;
-        }
-        return n;
-      }
+      const n = this.takePending(buf, off, len);
+      if (n >= 0) return n;
       if (this.error) throw fsError(this.error, this.name);
       const chunk = this.stream.read() as Buffer | null;
       if (chunk) {
@@ -88,7 +107,7 @@ class StreamSource implements ByteSource {
         continue;
       }
       if (this.ended) return 0;
-      await new Promise<void>((resolve) => (this.waiter = resolve));
+      await this.sleep();
     }
   }
 
@@ -108,11 +127,9 @@ const GZIP_READ = 1 << 16;
  * BootprofError naming the compressed byte range it lies in. Concatenated members are inflated one
  * after another by zlib itself.
  */
-class GzipSource implements ByteSource {
+class GzipSource extends PullSource implements ByteSource {
   readonly gzip = true;
   private readonly gunzip: Gunzip;
-  private pending: Uint8Array | null = null;
-  private pendingOff = 0;
   /** Compressed bytes handed to the inflater. */
   private fed = 0;
   /** Decompressed bytes handed to the reader. */
@@ -124,7 +141,6 @@ class GzipSource implements ByteSource {
   private ended = false;
   private truncated: GzipCut | null = null;
   private error: BootprofError | null = null;
-  private waiter: (() => void) | null = null;
 
   constructor(
     readonly name: string,
@@ -132,6 +148,7 @@ class GzipSource implements ByteSource {
     readonly size: number | undefined,
     first: Uint8Array | null,
   ) {
+    super();
     const gunzip = (this.gunzip = createGunzip({ chunkSize: 1 << 18 }));
     gunzip.on('readable', () => this.wake());
     gunzip.on('end', () => {
@@ -171,23 +188,11 @@ class GzipSource implements ByteSource {
     raw.resume();
   }
 
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = null;
-    if (w) w();
-  }
-
   async read(buf: Uint8Array, off: number, len: number): Promise<number> {
     for (;;) {
-      if (this.pending) {
-        const n = Math.min(len, this.pending.length - this.pendingOff);
-        buf.set(this.pending.subarray(this.pendingOff, this.pendingOff + n), off);
-        this.pendingOff += n;
+      const n = this.takePending(buf, off, len);
+      if (n >= 0) {
         this.out += n;
-        if (this.pendingOff >= this.pending.length) {
-          this.pending = null;
-          this.pendingOff = 0;
-        }
         return n;
       }
       if (this.error) throw this.error;
@@ -202,7 +207,7 @@ class GzipSource implements ByteSource {
         this.finishing = true;
         this.gunzip.end();
       }
-      await new Promise<void>((resolve) => (this.waiter = resolve));
+      await this.sleep();
     }
   }
 
