@@ -187,6 +187,12 @@ describe('KASLR', () => {
     expect(r.rows).toEqual((await selfRows(toQemuLog(parseLog(lines)))).rows);
   });
 
+  it('a kernel moved down (not what KASLR does) is not taken for a negative slide', async () => {
+    const r = await selfRows(shifted(-0x200000n));
+    expect(r.run.kaslr?.slide).toBe(0);
+    expect(r.run.kaslr?.vote?.slide).toBeGreaterThanOrEqual(0);
+  });
+
   it('thin evidence (29 distinct kernel pcs): taken only because nothing resolves without it', async () => {
     const few = shiftKernelEvs(evs.slice(0, 2000), 0x1e000000n);
     const want = (await selfRows(toQemuLog(evs.slice(0, 2000)))).rows;

@@ -50,7 +50,7 @@ export const HOLD_MAX = 1 << 21;
 export const VOTERS = 4096;
 /** Kernel-half events sampled before a map may be judged unusable. */
 const MIN_JUDGED = 1000;
-/** Largest |slide| considered. */
+/** Largest slide considered. A KASLR slide moves the kernel up from its link address (x86-64: below 1 GiB), never down, as `--kaslr-offset` requires too. */
 const MAX_SLIDE = 2 ** 32;
 
 export interface SlideVote {
@@ -124,7 +124,7 @@ export function voteSlide(table: SymbolTable, pcs: Map<number, number>): SlideVo
     if (!list) continue;
     for (const s of list) {
       const slide = pc - s;
-      if (Math.abs(slide) > MAX_SLIDE) continue;
+      if (slide < 0 || slide > MAX_SLIDE) continue;
       votes.set(slide, (votes.get(slide) ?? 0) + 1);
     }
   }
