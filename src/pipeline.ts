@@ -3,7 +3,7 @@
  * need, call runPipeline once, then hand the analyses' state to writers.
  */
 import { readLineBlocks } from './io/chunks.js';
-import { openSource, type ByteSource, type GzipCut } from './io/source.js';
+import { openSource, withRead, type ByteSource, type GzipCut } from './io/source.js';
 import { BootprofError } from './io/errors.js';
 import { detectInput, peekHead, utf8BomLength } from './formats/index.js';
 import { availableParallelism } from 'node:os';
@@ -112,19 +112,12 @@ export function gzipCutText(c: GzipCut): string {
 
 /** Under --strict a cut gzip stream is fatal, before the chunker sees its last line. */
 function strictCut(src: ByteSource): ByteSource {
-  return {
-    name: src.name,
-    size: src.size,
-    gzip: src.gzip,
-    async read(buf, off, len) {
-      const n = await src.read(buf, off, len);
-      const c = n === 0 ? src.cut?.() : null;
-      if (c) throw new BootprofError('E_GZIP', `${src.name}: ${gzipCutText(c)}; --strict refuses a cut input`);
-      return n;
-    },
-    close: () => src.close(),
-    cut: () => src.cut?.() ?? null,
-  };
+  return withRead(src, async (buf, off, len) => {
+    const n = await src.read(buf, off, len);
+    const c = n === 0 ? src.cut?.() : null;
+    if (c) throw new BootprofError('E_GZIP', `${src.name}: ${gzipCutText(c)}; --strict refuses a cut input`);
+    return n;
+  });
 }
 
 /** Parses on the main thread: the path for stdin, gzip, small files, other formats and --threads 1. */

@@ -13,7 +13,7 @@
  */
 import { TraceCounts } from '../analyze/summary.js';
 import type { Analysis } from '../analyze/analysis.js';
-import { openSource, type ByteSource } from '../io/source.js';
+import { openSource, withRead, type ByteSource } from '../io/source.js';
 import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
 import { openOutput, type OutputSink } from '../output/sink.js';
 import { runPipeline } from '../pipeline.js';
@@ -158,17 +158,10 @@ export interface ResolveOptions extends CommonOptions {}
 
 /** A source whose reads first wait for the writer to drain (backpressure without a string per line). */
 function throttled(src: ByteSource, writer: () => ResolveWriter | undefined): ByteSource {
-  return {
-    name: src.name,
-    size: src.size,
-    gzip: src.gzip,
-    async read(buf, off, len) {
-      await writer()?.drain();
-      return src.read(buf, off, len);
-    },
-    close: () => src.close(),
-    cut: () => src.cut?.() ?? null,
-  };
+  return withRead(src, async (buf, off, len) => {
+    await writer()?.drain();
+    return src.read(buf, off, len);
+  });
 }
 
 export async function resolveCommand(trace: string | undefined, o: ResolveOptions): Promise<void> {

@@ -366,6 +366,11 @@ export function memorySource(bytes: Uint8Array, name = 'memory'): ByteSource {
   };
 }
 
+/** `src` with its reads done by `read` (which may call src.read); name, size, close and cut() forwarded. */
+export function withRead(src: ByteSource, read: ByteSource['read']): ByteSource {
+  return { name: src.name, size: src.size, gzip: src.gzip, read, close: () => src.close(), cut: () => src.cut?.() ?? null };
+}
+
 /** Reads up to `n` bytes from the front of `src` and returns them with a source that replays them first. */
 export async function peekSource(src: ByteSource, n: number): Promise<{ head: Uint8Array; source: ByteSource }> {
   const head = new Uint8Array(n);
@@ -377,21 +382,14 @@ export async function peekSource(src: ByteSource, n: number): Promise<{ head: Ui
   }
   const bytes = head.subarray(0, got);
   let pos = 0;
-  const source: ByteSource = {
-    name: src.name,
-    size: src.size,
-    gzip: src.gzip,
-    async read(buf, off, len) {
-      if (pos < bytes.length) {
-        const k = Math.min(len, bytes.length - pos);
-        buf.set(bytes.subarray(pos, pos + k), off);
-        pos += k;
-        return k;
-      }
-      return src.read(buf, off, len);
-    },
-    close: () => src.close(),
-    cut: () => src.cut?.() ?? null,
-  };
+  const source = withRead(src, async (buf, off, len) => {
+    if (pos < bytes.length) {
+      const k = Math.min(len, bytes.length - pos);
+      buf.set(bytes.subarray(pos, pos + k), off);
+      pos += k;
+      return k;
+    }
+    return src.read(buf, off, len);
+  });
   return { head: bytes, source };
 }
