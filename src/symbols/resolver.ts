@@ -134,12 +134,11 @@ export class Resolver {
 
   /** Static code of a pc (see the file comment). */
   code(hi: number, lo: number): number {
-    if (hi >= KERNEL_HALF_HI) return this.kernel(hi, lo);
+    if (this.isKernel(hi, lo)) return this.kernel(hi, lo);
     if (hi >= 0x80000000) {
       this.off = NO_OFFSET; // non-canonical
       return REGION_UNKNOWN;
     }
-    if (hi === 0 && lo >= this.k32 && lo < FIRMWARE_TOP) return this.kernel(hi, lo); // a 32-bit kernel
     return LOW_FLAG | this.early(hi, lo);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The symbol stage: fills batch.sym with name ids and batch.off with each pc's offset into its
  * function (NO_OFFSET for regions), once per event, in every path (JS, wasm, workers, pre-resolved
- * formats, any KASLR slide): analyses and writers read these columns and never resolve again. Static codes come from the Resolver; the per-vCPU
- * rule is applied here, in file order: a low pc is [user] once its vCPU has run a kernel virtual pc
+ * formats, any KASLR slide): analyses and writers read these columns and never resolve again.
+ * Static codes come from the Resolver; the per-vCPU rule is applied here, in file order: a low pc is [user] once its vCPU has run a kernel virtual pc
  * that resolves to a function (or any kernel-half pc when no symbols are loaded), and before that it
  * is a physically-addressed kernel function, [firmware] or [boot].
  */
