@@ -382,6 +382,7 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
       throw aboutInput(err, source.name);
     }
     const kaslr = gate.finish();
+    for (const a of analyses) await a.finish?.();
     if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
     const gz = source.cut?.() ?? null;
     const cut = gz !== null || end.lastLine >= 0 ? { gzip: gz, lastLine: end.lastLine } : null;

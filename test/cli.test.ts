@@ -33,9 +33,9 @@ describe('bootprof self-time (CLI)', () => {
   it('JSON: summary beside the rows; --top limits rows', () => {
     const r = run(['self-time', ENTRY, '--map', MAP, '--format', 'json', '--top', '3']);
     const j = JSON.parse(r.out);
-    expect(j.rows).toHaveLength(3);
-    expect(j.rows[1]).toEqual({ function: 'clear_bss', self_ns: 13292000, share: expect.any(Number), events: 8941 });
-    expect(j.summary).toMatchObject({ events: 20000, threads: 1, unit: 'ns', span: 31306000, functions: 19 });
+    expect(j.functions).toHaveLength(3);
+    expect(j.functions[1]).toEqual({ function: 'clear_bss', self_ns: 13292000, share: expect.any(Number), events: 8941 });
+    expect(j.summary).toMatchObject({ events: 20000, threads: 1, unit: 'ns', span_ns: 31306000, functions: 19 });
     expect(j.summary.regions).toMatchObject({ boot: 9372, kernel: 10628, user: 0, firmware: 0 });
   });
 

@@ -94,8 +94,8 @@ describe('a gzip trace cut short is read up to its last complete line', () => {
         expect(g.summary.malformed_lines).toBe(partialLine ? 1 : 0);
         expect(g.summary.lines).toBe(r.summary.lines + (partialLine ? 1 : 0));
         expect(comparable(g.summary)).toEqual(comparable(r.summary));
-        if (cmd[0] === 'self-time') expect(g.rows).toEqual(r.rows);
-        else for (const k of ['self_time', 'syscalls', 'phases', 'milestones']) expect(g[k], k).toEqual(r[k]);
+        if (cmd[0] === 'self-time') expect(g.functions).toEqual(r.functions);
+        else for (const k of ['functions', 'syscalls', 'phases', 'milestones']) expect(g[k], k).toEqual(r[k]);
         expect(g.summary.events).toBeGreaterThan(0);
 
         const cutLines = got.err.split('\n').filter((l) => l.includes('cut short'));
@@ -136,7 +136,7 @@ describe('a gzip trace cut short is read up to its last complete line', () => {
     expect([got.status, ref.status]).toEqual([0, 0]);
     const g = JSON.parse(got.stdout);
     expect(g.summary.truncated).toBe(true);
-    expect(g.rows).toEqual(JSON.parse(ref.stdout).rows);
+    expect(g.functions).toEqual(JSON.parse(ref.stdout).functions);
     expect(got.stderr).toContain(`bootprof: stdin: input cut short at compressed byte ${at}: the gzip data ends inside a member`);
     const strict = run(['self-time', '-', '--map', MAP_PATH, '--strict', '-q'], gz.subarray(0, at));
     expect([strict.status, strict.stdout]).toEqual([2, '']);
@@ -162,7 +162,7 @@ describe('concatenated gzip members', () => {
     expect(got.err).not.toMatch(/cut short|malformed/);
     const g = JSON.parse(got.out);
     expect(g.summary.truncated).toBe(false);
-    expect(g.rows).toEqual(JSON.parse(ref.out).rows);
+    expect(g.functions).toEqual(JSON.parse(ref.out).functions);
     expect(comparable(g.summary)).toEqual(comparable(JSON.parse(ref.out).summary));
   });
 
@@ -176,7 +176,7 @@ describe('concatenated gzip members', () => {
     const ref = await inproc(['self-time', plain, '--map', MAP_PATH, '--format', 'json']);
     expect(got.code).toBe(0);
     expect(JSON.parse(got.out).summary.truncated).toBe(true);
-    expect(JSON.parse(got.out).rows).toEqual(JSON.parse(ref.out).rows);
+    expect(JSON.parse(got.out).functions).toEqual(JSON.parse(ref.out).functions);
     expect(got.err).toContain(`input cut short at compressed byte ${bytes.length}: the gzip data ends inside a member`);
   });
 
@@ -230,7 +230,7 @@ describe('a plain file whose last line has no newline is truncated too', () => {
       const g = JSON.parse(got.out);
       expect(g.summary.truncated).toBe(true);
       expect(g.summary.malformed_lines).toBe(1);
-      expect(g.rows).toEqual(JSON.parse(ref.out).rows);
+      expect(g.functions).toEqual(JSON.parse(ref.out).functions);
       expect(got.err.split('\n').filter((l) => l.includes('cut short'))).toEqual([
         `bootprof: ${cut}: input cut short: its last line, at byte ${end}, has no end (no newline) and is skipped; results cover the lines before it; --strict makes this fatal`,
       ]);

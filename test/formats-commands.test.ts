@@ -15,7 +15,7 @@ describe('bootprof info', () => {
   it('states format, time unit, vCPUs, distinct pcs, resolution and KASLR (JSON)', async () => {
     const r = await cli('info', FIX + 'simpletrace-bin/trace-4491.bin', '--map', MAP_PATH, '--format', 'json');
     expect(r.code).toBe(0);
-    const info = JSON.parse(r.out);
+    const info = JSON.parse(r.out).summary;
     expect(info.format).toBe('simpletrace-bin');
     expect(info.unit).toBe('ns');
     expect(info.events).toBe(40);

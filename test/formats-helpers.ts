@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { memorySource } from '../src/io/source.js';
 import { runPipeline, type InputOptions, type RunResult, type Symbols } from '../src/pipeline.js';
 import { SelfTime } from '../src/analyze/self-time.js';
-import { TraceCounts } from '../src/analyze/summary.js';
+import { TraceCounts } from '../src/analyze/trace-counts.js';
 import { parseSymbolText } from '../src/symbols/kallsyms.js';
 import { mergeSources } from '../src/symbols/sources.js';
 import type { SymbolTable } from '../src/symbols/table.js';

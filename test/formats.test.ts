@@ -5,7 +5,7 @@ import { excerpt, selfRows, systemMapTable, toDexec, toGdb, toQemuLog, toSimplet
 import { detectFormat, FORMAT_NAMES } from '../src/formats/index.js';
 import { TimeReader } from '../src/formats/text-common.js';
 import { writeSimpleTrace } from '../src/formats/simpletrace-bin.js';
-import { ResolveWriter } from '../src/commands/resolve.js';
+import { ResolveWriter } from '../src/output/resolved.js';
 import { memorySource } from '../src/io/source.js';
 import { runPipeline } from '../src/pipeline.js';
 import type { OutputSink } from '../src/output/sink.js';
@@ -26,13 +26,12 @@ async function resolveText(data: string | Uint8Array, o: { timeUnit?: 'us' } = {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
   let text = '';
   const sink: OutputSink = { isTTY: false, path: null, write: async (t) => void (text += t), close: async () => {}, discard: () => {} };
-  let w!: ResolveWriter;
-  await runPipeline({ source: memorySource(bytes), timeUnit: o.timeUnit }, (info) => [(w = new ResolveWriter(sink, info.names))], {
+  // the pipeline finishes the writer: every line is written when it returns
+  await runPipeline({ source: memorySource(bytes), timeUnit: o.timeUnit }, (info) => [new ResolveWriter(sink, info.names)], {
     table,
     mapPath: 'test.map',
     note: null,
   });
-  await w.end();
   return text;
 }
 

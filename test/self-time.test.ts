@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SelfTime } from '../src/analyze/self-time.js';
-import { TraceCounts } from '../src/analyze/summary.js';
+import { TraceCounts } from '../src/analyze/trace-counts.js';
 import { CHUNK_SIZES, logLine, runText } from './helpers.js';
 
 export const MAP = `

@@ -103,7 +103,7 @@ describe('every command, whatever the KASLR slide', () => {
       const shifted = join(dir, `boot-${slide.toString(16)}.log`);
       writeFileSync(shifted, shiftKernel(BOOT, slide));
       const info = await cli('info', shifted, '--map', MAP_PATH, '-q', '--format', 'json');
-      expect(JSON.parse(info.out).kaslr).toMatchObject({ slide: '0x' + slide.toString(16), method: 'detected' });
+      expect(JSON.parse(info.out).summary.kaslr).toMatchObject({ slide: '0x' + slide.toString(16), method: 'detected' });
       const outs = await runAll(shifted);
       COMMANDS.forEach((c, k) => expect(outs[k], c.join(' ')).toBe(reference[k]));
     });
@@ -160,8 +160,8 @@ describe('every input format through every command', () => {
       COMMANDS.forEach((c, k) => {
         if (compared(c)) expect(noFormat(outs[k]), `${name}: ${c.join(' ')}`).toBe(noFormat(reference[k]));
       });
-      const info = JSON.parse(outs[COMMANDS.findIndex((c) => c[0] === 'info')]);
-      expect([info.events, info.vcpus.length, info.regions]).toEqual([evs.length, 1, JSON.parse(reference[12]).regions]);
+      const info = JSON.parse(outs[COMMANDS.findIndex((c) => c[0] === 'info')]).summary;
+      expect([info.events, info.vcpus.length, info.regions]).toEqual([evs.length, 1, JSON.parse(reference[12]).summary.regions]);
     });
   }
 
@@ -259,7 +259,7 @@ describe('KASLR on a whole boot: detection waits for the first kernel-half event
       const tl = normalize((await cli('timeline', slid, '--map', MAP_PATH, '-q', '--format', 'json', ...extra)).out, slid);
       expect(tl, extra.join(' ')).toBe(wantTl);
     }
-    const info = JSON.parse((await cli('info', slid, '--map', MAP_PATH, '-q', '--format', 'json')).out);
+    const info = JSON.parse((await cli('info', slid, '--map', MAP_PATH, '-q', '--format', 'json')).out).summary;
     expect([info.kaslr.slide, info.resolution_rate]).toEqual(['0x1e000000', 1]);
   });
 
@@ -267,7 +267,7 @@ describe('KASLR on a whole boot: detection waits for the first kernel-half event
     const loop = Array.from({ length: 100_000 }, () => kernel[0]).join('\n') + '\n';
     const f = join(dir, 'loop-slid.log');
     writeFileSync(f, shiftKernel(loop + kernel.join('\n') + '\n', 0x20200000));
-    const info = JSON.parse((await cli('info', f, '--map', MAP_PATH, '-q', '--format', 'json')).out);
+    const info = JSON.parse((await cli('info', f, '--map', MAP_PATH, '-q', '--format', 'json')).out).summary;
     expect([info.kaslr.slide, info.resolution_rate]).toEqual(['0x20200000', 1]);
   });
 });

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { CHUNK_SIZES, logLine, runText } from './helpers.js';
 import { classifySyscallNames, summarizeSyscalls, Syscalls, type SyscallRow } from '../src/analyze/syscalls.js';
 import { systemMapFromText } from '../src/symbols/system-map.js';
-import { syscallsCsv, syscallSummaryCsv, syscallTotalsText, SYSCALLS_CSV_HEADER } from '../src/commands/syscalls.js';
+import { syscallStatsTable, syscallTotalsText } from '../src/commands/syscalls.js';
+import { CALLS_TABLE } from '../src/analyze/syscalls.js';
+import { makeTable } from '../src/model/table.js';
+import { csvText } from '../src/output/csv.js';
 
 /** An x86-64 map in the shape of 6.1's: aliases at one address, entry labels, data symbols. */
 const X86_MAP = `
@@ -329,12 +332,14 @@ describe('syscalls output', () => {
   });
 
   it('writes the CSV contract: ts_ns,name,cpu,duration_ns,unfinished first', () => {
-    const lines = syscallsCsv(rows).trimEnd().split('\n');
+    const lines = csvText(makeTable(CALLS_TABLE, rows)).trimEnd().split('\n');
     expect(lines[0].startsWith('ts_ns,name,cpu,duration_ns,unfinished')).toBe(true);
-    expect(lines[0]).toBe(SYSCALLS_CSV_HEADER.join(','));
+    expect(lines[0]).toBe('ts_ns,name,cpu,duration_ns,unfinished,compat');
     expect(lines[4]).toBe('40,read,0,50,0,1');
     expect(lines[5]).toBe('50,wait4,0,400,1,0');
-    const sum = syscallSummaryCsv(summarizeSyscalls(rows)).trimEnd().split('\n');
+    const sum = csvText(syscallStatsTable(summarizeSyscalls(rows), 'ns'))
+      .trimEnd()
+      .split('\n');
     expect(sum[0]).toBe('name,compat,count,total_ns,min_ns,mean_ns,max_ns,share,unfinished');
     expect(sum[1]).toBe('read,0,3,600,100,200,300,52.1739,0');
   });

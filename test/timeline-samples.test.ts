@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TraceCounts } from '../src/analyze/summary.js';
+import { TraceCounts } from '../src/analyze/trace-counts.js';
 import { Timeline } from '../src/analyze/timeline.js';
 import { buildSummary } from '../src/commands/summary.js';
 import { timelineCommand, timelineCsv, timelineJson, type TimelineReport } from '../src/commands/timeline.js';
@@ -29,7 +29,7 @@ type Json = {
   summary: Record<string, unknown>;
   phases: Record<string, unknown>[];
   milestones: { milestone: string; function: string; time_ns: number; cpu: number }[];
-  functions: { function: string; first_ns: number; cpu: number; milestone: string | null }[];
+  first_calls: { function: string; first_ns: number; cpu: number; milestone: string | null }[];
 };
 const json = (rep: TimelineReport): Json => JSON.parse(timelineJson(rep));
 const phases = (j: Json): unknown[] => j.phases.map((p) => [p.phase, p.start_ns, p.duration_ns, p.idle_ns, p.partial]);
@@ -47,22 +47,22 @@ describe('timeline on the start-kernel excerpt', () => {
       ['start_kernel', 30988000, 164820000, 0, false],
     ]);
     expect(j.summary).toMatchObject({
-      span: 195808000,
+      span_ns: 195808000,
       boot_cpu: 0,
       starts_in: 'kernel',
-      firmware_start: null,
-      linux_start_kernel: 30988000,
-      linux_start_user: null,
+      firmware_start_ns: null,
+      linux_start_kernel_ns: 30988000,
+      linux_start_user_ns: null,
       functions: 138,
     });
     // x86_64_start_kernel is seen (a return into it) but not called: a row, no milestone
-    expect(j.functions.find((f) => f.function === 'x86_64_start_kernel')).toEqual({
+    expect(j.first_calls.find((f) => f.function === 'x86_64_start_kernel')).toEqual({
       function: 'x86_64_start_kernel',
       first_ns: 23043000,
       cpu: 0,
       milestone: null,
     });
-    expect(j.functions[0]).toEqual({ function: 'clear_bss', first_ns: 0, cpu: 0, milestone: null });
+    expect(j.first_calls[0]).toEqual({ function: 'clear_bss', first_ns: 0, cpu: 0, milestone: null });
   });
 
   it('is identical for other chunk and batch sizes', async () => {
@@ -79,9 +79,9 @@ describe('timeline on the user-space excerpt', () => {
       ['first_syscall', 'entry_SYSCALL_64', 130808000, 0], // line 65,914
     ]);
     expect(phases(j)).toEqual([['user', 0, 931072000, 0, true]]);
-    expect(j.summary).toMatchObject({ span: 931072000, starts_in: 'kernel', linux_start_user: 82765000, linux_start_kernel: null, functions: 1359 });
-    expect(j.functions.find((f) => f.function === 'kernel_init')).toEqual({ function: 'kernel_init', first_ns: 56152000, cpu: 0, milestone: null });
-    expect(j.functions.find((f) => f.function === '[user]')).toEqual({ function: '[user]', first_ns: 82765000, cpu: 0, milestone: 'first user-space event' });
+    expect(j.summary).toMatchObject({ span_ns: 931072000, starts_in: 'kernel', linux_start_user_ns: 82765000, linux_start_kernel_ns: null, functions: 1359 });
+    expect(j.first_calls.find((f) => f.function === 'kernel_init')).toEqual({ function: 'kernel_init', first_ns: 56152000, cpu: 0, milestone: null });
+    expect(j.first_calls.find((f) => f.function === '[user]')).toEqual({ function: '[user]', first_ns: 82765000, cpu: 0, milestone: 'first user-space event' });
   });
 });
 
@@ -94,9 +94,9 @@ describe('timeline on the kernel-entry excerpt', () => {
     ]);
     expect(j.phases.map((p) => [p.phase, p.start_ns, p.duration_ns, p.partial, p.firmware_ns, p.boot_ns])).toEqual([
       ['firmware', 0, 13818000, true, 0, 13818000],
-      ['early_kernel', 13818000, 17488000, false, undefined, undefined],
+      ['early_kernel', 13818000, 17488000, false, null, null],
     ]);
-    expect(j.summary).toMatchObject({ span: 31306000, starts_in: 'boot' });
+    expect(j.summary).toMatchObject({ span_ns: 31306000, starts_in: 'boot' });
   });
 });
 
@@ -113,7 +113,7 @@ describe('bootprof timeline (command)', () => {
     expect(csv[2]).toBe('startup_64,13818000,0,kernel entry (first kernel pc)');
     await timelineCommand(trace, { map: MAP, output: join(dir, 't.json'), grep: '^startup_64$' });
     const j = JSON.parse(readFileSync(join(dir, 't.json'), 'utf8'));
-    expect(j.functions).toEqual([{ function: 'startup_64', first_ns: 13818000, cpu: 0, milestone: 'kernel entry (first kernel pc)' }]);
+    expect(j.first_calls).toEqual([{ function: 'startup_64', first_ns: 13818000, cpu: 0, milestone: 'kernel entry (first kernel pc)' }]);
     await timelineCommand(trace, { map: MAP, format: 'table', output: join(dir, 't.txt'), all: true });
     const text = readFileSync(join(dir, 't.txt'), 'utf8');
     expect(text).toMatch(/^Phases\n/);

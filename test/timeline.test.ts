@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { memorySource } from '../src/io/source.js';
 import { runPipeline } from '../src/pipeline.js';
 import { systemMapFromText } from '../src/symbols/system-map.js';
-import { TraceCounts } from '../src/analyze/summary.js';
+import { TraceCounts } from '../src/analyze/trace-counts.js';
 import { Timeline } from '../src/analyze/timeline.js';
 import { buildSummary } from '../src/commands/summary.js';
 import { timelineCsv, timelineJson, timelineTableText, parseGrep, type TimelineReport } from '../src/commands/timeline.js';
@@ -89,7 +89,7 @@ describe('timeline: first call of every function', () => {
     const rep = await runTimeline(FIRST_CALLS, MAP);
     expect(timelineCsv(rep, parseGrep('^[a-g]'))).toBe('function,first_ns,cpu,milestone\nbeta,25000,1,\nalpha,30000,0,\ngamma,40000,1,\neta,70000,1,\n');
     const json = JSON.parse(timelineJson(rep, parseGrep('eta$')));
-    expect(json.functions.map((f: { function: string }) => f.function)).toEqual(['beta', 'eta', 'zeta']);
+    expect(json.first_calls.map((f: { function: string }) => f.function)).toEqual(['beta', 'eta', 'zeta']);
     expect(() => parseGrep('(')).toThrow(/--grep/);
   });
 
@@ -117,18 +117,18 @@ describe('timeline: first call of every function', () => {
   it('JSON has the documented shape', async () => {
     const rep = await runTimeline(FIRST_CALLS, MAP);
     const json = JSON.parse(timelineJson(rep));
-    expect(Object.keys(json)).toEqual(['summary', 'phases', 'milestones', 'functions']);
-    expect(json.functions[0]).toEqual({ function: '[firmware]', first_ns: 0, cpu: 0, milestone: 'firmware starts' });
-    expect(json.functions[3]).toEqual({ function: 'beta', first_ns: 25000, cpu: 1, milestone: null });
+    expect(Object.keys(json)).toEqual(['$schema', 'format_version', 'summary', 'phases', 'phase_idle', 'milestones', 'first_calls']);
+    expect(json.first_calls[0]).toEqual({ function: '[firmware]', first_ns: 0, cpu: 0, milestone: 'firmware starts' });
+    expect(json.first_calls[3]).toEqual({ function: 'beta', first_ns: 25000, cpu: 1, milestone: null });
     expect(json.summary).toMatchObject({
       events: 14,
       threads: 2,
-      span: 95000,
+      span_ns: 95000,
       boot_cpu: 0,
       starts_in: 'firmware',
-      firmware_start: 0,
-      linux_start_kernel: null,
-      linux_start_user: 50000,
+      firmware_start_ns: 0,
+      linux_start_kernel_ns: null,
+      linux_start_user_ns: 50000,
     });
   });
 });
@@ -249,7 +249,9 @@ describe('timeline: milestones and phases', () => {
     for (const chunkSize of CHUNK_SIZES) {
       const rep = await runTimeline(BOOT, BOOT_MAP, { chunkSize, batchSize: 4 });
       const json = JSON.parse(timelineJson(rep));
-      const ph = json.phases.map((p: Record<string, unknown>) => [p.phase, p.start_ns, p.duration_ns, p.idle_ns, p.idle_by_cpu, p.partial]);
+      const idleBy = (phase: unknown): number[] =>
+        json.phase_idle.filter((r: { phase: string }) => r.phase === phase).map((r: { cpu: number; idle_ns: number }) => r.idle_ns);
+      const ph = json.phases.map((p: Record<string, unknown>) => [p.phase, p.start_ns, p.duration_ns, p.idle_ns, idleBy(p.phase), p.partial]);
       expect(ph).toEqual([
         ['firmware', 0, 300000, 0, [0, 0, 0], false],
         ['early_kernel', 300000, 200000, 0, [0, 0, 0], false],
@@ -261,8 +263,8 @@ describe('timeline: milestones and phases', () => {
       ]);
       expect(json.phases[0]).toMatchObject({ firmware_ns: 200000, boot_ns: 100000, share: 10 });
       const sum = json.phases.reduce((s: number, p: { duration_ns: number }) => s + p.duration_ns, 0);
-      expect(sum).toBe(json.summary.span);
-      expect(json.summary).toMatchObject({ boot_cpu: 0, firmware_start: 0, linux_start_kernel: 500000, linux_start_user: 2000000, idle_ns: 1030000 });
+      expect(sum).toBe(json.summary.span_ns);
+      expect(json.summary).toMatchObject({ boot_cpu: 0, firmware_start_ns: 0, linux_start_kernel_ns: 500000, linux_start_user_ns: 2000000, idle_ns: 1030000 });
     }
   });
 

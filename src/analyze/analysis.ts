@@ -1,9 +1,17 @@
-/** What every analysis is: a pure loop over batches, fed in file order. */
+/**
+ * What every analysis is: a pure loop over batches, fed in file order, then finished once by the
+ * pipeline after the last batch; its results are read after that.
+ */
 import type { EventBatch } from '../model/batch.js';
 
 export interface Analysis {
   /** Consumes one symbolized batch (batch.sym filled). */
   consume(batch: EventBatch): void;
+  /**
+   * Called by the pipeline once, after the last batch, in the order the analyses were given: closes
+   * what is still open at the end of the trace (call frames), flushes buffered output.
+   */
+  finish?(): void | Promise<void>;
 }
 
 /** Grows a typed array to hold index `need`, doubling; returns the (possibly new) array. */

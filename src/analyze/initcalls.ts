@@ -5,8 +5,9 @@
  * measures. do_one_initcall's own helpers (the blacklist check, initcall_debug's printk and clock
  * reads) are left out unless `all` is set.
  */
-import type { CallTree } from '../model/stacks.js';
+import type { CallTree } from '../model/call-tree.js';
 import { INTERRUPT_ENTRY, RETURN_THUNK, THUNK, type CallSink } from './stacks.js';
+import { defineTable } from '../model/table.js';
 
 export const INITCALL_CALLER = 'do_one_initcall';
 /** Functions do_one_initcall calls around the initcall itself (Linux 5.x-6.x). */
@@ -28,6 +29,8 @@ export function initcallNamesFromMap(text: string): Set<string> {
 
 export interface InitcallRow {
   fn: number;
+  /** Its name (filled by named()). */
+  name?: string;
   start: number;
   duration: number;
   cpu: number;
@@ -159,3 +162,27 @@ export class InitcallCollector implements CallSink {
     return rows;
   }
 }
+
+/** Rows with their names, for writers. */
+export function namedInitcalls(rows: readonly InitcallRow[], names: readonly string[]): InitcallRow[] {
+  return rows.map((r) => ({ ...r, name: names[r.fn] }));
+}
+
+export const INITCALLS_TABLE = defineTable<InitcallRow>({
+  name: 'initcalls',
+  doc: 'Every function do_one_initcall called, with its start, inclusive duration and vCPU (by start, or --sort duration).',
+  columns: [
+    { key: 'initcall', kind: 'text', doc: 'The initcall function.', get: (r) => r.name ?? '' },
+    { key: 'start_ns', kind: 'time', title: 'start (s)', titleEvents: 'start', doc: "Its call, since the trace's first event.", get: (r) => r.start },
+    {
+      key: 'duration_ns',
+      kind: 'duration',
+      title: 'duration',
+      doc: 'Inclusive, to its return into do_one_initcall (unreturned: to the end of the trace).',
+      get: (r) => r.duration,
+    },
+    { key: 'cpu', kind: 'index', title: 'vCPU', doc: 'vCPU index.', get: (r) => r.cpu },
+    { key: 'returned', kind: 'flag', doc: 'False when the trace ended before it returned.', get: (r) => r.returned },
+  ],
+  view: ['start_ns', { title: 'initcall', cell: (r) => (r.name ?? '') + (r.returned ? '' : ' (unfinished)') }, 'duration_ns', 'cpu'],
+});

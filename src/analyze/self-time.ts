@@ -5,6 +5,7 @@
  */
 import type { EventBatch } from '../model/batch.js';
 import type { TimeUnit } from '../formats/parser.js';
+import { defineTable, sharePercent } from '../model/table.js';
 import { grow, type Analysis } from './analysis.js';
 
 export interface SelfTimeRow {
@@ -103,4 +104,49 @@ export class SelfTime implements Analysis {
     for (let i = 0; i < this.self.length; i++) s += this.self[i];
     return s;
   }
+}
+
+/** A function's (or region's) row of the functions table. */
+export interface FunctionCost {
+  function: string;
+  self: number;
+  /** Inclusive time from the reconstructed stacks (--stacks), else 0. */
+  total: number;
+  share: number;
+  events: number;
+}
+
+export const FUNCTIONS_TABLE = defineTable<FunctionCost>({
+  name: 'functions',
+  doc: 'Self time per function or region label, most first (then events, then name).',
+  columns: [
+    { key: 'function', kind: 'text', doc: 'Function name, or a region label ([user], [firmware], [boot], [unknown], [kernel]).', get: (r) => r.function },
+    {
+      key: 'self_ns',
+      kind: 'duration',
+      title: 'self',
+      titleEvents: 'self (events)',
+      doc: 'Time charged to its events: each event until the next event of its vCPU.',
+      get: (r) => r.self,
+    },
+    {
+      key: 'total_ns',
+      kind: 'duration',
+      title: 'total',
+      titleEvents: 'total (events)',
+      optional: true,
+      doc: 'Inclusive time from the reconstructed call stacks (--stacks); a recursive function counts once per stack.',
+      get: (r) => r.total,
+    },
+    { key: 'share', kind: 'percent', doc: 'self_ns as a percent of the summed self time.', get: (r) => r.share },
+    { key: 'events', kind: 'count', doc: 'Events (translated blocks executed) of the function.', get: (r) => r.events },
+  ],
+});
+
+/** The functions table's rows: names resolved, shares of the summed self time, totals when stacks were rebuilt. */
+export function functionCosts(st: SelfTime, names: readonly string[], totals: Float64Array | null = null, top?: number): FunctionCost[] {
+  const rows = st.rows((id) => names[id]);
+  const total = st.totalSelf();
+  const shown = top === undefined ? rows : rows.slice(0, top);
+  return shown.map((r) => ({ function: names[r.id], self: r.self, total: totals ? totals[r.id] : 0, share: sharePercent(r.self, total), events: r.events }));
 }

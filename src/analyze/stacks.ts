@@ -22,7 +22,7 @@ import type { EventBatch } from '../model/batch.js';
 import type { TimeUnit } from '../formats/parser.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_USER } from '../model/names.js';
 import type { TraceInfo } from '../pipeline.js';
-import { CallTree, MAX_NODES, OTHER_STACKS_LABEL, ROOT_NODE } from '../model/stacks.js';
+import { CallTree, MAX_NODES, OTHER_STACKS_LABEL, ROOT_NODE } from '../model/call-tree.js';
 import { grow, type Analysis } from './analysis.js';
 
 export const MAX_DEPTH = 512;
@@ -271,8 +271,12 @@ export class StackReconstruction implements Analysis {
     }
   }
 
-  /** Closes every frame at the end of the trace (each vCPU at its last event). */
+  private finished = false;
+
+  /** Closes every frame at the end of the trace (each vCPU at its last event); the pipeline calls it once. */
   finish(): void {
+    if (this.finished) return;
+    this.finished = true;
     for (let t = 0; t < this.cpus.length; t++) {
       const st = this.cpus[t];
       const end = st.lastTime;

@@ -18,7 +18,7 @@
 import { ascending, max, mean, min, rollups, sum } from 'd3-array';
 import type { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_USER } from '../model/names.js';
-import { sharePercent } from '../output/units.js';
+import { defineTable, sharePercent } from '../model/table.js';
 import { grow, type Analysis } from './analysis.js';
 import { COMPAT_ENTRIES, HANDLER_PREFIXES, LEGACY_HANDLER_PREFIXES, NATIVE_ENTRIES, UNKNOWN_SYSCALL, type HandlerPrefix } from './syscall-names.js';
 
@@ -317,3 +317,65 @@ export function callsPerCpu(rows: readonly SyscallRow[], vcpus: number): number[
   for (const r of rows) counts[r.cpu] = (counts[r.cpu] ?? 0) + 1;
   return counts;
 }
+
+function displayName(name: string, compat: boolean): string {
+  return compat ? `${name} (compat)` : name;
+}
+
+export const CALLS_TABLE = defineTable<SyscallRow>({
+  name: 'calls',
+  doc: 'Every system call user space made, by entry time.',
+  columns: [
+    { key: 'ts_ns', kind: 'time', title: 'time (s)', titleEvents: 'time (event)', doc: "Entry time, since the trace's first event.", get: (r) => r.ts },
+    {
+      key: 'name',
+      kind: 'text',
+      title: 'syscall',
+      doc: 'Named by the first handler reached (__x64_sys_getpid -> getpid); unknown when none was.',
+      get: (r) => r.name,
+    },
+    { key: 'cpu', kind: 'index', doc: 'vCPU index.', get: (r) => r.cpu },
+    {
+      key: 'duration_ns',
+      kind: 'duration',
+      title: 'duration',
+      doc: "From the entry to the vCPU's next user-space event (unfinished: to its last event).",
+      get: (r) => r.duration,
+    },
+    { key: 'unfinished', kind: 'flag', doc: 'Still open when the trace ended.', get: (r) => r.unfinished },
+    { key: 'compat', kind: 'flag', doc: 'Entered through a compat entry or reaching a compat handler.', get: (r) => r.compat },
+  ],
+  view: [
+    'ts_ns',
+    { title: 'syscall', cell: (r) => displayName(r.name, r.compat) },
+    'cpu',
+    'duration_ns',
+    { title: 'note', cell: (r) => (r.unfinished ? 'unfinished' : '') },
+  ],
+});
+
+export const SYSCALL_STATS_TABLE = defineTable<SyscallStat>({
+  name: 'syscalls',
+  doc: 'Calls per name (compat calls apart), like strace -c: by total duration, then count, then name.',
+  columns: [
+    { key: 'name', kind: 'text', doc: 'System call name.', get: (r) => r.name },
+    { key: 'compat', kind: 'flag', doc: 'Calls of the compat ABI.', get: (r) => r.compat },
+    { key: 'count', kind: 'count', title: 'calls', doc: 'Calls.', get: (r) => r.count },
+    { key: 'total_ns', kind: 'duration', title: 'total', doc: 'Summed duration.', get: (r) => r.total },
+    { key: 'min_ns', kind: 'duration', title: 'min', doc: 'Shortest call.', get: (r) => r.min },
+    { key: 'mean_ns', kind: 'duration', title: 'mean', doc: 'Mean duration, rounded to the ns.', get: (r) => Math.round(r.mean) },
+    { key: 'max_ns', kind: 'duration', title: 'max', doc: 'Longest call.', get: (r) => r.max },
+    { key: 'share', kind: 'percent', doc: "total_ns as a percent of all calls' summed duration.", get: (r) => r.share },
+    { key: 'unfinished', kind: 'count', doc: 'Calls still open when the trace ended.', get: (r) => r.unfinished },
+  ],
+  view: [
+    { title: 'syscall', cell: (r) => displayName(r.name, r.compat) },
+    'count',
+    'total_ns',
+    'share',
+    'min_ns',
+    { title: 'mean', align: 'right', cell: (r, f) => f.duration(r.mean) },
+    'max_ns',
+    { title: 'unfinished', align: 'right', cell: (r, f) => (r.unfinished ? f.count(r.unfinished) : '') },
+  ],
+});

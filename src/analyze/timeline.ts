@@ -21,6 +21,7 @@ import { addressKey, KERNEL_HALF_HI } from '../symbols/address.js';
 import { PHYSICAL_START } from '../symbols/regions.js';
 import type { TraceInfo } from '../pipeline.js';
 import type { Resolver } from '../symbols/resolver.js';
+import { defineTable, sharePercent } from '../model/table.js';
 import { grow, type Analysis } from './analysis.js';
 import { BOOT_CPU_MILESTONE, IDLE_FUNCTIONS, MILESTONES, PHASES, VMM_POINTS, type MilestoneDef, type RegionName } from './milestones.js';
 
@@ -54,6 +55,10 @@ export interface MilestoneHit {
   cpu: number;
   /** Name id of the function (or region) whose event it is. */
   id: number;
+  /** Its name (filled by result()). */
+  function?: string;
+  /** Time since the previous milestone, or since the trace's start for the first (filled by result()). */
+  sincePrev?: number;
 }
 
 export interface PhaseRow {
@@ -73,12 +78,18 @@ export interface PhaseRow {
   /** First phase only: self time of the boot vCPU's [firmware] and [boot] events. */
   firmware?: number;
   boot?: number;
+  /** duration as a percent of the span; idle as a percent of duration. */
+  share: number;
+  idleShare: number;
 }
 
 export interface FunctionRow {
   id: number;
   time: number;
   cpu: number;
+  /** Its name and the labels of the milestones its first call is ("; "-joined), or null. */
+  name: string;
+  milestone: string | null;
 }
 
 export interface TimelineResult {
@@ -467,7 +478,9 @@ export class Timeline implements Analysis {
     const make = (key: string, label: string, from: string, a: number, b: number, partial: boolean): PhaseRow => {
       const idleByCpu: number[] = [];
       for (let c = 0; c < threads; c++) idleByCpu.push(this.idleIn(c, a, b));
-      return { key, label, from, start: a, end: b, duration: b - a, partial, idle: idleByCpu[bootCpu] ?? 0, idleByCpu };
+      const idle = idleByCpu[bootCpu] ?? 0;
+      const share = sharePercent(b - a, end - start);
+      return { key, label, from, start: a, end: b, duration: b - a, partial, idle, idleByCpu, share, idleShare: sharePercent(idle, b - a) };
     };
     if (bounds.length === 0 || bounds[0].time > start) {
       // The trace starts inside a phase: the one before the first present start, else a guess.
@@ -496,10 +509,6 @@ export class Timeline implements Analysis {
     const phases = this.phases(milestones, bootCpu);
     const names = this.names;
     const functions: FunctionRow[] = [];
-    for (let id = 0; id < this.firstTime.length; id++) {
-      if (this.firstTime[id] < Infinity) functions.push({ id, time: this.firstTime[id], cpu: this.firstCpu[id] });
-    }
-    functions.sort((a, b) => a.time - b.time || (names[a.id] < names[b.id] ? -1 : names[a.id] > names[b.id] ? 1 : 0));
     const milestoneLabels = new Map<number, string[]>();
     for (const h of milestones) {
       if (this.firstTime[h.id] !== h.time || this.firstCpu[h.id] !== h.cpu) continue;
@@ -507,6 +516,11 @@ export class Timeline implements Analysis {
       if (l) l.push(h.label);
       else milestoneLabels.set(h.id, [h.label]);
     }
+    for (let id = 0; id < this.firstTime.length; id++) {
+      if (this.firstTime[id] < Infinity)
+        functions.push({ id, time: this.firstTime[id], cpu: this.firstCpu[id], name: names[id], milestone: milestoneLabels.get(id)?.join('; ') ?? null });
+    }
+    functions.sort((a, b) => a.time - b.time || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const timeOf = (key: string): number | null => milestones.find((h) => h.key === key)?.time ?? null;
     const vmm = {
       firmware_start: timeOf(VMM_POINTS.firmware_start),
@@ -527,6 +541,12 @@ export class Timeline implements Analysis {
             : 'other';
     const start = this.minTime <= this.maxTime ? this.minTime : 0;
     const end = this.minTime <= this.maxTime ? this.maxTime : 0;
+    let prev = start;
+    for (const h of milestones) {
+      h.function = names[h.id];
+      h.sincePrev = h.time - prev;
+      prev = h.time;
+    }
     return {
       start,
       end,
@@ -543,3 +563,95 @@ export class Timeline implements Analysis {
     };
   }
 }
+
+export const PHASES_TABLE = defineTable<PhaseRow>({
+  name: 'phases',
+  doc: 'The boot cut at its milestones: each phase from one present milestone to the next; the durations add up to the traced span.',
+  columns: [
+    { key: 'phase', kind: 'text', doc: 'Phase key (firmware, early_kernel, start_kernel, initcalls, user_space, ...).', get: (r) => r.key },
+    { key: 'label', kind: 'text', title: 'phase', doc: 'Its name for people.', get: (r) => r.label },
+    { key: 'from', kind: 'text', doc: 'The milestone that starts it (trace_start for the first phase).', get: (r) => r.from },
+    { key: 'start_ns', kind: 'time', title: 'start (s)', titleEvents: 'start', doc: "Start, since the trace's first event.", get: (r) => r.start },
+    { key: 'end_ns', kind: 'time', title: 'end (s)', titleEvents: 'end', doc: 'End.', get: (r) => r.end },
+    { key: 'duration_ns', kind: 'duration', title: 'duration', doc: 'end_ns - start_ns.', get: (r) => r.duration },
+    { key: 'share', kind: 'percent', doc: 'duration_ns as a percent of the traced span.', get: (r) => r.share },
+    { key: 'idle_ns', kind: 'duration', title: 'idle', doc: 'Idle-loop time of the boot vCPU within the phase.', get: (r) => r.idle },
+    { key: 'idle_share', kind: 'percent', doc: 'idle_ns as a percent of duration_ns.', get: (r) => r.idleShare },
+    { key: 'partial', kind: 'flag', doc: 'The trace starts inside this phase (an excerpt): its true start is earlier.', get: (r) => r.partial },
+    {
+      key: 'firmware_ns',
+      kind: 'duration',
+      nullable: true,
+      doc: "First phase only: self time of the boot vCPU's [firmware] events.",
+      get: (r) => r.firmware ?? null,
+    },
+    { key: 'boot_ns', kind: 'duration', nullable: true, doc: "First phase only: self time of the boot vCPU's [boot] events.", get: (r) => r.boot ?? null },
+  ],
+  view: [
+    'label',
+    'start_ns',
+    'duration_ns',
+    'share',
+    {
+      key: 'idle',
+      title: 'idle',
+      align: 'right',
+      cell: (r, f) => `${f.duration(r.idle)} ${('(' + f.percent(r.idleShare, 1) + ')').padStart(8)}`,
+    },
+    {
+      title: 'note',
+      cell: (r, f) => {
+        const notes: string[] = [];
+        if (r.partial) notes.push('partial: the trace starts inside it');
+        if (r.firmware !== undefined) notes.push(`[firmware] ${f.duration(r.firmware)}, [boot] ${f.duration(r.boot ?? 0)}`);
+        return notes.join('; ');
+      },
+    },
+  ],
+});
+
+/** Idle time per phase and vCPU. */
+export interface PhaseIdle {
+  phase: string;
+  cpu: number;
+  idle: number;
+}
+
+export const PHASE_IDLE_TABLE = defineTable<PhaseIdle>({
+  name: 'phase_idle',
+  doc: 'Idle-loop time of every vCPU in every phase.',
+  columns: [
+    { key: 'phase', kind: 'text', doc: 'Phase key.', get: (r) => r.phase },
+    { key: 'cpu', kind: 'index', title: 'vCPU', doc: 'vCPU index.', get: (r) => r.cpu },
+    { key: 'idle_ns', kind: 'duration', title: 'idle', doc: 'Idle-loop time of that vCPU within the phase.', get: (r) => r.idle },
+  ],
+});
+
+export function phaseIdleRows(phases: readonly PhaseRow[]): PhaseIdle[] {
+  return phases.flatMap((p) => p.idleByCpu.map((idle, cpu) => ({ phase: p.key, cpu, idle })));
+}
+
+export const MILESTONES_TABLE = defineTable<MilestoneHit>({
+  name: 'milestones',
+  doc: "Boot milestones found, by time: the first call of one of each milestone's functions.",
+  columns: [
+    { key: 'milestone', kind: 'text', doc: 'Milestone key (kernel_entry, start_kernel, init_exec, first_user, ...).', get: (r) => r.key },
+    { key: 'label', kind: 'text', title: 'milestone', doc: 'Its name for people.', get: (r) => r.label },
+    { key: 'function', kind: 'text', doc: 'The function (or region) whose event it is.', get: (r) => r.function ?? '' },
+    { key: 'time_ns', kind: 'time', title: 'time (s)', titleEvents: 'time', doc: "Time since the trace's first event.", get: (r) => r.time },
+    { key: 'cpu', kind: 'index', title: 'vCPU', doc: 'vCPU index.', get: (r) => r.cpu },
+  ],
+  view: ['time_ns', { title: '+prev', align: 'right', cell: (r, f) => f.duration(r.sincePrev ?? 0) }, 'label', 'function', 'cpu'],
+});
+
+export const FIRST_CALLS_TABLE = defineTable<FunctionRow>({
+  name: 'first_calls',
+  doc: 'The first event of every function and region over all vCPUs, by time, then name.',
+  columns: [
+    { key: 'function', kind: 'text', doc: 'Function name or region label.', get: (r) => r.name },
+    { key: 'first_ns', kind: 'time', title: 'first (s)', titleEvents: 'first', doc: 'Time of its first event.', get: (r) => r.time },
+    { key: 'cpu', kind: 'index', title: 'vCPU', doc: 'vCPU of that event.', get: (r) => r.cpu },
+    { key: 'milestone', kind: 'text', nullable: true, doc: 'Labels of the milestones this first call is ("; "-joined), or null.', get: (r) => r.milestone },
+  ],
+  view: ['first_ns', 'function', 'cpu', 'milestone'],
+});

@@ -57,7 +57,6 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     },
     symbols,
   );
-  sr.finish();
   for (const w of inputWarnings(run, sr.negativeDeltas)) warn(w);
   const full = sr.treeLimitNote();
   if (full) warn(full);

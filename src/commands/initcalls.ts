@@ -1,14 +1,13 @@
 /** `bootprof initcalls`: what initcall_debug + bootgraph report, from the trace alone. */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { InitcallCollector, INITCALL_CALLER, initcallNamesFromMap } from '../analyze/initcalls.js';
+import { InitcallCollector, INITCALL_CALLER, INITCALLS_TABLE, initcallNamesFromMap, namedInitcalls } from '../analyze/initcalls.js';
 import { StackReconstruction } from '../analyze/stacks.js';
-import { TraceCounts } from '../analyze/summary.js';
+import { TraceCounts } from '../analyze/trace-counts.js';
 import { BootprofError } from '../io/errors.js';
-import { csvLine } from '../output/csv.js';
+import { makeTable } from '../model/table.js';
+import { writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
-import { renderTable } from '../output/table.js';
-import { formatSeconds } from '../output/timestamp.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, needsSymbolsError, parseTop, warn, type CommonOptions } from './common.js';
@@ -19,8 +18,6 @@ export interface InitcallsOptions extends CommonOptions {
   top?: string;
   all?: boolean;
 }
-
-export const INITCALLS_CSV_HEADER = ['initcall', 'start_ns', 'duration_ns', 'cpu', 'returned'] as const;
 
 export async function initcallsCommand(trace: string | undefined, o: InitcallsOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, undefined, 'initcalls');
@@ -51,49 +48,31 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
     },
     symbols,
   );
-  sr.finish();
   for (const w of inputWarnings(run, sr.negativeDeltas)) warn(w);
   const full = sr.treeLimitNote();
   if (full) warn(full);
   if (!ic.available) throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no ${INITCALL_CALLER} symbol`);
-  const names = run.names;
-  const all = ic.sorted(sort as 'start' | 'duration');
+  const all = namedInitcalls(ic.sorted(sort as 'start' | 'duration'), run.names);
   const rows = top === undefined ? all : all.slice(0, top);
   const open = all.filter((r) => !r.returned).length;
   if (open > 0) warn(`${open} initcall${open > 1 ? 's' : ''} had not returned when the trace ended (duration runs to the end)`);
   if (all.length === 0) warn(`no calls from ${INITCALL_CALLER} in this trace (does it cover the kernel's initcalls?)`);
   const summary = buildSummary(run, counts, { negativeDeltas: sr.negativeDeltas });
-  const unit = summary.unit;
   const sum = all.reduce((s, r) => s + r.duration, 0);
-  const totals = { initcalls: all.length, unfinished: open, total_duration: sum };
-  const totalsLine = `initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, unit)} in total`;
-  if (format === 'csv') {
-    let text = csvLine(INITCALLS_CSV_HEADER);
-    for (const r of rows) text += csvLine([names[r.fn], r.start, r.duration, r.cpu, r.returned ? 1 : 0]);
-    await out.write(text);
-    if (!o.quiet) for (const line of [...summaryText(summary), totalsLine]) process.stderr.write(line + '\n');
-  } else if (format === 'json') {
-    const json = {
-      summary: { ...summary, ...totals },
-      initcalls: rows.map((r) => ({ initcall: names[r.fn], start_ns: r.start, duration_ns: r.duration, cpu: r.cpu, returned: r.returned })),
-    };
-    await out.write(JSON.stringify(json, null, 1) + '\n');
-  } else {
-    let text = renderTable(
-      [
-        { header: unit === 'ns' ? 'start (s)' : 'start', align: 'right' },
-        { header: 'initcall' },
-        { header: 'duration', align: 'right' },
-        { header: 'vCPU', align: 'right' },
-      ],
-      rows.map((r) => [formatSeconds(r.start, unit), names[r.fn] + (r.returned ? '' : ' (unfinished)'), formatDuration(r.duration, unit), String(r.cpu)]),
-    );
-    if (rows.length < all.length)
-      text += `... ${all.length - rows.length} more initcall${all.length - rows.length === 1 ? '' : 's'} (--top N, or --format csv for all)\n`;
-    text += '\n' + [...summaryText(summary), totalsLine].join('\n') + '\n';
-    await out.write(text);
-  }
-  await out.close();
+  const totalsLine = `initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, summary.unit)} in total`;
+  const more = all.length - rows.length;
+  await writeDocument(
+    format,
+    {
+      kind: 'initcalls',
+      summary: { ...summary, initcalls: all.length, unfinished: open, total_duration_ns: sum },
+      tables: [makeTable(INITCALLS_TABLE, rows)],
+      lines: [...summaryText(summary), totalsLine],
+      layout: [{ table: 'initcalls', notes: more > 0 ? [`... ${more} more initcall${more === 1 ? '' : 's'} (--top N, or --format csv for all)`] : [] }],
+    },
+    out,
+    { quiet: o.quiet },
+  );
 }
 
 /** The initcall table's function names from System.map (read again: the symbol table keeps only text). */

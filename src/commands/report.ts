@@ -2,18 +2,19 @@
  * `bootprof report`: self time, the timeline and system calls from ONE pass over the trace (the
  * analyses share the parse, the symbol stage and the worker threads), as a table or JSON.
  */
-import { SelfTime } from '../analyze/self-time.js';
-import { TraceCounts } from '../analyze/summary.js';
+import { FUNCTIONS_TABLE, functionCosts, SelfTime } from '../analyze/self-time.js';
+import { TraceCounts } from '../analyze/trace-counts.js';
 import { Syscalls, summarizeSyscalls } from '../analyze/syscalls.js';
 import { Timeline } from '../analyze/timeline.js';
+import { makeTable, type ResultDocument, type Section } from '../model/table.js';
+import { writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
-import { renderTable } from '../output/table.js';
-import { formatCount, formatDuration, sharePercent } from '../output/units.js';
+import { formatCount } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseTop, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
-import { jsonStat, syscallSummaryTable, syscallTotals, syscallTotalsText } from './syscalls.js';
-import { milestonesTable, phasesTable, timelineObject, timelineText, type TimelineReport } from './timeline.js';
+import { syscallStatsTable, syscallTotals, syscallTotalsText } from './syscalls.js';
+import { timelineSections, timelineSummaryFields, timelineTables, timelineText } from './timeline.js';
 
 export interface ReportOptions extends CommonOptions {
   top?: string;
@@ -43,41 +44,25 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const useSyscalls = syscalls.classes.entries.length > 0;
   const tl = timeline.result();
   const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas });
-  const rep: TimelineReport = { result: tl, names: run.names, summary };
-  const rows = self.rows((id) => run.names[id]);
-  const total = self.totalSelf();
+  const rows = functionCosts(self, run.names);
   const calls = useSyscalls ? syscalls.rows() : [];
   const stats = useSyscalls ? summarizeSyscalls(calls) : [];
   const totals = useSyscalls ? syscallTotals(calls, syscalls, run) : null;
   for (const w of inputWarnings(run, self.negativeDeltas)) warn(w);
   const unit = summary.unit;
-
-  if (format === 'json') {
-    const t = timelineObject(rep);
-    const json = {
-      summary: { ...(t.summary as object), total_self: total, syscalls: totals },
-      phases: t.phases,
-      milestones: t.milestones,
-      self_time: rows.slice(0, top).map((r) => ({ function: run.names[r.id], self_ns: r.self, share: sharePercent(r.self, total), events: r.events })),
-      syscalls: stats.slice(0, top).map(jsonStat),
-    };
-    await out.write(JSON.stringify(json, null, 1) + '\n');
-  } else {
-    let text = 'Phases\n' + phasesTable(rep);
-    text += '\nMilestones\n' + (tl.milestones.length ? milestonesTable(rep) : '(none found)\n');
-    text += `\nSelf time (top ${Math.min(top, rows.length)} of ${rows.length})\n`;
-    text += renderTable(
-      [{ header: 'function' }, { header: 'self', align: 'right' }, { header: 'share', align: 'right' }, { header: 'events', align: 'right' }],
-      rows.slice(0, top).map((r) => [run.names[r.id], formatDuration(r.self, unit), sharePercent(r.self, total).toFixed(2) + '%', formatCount(r.events)]),
-    );
-    if (useSyscalls) {
-      const names = stats.length > top ? `top ${top} of ${stats.length} names` : `${stats.length} name${stats.length === 1 ? '' : 's'}`;
-      text += `\nSystem calls (${formatCount(calls.length)}; ${names})\n` + (stats.length ? syscallSummaryTable(stats, unit, top) : '(none)\n');
-    }
-    const tail = [...summaryText(summary), ...timelineText(rep)];
-    if (totals) tail.push(...syscallTotalsText(totals, unit));
-    text += '\n' + tail.join('\n') + '\n';
-    await out.write(text);
+  const layout: Section[] = [...timelineSections(), { title: `Self time (top ${Math.min(top, rows.length)} of ${rows.length})`, table: 'functions' }];
+  if (useSyscalls) {
+    const names = stats.length > top ? `top ${top} of ${stats.length} names` : `${stats.length} name${stats.length === 1 ? '' : 's'}`;
+    layout.push({ title: `System calls (${formatCount(calls.length)}; ${names})`, table: 'syscalls', empty: '(none)' });
   }
-  await out.close();
+  const lines = [...summaryText(summary), ...timelineText(tl, unit)];
+  if (totals) lines.push(...syscallTotalsText(totals, unit));
+  const doc: ResultDocument = {
+    kind: 'report',
+    summary: { ...summary, ...timelineSummaryFields(tl), total_self_ns: self.totalSelf(), syscalls: totals },
+    tables: [...timelineTables(tl), makeTable(FUNCTIONS_TABLE, rows.slice(0, top)), syscallStatsTable(stats, unit, top)],
+    lines,
+    layout,
+  };
+  await writeDocument(format, doc, out, { quiet: o.quiet });
 }

@@ -3,31 +3,12 @@
  * the stderr report of skipped lines.
  */
 import { gzipCutText, type RunResult } from '../pipeline.js';
-import type { TraceCounts } from '../analyze/summary.js';
+import type { TraceCounts } from '../analyze/trace-counts.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_KERNEL, REGION_UNKNOWN, REGION_USER } from '../model/names.js';
+import type { TraceSummary } from '../output/format-spec.js';
 import { countOf, formatCount, formatDuration } from '../output/units.js';
 
-export interface TraceSummary {
-  input: string;
-  format: string;
-  unit: 'ns' | 'events';
-  /** Unit the input's times were written in, when the format does not say (text formats). */
-  input_time_unit?: string;
-  symbols: string | null;
-  lines: number;
-  events: number;
-  threads: number;
-  vcpus: { cpu: number; tid: number; events: number }[];
-  /** Last event time - first event time, ns (or events). */
-  span: number;
-  regions: { firmware: number; boot: number; kernel: number; user: number; unknown: number; unsymbolized_kernel: number };
-  other_lines: number;
-  malformed_lines: number;
-  crlf_lines: number;
-  /** The input was cut short (gzip data ending inside a member, or a last line with no newline). */
-  truncated: boolean;
-  negative_deltas?: number;
-}
+export type { TraceSummary };
 
 export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negativeDeltas?: number } = {}): TraceSummary {
   const st = run.parser.stats;
@@ -42,7 +23,7 @@ export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negat
     events: st.events,
     threads: run.parser.threadIds.length,
     vcpus,
-    span: run.parser.unit === 'events' ? st.events : counts.span,
+    span_ns: run.parser.unit === 'events' ? st.events : counts.span,
     regions: {
       firmware: r[REGION_FIRMWARE],
       boot: r[REGION_BOOT],
@@ -78,7 +59,7 @@ export function summaryText(s: TraceSummary): string[] {
   const lines = [
     `input: ${s.input} (${s.format}), unit: ${s.unit === 'ns' ? 'nanoseconds' : 'events (the trace has no timestamps; each event weighs 1)'}${s.input_time_unit ? ` (input times in ${s.input_time_unit})` : ''}`,
     `symbols: ${s.symbols ?? 'none'}`,
-    `events: ${formatCount(s.events)} in ${countOf(s.lines, 'line')}, vCPUs: ${s.threads}, traced span: ${formatDuration(s.span, s.unit)}`,
+    `events: ${formatCount(s.events)} in ${countOf(s.lines, 'line')}, vCPUs: ${s.threads}, traced span: ${formatDuration(s.span_ns, s.unit)}`,
   ];
   const reg = s.regions;
   const parts = [

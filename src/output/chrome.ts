@@ -3,7 +3,7 @@
  * per kept frame, `ts`/`dur` in microseconds, one `tid` per vCPU named by `thread_name` metadata.
  */
 import type { FrameRecorder } from '../analyze/frames.js';
-import { frameLabel, type CallTree } from '../model/stacks.js';
+import { frameLabel, type CallTree } from '../model/call-tree.js';
 import type { OutputSink } from './sink.js';
 import { vcpuProfileName } from './speedscope.js';
 

@@ -3,7 +3,7 @@
  * flamegraph.pl, inferno and speedscope; and the folding of short frames into their parents that
  * every flame-graph output shares.
  */
-import { frameLabel, type CallTree } from '../model/stacks.js';
+import { frameLabel, type CallTree } from '../model/call-tree.js';
 
 export interface Folding {
   /** Frames whose total is below this fold into their parent (outermost frames are always kept). */

@@ -5,7 +5,7 @@
  * it). Written in pieces, never as one string.
  */
 import type { FrameRecorder } from '../analyze/frames.js';
-import { frameLabel, OTHER_STACKS, type CallTree } from '../model/stacks.js';
+import { frameLabel, OTHER_STACKS, type CallTree } from '../model/call-tree.js';
 import type { Folding } from './folded.js';
 import type { OutputSink } from './sink.js';
 

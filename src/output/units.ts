@@ -23,11 +23,6 @@ export function countOf(n: number, singular: string, plural = singular + 's'): s
   return `${formatCount(n)} ${n === 1 ? singular : plural}`;
 }
 
-/** Percent with 4 decimals, the form CSV and JSON use. */
-export function sharePercent(part: number, total: number): number {
-  return total > 0 ? Number(((part / total) * 100).toFixed(4)) : 0;
-}
-
 export function formatBytes(n: number): string {
   if (n >= 1 << 30) return (n / (1 << 30)).toFixed(2) + ' GiB';
   if (n >= 1 << 20) return (n / (1 << 20)).toFixed(1) + ' MiB';

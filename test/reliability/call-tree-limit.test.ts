@@ -12,7 +12,7 @@ import { SelfTime } from '../../src/analyze/self-time.js';
 import { StackReconstruction } from '../../src/analyze/stacks.js';
 import { EventBatch } from '../../src/model/batch.js';
 import { FIRST_FUNCTION, REGION_LABELS } from '../../src/model/names.js';
-import { MAX_NODES, OTHER_STACKS, OTHER_STACKS_LABEL } from '../../src/model/stacks.js';
+import { MAX_NODES, OTHER_STACKS, OTHER_STACKS_LABEL } from '../../src/model/call-tree.js';
 import { MAP_PATH, systemMapText } from '../formats-helpers.js';
 import { prng } from './gen.js';
 import { inproc } from './output-helpers.js';

@@ -65,7 +65,7 @@ describe('detection window', () => {
       const par = await cli('self-time', p, '-f', 'csv', '-q', '--threads', '2', '--unit-size', '20000');
       expect(par.code, par.err).toBe(0);
       expect(par.out).toBe(reference.out);
-      const info = JSON.parse((await cli('info', p, '-f', 'json')).out);
+      const info = JSON.parse((await cli('info', p, '-f', 'json')).out).summary;
       expect([info.format, info.events, info.other_lines, info.malformed_lines]).toEqual(['qemu-log', 2000, other, malformed]);
     });
   }
@@ -152,8 +152,8 @@ describe('compressed containers, UTF-16 and a UTF-8 byte order mark', () => {
     const r = await cli('self-time', p, '-f', 'csv', '-q');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toBe(reference.out);
-    const seq = JSON.parse((await cli('info', p, '-f', 'json', '--threads', '1')).out);
-    const par = JSON.parse((await cli('info', p, '-f', 'json', '--threads', '2', '--unit-size', '20000')).out);
+    const seq = JSON.parse((await cli('info', p, '-f', 'json', '--threads', '1')).out).summary;
+    const par = JSON.parse((await cli('info', p, '-f', 'json', '--threads', '2', '--unit-size', '20000')).out).summary;
     expect([seq.events, seq.malformed_lines]).toEqual([2000, 1]);
     expect(seq.malformed_samples[0].offset).toBe(3 + at);
     expect(par.malformed_samples).toEqual(seq.malformed_samples);

@@ -12,7 +12,7 @@ import { memorySource } from '../../src/io/source.js';
 import { runPipeline } from '../../src/pipeline.js';
 import { BootprofError } from '../../src/io/errors.js';
 import { FORMAT_NAMES } from '../../src/formats/index.js';
-import { TraceCounts } from '../../src/analyze/summary.js';
+import { TraceCounts } from '../../src/analyze/trace-counts.js';
 import type { InputTimeUnit } from '../../src/formats/parser.js';
 import {
   excerpt,

@@ -13,7 +13,7 @@ import { expect } from 'vitest';
 import { memorySource } from '../../src/io/source.js';
 import { runPipeline, type Symbols } from '../../src/pipeline.js';
 import { SelfTime } from '../../src/analyze/self-time.js';
-import { TraceCounts } from '../../src/analyze/summary.js';
+import { TraceCounts } from '../../src/analyze/trace-counts.js';
 import { FIRST_FUNCTION } from '../../src/model/names.js';
 import type { SymbolTable } from '../../src/symbols/table.js';
 import { systemMapTable } from '../formats-helpers.js';

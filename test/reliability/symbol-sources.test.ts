@@ -14,7 +14,7 @@ import { parseSymbolText } from '../../src/symbols/kallsyms.js';
 import { loadRawSource, loadSymbolSources, mergeSources } from '../../src/symbols/sources.js';
 import { memorySource } from '../../src/io/source.js';
 import { runPipeline } from '../../src/pipeline.js';
-import { ResolveWriter } from '../../src/commands/resolve.js';
+import { ResolveWriter } from '../../src/output/resolved.js';
 import type { OutputSink } from '../../src/output/sink.js';
 import { systemMapText } from '../formats-helpers.js';
 import { fuzzCases, fuzzDeadline, fuzzReport, fuzzSeed, prng, randomBytes, type Rnd } from './gen.js';
@@ -103,13 +103,11 @@ describe('symbol sources under hostile input', () => {
       close: async () => {},
       discard: () => {},
     };
-    let w!: ResolveWriter;
     await runPipeline(
       { source: memorySource(Buffer.from('1@1.000000:exec_tb tb:0x1 pc=0xffffffff81000010\n1@1.000001:exec_tb tb:0x1 pc=0xffffffff81000100\n')) },
-      (info) => [(w = new ResolveWriter(sink, info.names))],
+      (info) => [new ResolveWriter(sink, info.names)],
       s,
     );
-    await w.end();
     const out = Buffer.from(chunks.join(''), 'latin1');
     expect(out).toEqual(Buffer.concat([Buffer.from('0 0 '), weird, Buffer.from('+0x10\n1000 0 next+0x0\n')]));
   });

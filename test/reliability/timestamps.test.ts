@@ -63,14 +63,14 @@ describe('fraction digits', () => {
       trace((ns) => [0, String(ns).padStart(9, '0') + '12345678901']),
     );
     expect(await rows(twenty)).toBe(want);
-    const info = JSON.parse((await cli('info', twelve, '-f', 'json')).out);
+    const info = JSON.parse((await cli('info', twelve, '-f', 'json')).out).summary;
     expect([info.events, info.malformed_lines]).toEqual([N, 0]);
   });
 
   it('a carry from .999999999|5 to the next second', async () => {
     const a = file('carry-a.log', '1@5.999999999500:exec_tb tb:0x1 pc=0x401000\n1@6.000000001:exec_tb tb:0x1 pc=0x401000\n');
-    const j = JSON.parse((await cli('info', a, '-f', 'json', '-q')).out);
-    expect([j.events, j.span]).toEqual([2, 1]);
+    const j = JSON.parse((await cli('info', a, '-f', 'json', '-q')).out).summary;
+    expect([j.events, j.span_ns]).toEqual([2, 1]);
   });
 
   it('ISO-8601 stamps with 12 fraction digits: as their 9-digit rounding', async () => {

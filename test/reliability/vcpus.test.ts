@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memorySource } from '../../src/io/source.js';
 import { runPipeline } from '../../src/pipeline.js';
 import { SelfTime } from '../../src/analyze/self-time.js';
-import { TraceCounts } from '../../src/analyze/summary.js';
+import { TraceCounts } from '../../src/analyze/trace-counts.js';
 import { systemMapTable, systemMapText } from '../formats-helpers.js';
 import { naiveSelfTime, naiveSymbols } from '../naive.js';
 import { naiveSyscalls } from '../syscalls-naive.js';
@@ -170,7 +170,7 @@ for (const N of [255, 1024]) {
     it('self-time: rows equal the naive implementation; events per vCPU and tids in order of appearance', () => {
       const j = JSON.parse(runs['self-time json'].out);
       const naive = naiveSelfTime(tr.text, MAP_TEXT);
-      expect(j.rows.map((r: { function: string; self_ns: number; events: number }) => [r.function, r.self_ns, r.events])).toEqual(
+      expect(j.functions.map((r: { function: string; self_ns: number; events: number }) => [r.function, r.self_ns, r.events])).toEqual(
         naive.map((r) => [r.function, Number(r.self), r.events]),
       );
       expect(j.summary.threads).toBe(N);
@@ -184,7 +184,7 @@ for (const N of [255, 1024]) {
         if (!first.has(n)) first.set(n, [tr.ns[i], tr.cpu[i]]);
       });
       const got = new Map<string, [number, number]>(
-        j.functions.map((f: { function: string; first_ns: number; cpu: number }) => [f.function, [f.first_ns, f.cpu]]),
+        j.first_calls.map((f: { function: string; first_ns: number; cpu: number }) => [f.function, [f.first_ns, f.cpu]]),
       );
       expect(got).toEqual(first);
       expect(j.summary.vcpus).toHaveLength(N);
@@ -218,7 +218,7 @@ for (const N of [255, 1024]) {
     });
 
     it('info: every vCPU with its thread id and events (JSON)', () => {
-      const j = JSON.parse(runs['info json'].out);
+      const j = JSON.parse(runs['info json'].out).summary;
       expect(j.vcpus).toEqual(tr.tids.map((tid, cpu) => ({ cpu, tid, events: tr.eventsPerCpu[cpu] })));
       expect(j.events).toBe(tr.ns.length);
     });
@@ -226,7 +226,7 @@ for (const N of [255, 1024]) {
     it('report: self time as the naive reading, system calls per vCPU', () => {
       const j = JSON.parse(runs['report json'].out);
       const naive = naiveSelfTime(tr.text, MAP_TEXT);
-      expect(j.self_time.map((r: { function: string; self_ns: number; events: number }) => [r.function, r.self_ns, r.events])).toEqual(
+      expect(j.functions.map((r: { function: string; self_ns: number; events: number }) => [r.function, r.self_ns, r.events])).toEqual(
         naive.map((r) => [r.function, Number(r.self), r.events]),
       );
       expect(j.summary.vcpus).toHaveLength(N);

@@ -19,7 +19,7 @@ function summaryWith(vcpus: number): TraceSummary {
     events: vcpus,
     threads: vcpus,
     vcpus: Array.from({ length: vcpus }, (_, cpu) => ({ cpu, tid: 1000 + cpu, events: 1 + (cpu % 3) })),
-    span: 1000,
+    span_ns: 1000,
     regions: { firmware: 0, boot: 0, kernel: vcpus, user: 0, unknown: 0, unsymbolized_kernel: 0 },
     other_lines: 0,
     malformed_lines: 0,

@@ -1,0 +1,68 @@
+/**
+ * Writes a result document in the chosen format. Each format is one writer here; every command that
+ * returns a ResultDocument gets every format.
+ */
+import { tableOf, type ResultDocument, type Section } from '../model/table.js';
+import { writeCsvTable } from './csv.js';
+import { humanFormat } from './human.js';
+import { documentJson } from './json.js';
+import type { OutputSink } from './sink.js';
+import { renderModelTable } from './table.js';
+
+export interface WriteContext {
+  /** --quiet: nothing on stderr beside CSV. */
+  quiet?: boolean;
+  /** Where notes beside the data go (stderr). */
+  stderr?: (text: string) => void;
+}
+
+type DocumentWriter = (doc: ResultDocument, out: OutputSink, ctx: WriteContext) => Promise<void>;
+
+function unitOf(doc: ResultDocument): 'ns' | 'events' {
+  return (doc.summary as { unit?: string }).unit === 'events' ? 'events' : 'ns';
+}
+
+/** The terminal form: each section (heading, table or its empty line, notes), then the summary lines. */
+export function documentText(doc: ResultDocument): string {
+  const f = humanFormat(unitOf(doc));
+  const layout: readonly Section[] = doc.layout ?? doc.tables.map((t) => ({ table: t.spec.name }));
+  let text = '';
+  layout.forEach((s, i) => {
+    if (i > 0) text += '\n';
+    if (s.title !== undefined) text += s.title + '\n';
+    if (s.table !== undefined) {
+      const t = tableOf(doc, s.table);
+      text += t.rows.length === 0 && s.empty !== undefined ? s.empty + '\n' : renderModelTable(t, f);
+    }
+    for (const n of s.notes ?? []) text += n + '\n';
+  });
+  if (doc.lines.length) text += (text ? '\n' : '') + doc.lines.join('\n') + '\n';
+  return text;
+}
+
+const writeText: DocumentWriter = async (doc, out) => {
+  await out.write(documentText(doc));
+};
+
+const writeCsv: DocumentWriter = async (doc, out, ctx) => {
+  await writeCsvTable(tableOf(doc, doc.csv ?? doc.tables[0].spec.name), (s) => out.write(s));
+  if (ctx.quiet) return;
+  const f = humanFormat(unitOf(doc));
+  let text = doc.lines.length ? doc.lines.join('\n') + '\n' : '';
+  for (const name of doc.besideCsv ?? []) text += renderModelTable(tableOf(doc, name), f);
+  if (text) (ctx.stderr ?? ((s: string) => process.stderr.write(s)))(text);
+};
+
+const writeJson: DocumentWriter = async (doc, out) => {
+  await out.write(documentJson(doc));
+};
+
+export const DOCUMENT_WRITERS: Readonly<Record<string, DocumentWriter>> = { table: writeText, csv: writeCsv, json: writeJson };
+
+/** Writes `doc` as `format` (one of DOCUMENT_WRITERS) to `out`, and closes it. */
+export async function writeDocument(format: string, doc: ResultDocument, out: OutputSink, ctx: WriteContext = {}): Promise<void> {
+  const w = DOCUMENT_WRITERS[format];
+  if (!w) throw new Error(`no writer for format ${format}`);
+  await w(doc, out, ctx);
+  await out.close();
+}
