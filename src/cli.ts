@@ -9,6 +9,7 @@ import { initcallsCommand } from './commands/initcalls.js';
 import { resolveCommand } from './commands/resolve.js';
 import { infoCommand } from './commands/info.js';
 import { FORMAT_NAMES } from './formats/index.js';
+import { DOCUMENT_FORMATS, MULTI_TABLE_FORMATS } from './output/document.js';
 import { discardOpenOutputs } from './output/sink.js';
 
 /** Collects a repeatable option's values. */
@@ -17,6 +18,17 @@ function collect(v: string, prev: string[] | undefined): string[] {
 }
 import { syscallsCommand } from './commands/syscalls.js';
 import { timelineCommand } from './commands/timeline.js';
+
+/** Lists formats the way help text reads: "table, csv or json". */
+function orList(v: readonly string[]): string {
+  return v.length > 1 ? `${v.slice(0, -1).join(', ')} or ${v[v.length - 1]}` : v.join('');
+}
+
+/** -f for a command whose result is a document (model/table.ts): every document writer's format. */
+function formatOption(formats: readonly string[]): Option {
+  const dflt = formats.includes('csv') ? 'table on a terminal, csv otherwise' : 'table';
+  return new Option('-f, --format <format>', `${orList(formats)} (default: ${dflt})`).choices([...formats]);
+}
 
 function withInput(cmd: Command): Command {
   return cmd
@@ -71,7 +83,7 @@ export function buildProgram(): Command {
 
   withInput(program.command('self-time'))
     .description('self time per function: each event is charged the time until the next event of the same vCPU')
-    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .addOption(formatOption(DOCUMENT_FORMATS))
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
     .addHelpText(
@@ -86,7 +98,7 @@ Examples:
 
   withInput(program.command('report'))
     .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
-    .addOption(new Option('-f, --format <format>', 'table or json (default: table)').choices(['table', 'json']))
+    .addOption(formatOption(MULTI_TABLE_FORMATS))
     .option('-n, --top <n>', 'rows of self time and system calls to show (default: 15)')
     .action((trace: string | undefined, opts) => reportCommand(trace, opts));
 
@@ -108,7 +120,7 @@ Examples:
 
   withInput(program.command('info'))
     .description('what the trace is: format, time unit, events, vCPUs, span, distinct pcs, regions, resolution rate, KASLR slide, malformed lines')
-    .addOption(new Option('-f, --format <format>', 'table or json (default: table)').choices(['table', 'json']))
+    .addOption(formatOption(MULTI_TABLE_FORMATS))
     .addHelpText(
       'after',
       `
@@ -119,7 +131,7 @@ Examples:
     .action((trace: string | undefined, opts) => infoCommand(trace, opts));
   withInput(program.command('syscalls'))
     .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
-    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .addOption(formatOption(DOCUMENT_FORMATS))
     .option('-s, --summary', 'one row per syscall name: count, total, min, mean, max duration and share, by total (like strace -c)')
     .addHelpText(
       'after',
@@ -139,7 +151,7 @@ Examples:
 
   withInput(program.command('timeline'))
     .description('first call of every function, boot milestones (start_kernel, init exec, ...) and phases with their idle time')
-    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .addOption(formatOption(DOCUMENT_FORMATS))
     .option('-a, --all', 'table: also list the first call of every function')
     .option('-g, --grep <regex>', 'only function rows whose name matches REGEX (a JavaScript regular expression)')
     .addHelpText(
@@ -179,7 +191,7 @@ Examples:
 
   withInput(program.command('initcalls'))
     .description('every function called by do_one_initcall, in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)')
-    .addOption(new Option('-f, --format <format>', 'table, csv or json (default: table on a terminal, csv otherwise)').choices(['table', 'csv', 'json']))
+    .addOption(formatOption(DOCUMENT_FORMATS))
     .addOption(new Option('--sort <key>', 'start (call order, default) or duration (longest first)').choices(['start', 'duration']))
     .option('-n, --top <n>', 'only the first N rows')
     .option('--all', "also list do_one_initcall's own helpers (printk, ktime_get, ...)")

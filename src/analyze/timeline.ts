@@ -568,7 +568,7 @@ export const PHASES_TABLE = defineTable<PhaseRow>({
   name: 'phases',
   doc: 'The boot cut at its milestones: each phase from one present milestone to the next; the durations add up to the traced span.',
   columns: [
-    { key: 'phase', kind: 'text', doc: 'Phase key (firmware, early_kernel, start_kernel, initcalls, user_space, ...).', get: (r) => r.key },
+    { key: 'phase', kind: 'text', doc: 'Phase key: firmware, early_kernel, start_kernel, initcalls, user.', get: (r) => r.key },
     { key: 'label', kind: 'text', title: 'phase', doc: 'Its name for people.', get: (r) => r.label },
     { key: 'from', kind: 'text', doc: 'The milestone that starts it (trace_start for the first phase).', get: (r) => r.from },
     { key: 'start_ns', kind: 'time', title: 'start (s)', titleEvents: 'start', doc: "Start, since the trace's first event.", get: (r) => r.start },

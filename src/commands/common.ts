@@ -1,5 +1,6 @@
 /** Option handling shared by the commands: output format choice and stderr messages. */
 import { BootprofError } from '../io/errors.js';
+import { DOCUMENT_FORMATS } from '../output/document.js';
 import type { InputOptions } from '../pipeline.js';
 import { INPUT_TIME_UNITS, type InputTimeUnit } from '../formats/parser.js';
 import { parseSlide, type KaslrMode } from '../symbols/kaslr.js';
@@ -47,7 +48,7 @@ const EXTENSION_FORMATS: readonly { suffix: string; formats: readonly string[] }
 export function chooseFormat(
   opt: string | undefined,
   output: string | undefined,
-  allowed: readonly string[] = ['table', 'csv', 'json'],
+  allowed: readonly string[] = DOCUMENT_FORMATS,
   command = 'this command',
 ): string {
   if (opt !== undefined && !allowed.includes(opt)) throw new BootprofError('E_USAGE', `--format must be one of ${allowed.join(', ')} (got '${opt}')`);

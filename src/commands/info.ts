@@ -5,7 +5,7 @@
  */
 import { TraceCounts } from '../analyze/trace-counts.js';
 import { DistinctPcs, EXACT_DISTINCT_PCS } from '../analyze/distinct-pcs.js';
-import { writeDocument } from '../output/document.js';
+import { MULTI_TABLE_FORMATS, writeDocument } from '../output/document.js';
 import type { InfoSummary } from '../output/format-spec.js';
 import { openOutput } from '../output/sink.js';
 import { countOf, formatCount, formatDuration } from '../output/units.js';
@@ -104,7 +104,7 @@ export function infoLines(info: InfoSummary): string[] {
 }
 
 export async function infoCommand(trace: string | undefined, o: InfoOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, ['table', 'json'], 'info');
+  const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'info');
   const out = openOutput(o.output);
   const counts = new TraceCounts();
   const pcs = new DistinctPcs();

@@ -7,7 +7,7 @@ import { TraceCounts } from '../analyze/trace-counts.js';
 import { Syscalls, summarizeSyscalls } from '../analyze/syscalls.js';
 import { Timeline } from '../analyze/timeline.js';
 import { makeTable, type ResultDocument, type Section } from '../model/table.js';
-import { writeDocument } from '../output/document.js';
+import { MULTI_TABLE_FORMATS, writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
 import { formatCount } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
@@ -21,7 +21,7 @@ export interface ReportOptions extends CommonOptions {
 }
 
 export async function reportCommand(trace: string | undefined, o: ReportOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, ['table', 'json'], 'report');
+  const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'report');
   const top = parseTop(o.top) ?? 15;
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);

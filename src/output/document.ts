@@ -59,6 +59,11 @@ const writeJson: DocumentWriter = async (doc, out) => {
 
 export const DOCUMENT_WRITERS: Readonly<Record<string, DocumentWriter>> = { table: writeText, csv: writeCsv, json: writeJson };
 
+/** What a command that returns a document writes: every writer's format. */
+export const DOCUMENT_FORMATS: readonly string[] = Object.keys(DOCUMENT_WRITERS);
+/** The same without CSV, for commands whose result has several tables and no main one (report, info). */
+export const MULTI_TABLE_FORMATS: readonly string[] = DOCUMENT_FORMATS.filter((f) => f !== 'csv');
+
 /** Writes `doc` as `format` (one of DOCUMENT_WRITERS) to `out`, and closes it. */
 export async function writeDocument(format: string, doc: ResultDocument, out: OutputSink, ctx: WriteContext = {}): Promise<void> {
   const w = DOCUMENT_WRITERS[format];

@@ -19,37 +19,36 @@
 /** The version of every document shape below. */
 export type FormatVersion = 1;
 
-/** The header every document starts with. */
-export interface DocumentHeader {
-  /** "bootprof/schema/COMMAND.v1.json": the schema file in the bootprof package. */
-  $schema: string;
+// An integer: every count and every `_ns` value (exact: below 2^53).
+/** @asType integer */
+export type Int = number;
+
+/**
+ * The header every document starts with: `$schema` ("bootprof/schema/COMMAND.v1.json", the schema
+ * file in the bootprof package: `import.meta.resolve('bootprof/schema/report.v1.json')`), then the
+ * format version.
+ */
+export interface DocumentHeader<Command extends string> {
+  $schema: `bootprof/schema/${Command}.v1.json`;
   format_version: FormatVersion;
 }
 
 /** Per vCPU: its index (the order its thread id first appears), the thread id, its events. */
 export interface VcpuEvents {
-  /** @asType integer */
-  cpu: number;
-  /** @asType integer */
-  tid: number;
-  /** @asType integer */
-  events: number;
+  cpu: Int;
+  tid: Int;
+  events: Int;
 }
 
 /** Events per region label; `kernel` counts events that resolved to a kernel function. */
 export interface RegionCounts {
-  /** @asType integer */
-  firmware: number;
-  /** @asType integer */
-  boot: number;
-  /** @asType integer */
-  kernel: number;
-  /** @asType integer */
-  user: number;
-  /** @asType integer */
-  unknown: number;
-  /** Kernel-half events of a run without symbols ([kernel]). @asType integer */
-  unsymbolized_kernel: number;
+  firmware: Int;
+  boot: Int;
+  kernel: Int;
+  user: Int;
+  unknown: Int;
+  /** Kernel-half events of a run without symbols ([kernel]). */
+  unsymbolized_kernel: Int;
 }
 
 /** What every command says about the trace it read. */
@@ -64,26 +63,23 @@ export interface TraceSummary {
   input_time_unit?: string;
   /** The symbol file used (the first of several), or null without symbols. */
   symbols: string | null;
-  /** @asType integer */
-  lines: number;
-  /** @asType integer */
-  events: number;
-  /** Distinct thread ids, i.e. vCPUs. @asType integer */
-  threads: number;
+  lines: Int;
+  events: Int;
+  /** Distinct thread ids, i.e. vCPUs. */
+  threads: Int;
   vcpus: VcpuEvents[];
-  /** Last event time minus first event time. @asType integer */
-  span_ns: number;
+  /** Last event time minus first event time. */
+  span_ns: Int;
   regions: RegionCounts;
-  /** Lines of other trace events or QEMU's own messages, skipped. @asType integer */
-  other_lines: number;
-  /** Malformed lines, skipped and counted (--strict: fatal). @asType integer */
-  malformed_lines: number;
-  /** @asType integer */
-  crlf_lines: number;
+  /** Lines of other trace events or QEMU's own messages, skipped. */
+  other_lines: Int;
+  /** Malformed lines, skipped and counted (--strict: fatal). */
+  malformed_lines: Int;
+  crlf_lines: Int;
   /** The input was cut short (gzip data ending inside a member, or a last line with no newline). */
   truncated: boolean;
-  /** Times a vCPU's time went backwards (those deltas count as 0). @asType integer */
-  negative_deltas?: number;
+  /** Times a vCPU's time went backwards (those deltas count as 0). */
+  negative_deltas?: Int;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,25 +89,25 @@ export interface TraceSummary {
 export interface FunctionRow {
   /** Function name, or a region label ([user], [firmware], [boot], [unknown], [kernel]). */
   function: string;
-  /** Time charged to its events: each event until the next event of its vCPU. @asType integer */
-  self_ns: number;
-  /** Inclusive time from the reconstructed call stacks (only with --stacks). @asType integer */
-  total_ns?: number;
+  /** Time charged to its events: each event until the next event of its vCPU. */
+  self_ns: Int;
+  /** Inclusive time from the reconstructed call stacks (only with --stacks). */
+  total_ns?: Int;
   /** self_ns as a percent of the summed self time. */
   share: number;
-  /** Events (translated blocks executed). @asType integer */
-  events: number;
+  /** Events (translated blocks executed). */
+  events: Int;
 }
 
 export interface SelfTimeSummary extends TraceSummary {
-  /** Summed self time of every function. @asType integer */
-  total_self_ns: number;
-  /** Rows the full table has (the document may hold fewer: --top). @asType integer */
-  functions: number;
+  /** Summed self time of every function. */
+  total_self_ns: Int;
+  /** Rows the full table has (the document may hold fewer: --top). */
+  functions: Int;
 }
 
 /** `bootprof self-time --format json` */
-export interface SelfTimeDocument extends DocumentHeader {
+export interface SelfTimeDocument extends DocumentHeader<'self-time'> {
   summary: SelfTimeSummary;
   functions: FunctionRow[];
 }
@@ -121,38 +117,33 @@ export interface SelfTimeDocument extends DocumentHeader {
 
 /** A phase of the boot, from one milestone to the next (CSV: the phases table). */
 export interface PhaseRow {
-  /** Phase key: firmware, early_kernel, start_kernel, initcalls, user_space, ... */
+  /** Phase key: firmware, early_kernel, start_kernel, initcalls, user. */
   phase: string;
   label: string;
   /** The milestone that starts it; trace_start for the first phase. */
   from: string;
-  /** @asType integer */
-  start_ns: number;
-  /** @asType integer */
-  end_ns: number;
-  /** @asType integer */
-  duration_ns: number;
+  start_ns: Int;
+  end_ns: Int;
+  duration_ns: Int;
   /** duration_ns as a percent of the traced span. */
   share: number;
-  /** Idle time of the boot vCPU within the phase. @asType integer */
-  idle_ns: number;
+  /** Idle time of the boot vCPU within the phase. */
+  idle_ns: Int;
   /** idle_ns as a percent of duration_ns. */
   idle_share: number;
   /** The trace starts inside this phase (an excerpt): its true start is earlier. */
   partial: boolean;
-  /** First phase only: self time of the boot vCPU's [firmware] events, else null. @asType integer */
-  firmware_ns: number | null;
-  /** First phase only: self time of the boot vCPU's [boot] events, else null. @asType integer */
-  boot_ns: number | null;
+  /** First phase only: self time of the boot vCPU's [firmware] events, else null. */
+  firmware_ns: Int | null;
+  /** First phase only: self time of the boot vCPU's [boot] events, else null. */
+  boot_ns: Int | null;
 }
 
 /** Idle time of each vCPU in each phase. */
 export interface PhaseIdleRow {
   phase: string;
-  /** @asType integer */
-  cpu: number;
-  /** @asType integer */
-  idle_ns: number;
+  cpu: Int;
+  idle_ns: Int;
 }
 
 /** A boot milestone: the first call of one of its functions. */
@@ -161,44 +152,38 @@ export interface MilestoneRow {
   milestone: string;
   label: string;
   function: string;
-  /** @asType integer */
-  time_ns: number;
-  /** @asType integer */
-  cpu: number;
+  time_ns: Int;
+  cpu: Int;
 }
 
 /** The first event of a function over all vCPUs (CSV: function,first_ns,cpu,milestone). */
 export interface FirstCallRow {
   function: string;
-  /** @asType integer */
-  first_ns: number;
-  /** @asType integer */
-  cpu: number;
+  first_ns: Int;
+  cpu: Int;
   /** Labels of the milestones this first call is (joined by "; "), or null. */
   milestone: string | null;
 }
 
 export interface TimelineSummaryFields {
-  /** The vCPU that ran start_kernel (else the first to enter the kernel). @asType integer */
-  boot_cpu: number;
+  /** The vCPU that ran start_kernel (else the first to enter the kernel). */
+  boot_cpu: Int;
   /** What the trace's first line runs: firmware, boot, kernel_entry, kernel (an excerpt) or other. */
   starts_in: 'firmware' | 'boot' | 'kernel_entry' | 'kernel' | 'other';
-  /** The VMM boot points (as QEMU's and Firecracker's boot-time probes name them), or null. @asType integer */
-  firmware_start_ns: number | null;
-  /** @asType integer */
-  linux_start_kernel_ns: number | null;
-  /** @asType integer */
-  linux_start_user_ns: number | null;
-  /** Idle-loop time of every vCPU. @asType integer */
-  idle_ns: number;
-  /** Functions and regions seen (rows of the full first_calls table). @asType integer */
-  functions: number;
+  /** The VMM boot points (as QEMU's and Firecracker's boot-time probes name them), or null. */
+  firmware_start_ns: Int | null;
+  linux_start_kernel_ns: Int | null;
+  linux_start_user_ns: Int | null;
+  /** Idle-loop time of every vCPU. */
+  idle_ns: Int;
+  /** Functions and regions seen (rows of the full first_calls table). */
+  functions: Int;
 }
 
 export interface TimelineSummary extends TraceSummary, TimelineSummaryFields {}
 
 /** `bootprof timeline --format json` */
-export interface TimelineDocument extends DocumentHeader {
+export interface TimelineDocument extends DocumentHeader<'timeline'> {
   summary: TimelineSummary;
   phases: PhaseRow[];
   phase_idle: PhaseIdleRow[];
@@ -211,14 +196,13 @@ export interface TimelineDocument extends DocumentHeader {
 
 /** One system call (CSV: ts_ns,name,cpu,duration_ns,unfinished,compat). */
 export interface SyscallCallRow {
-  /** Entry time. @asType integer */
-  ts_ns: number;
+  /** Entry time. */
+  ts_ns: Int;
   /** From the first handler reached (__x64_sys_getpid -> getpid); unknown when none was. */
   name: string;
-  /** @asType integer */
-  cpu: number;
-  /** From the entry to the vCPU's next user-space event (unfinished: to its last event). @asType integer */
-  duration_ns: number;
+  cpu: Int;
+  /** From the entry to the vCPU's next user-space event (unfinished: to its last event). */
+  duration_ns: Int;
   unfinished: boolean;
   /** Entered through a compat entry or reaching a compat handler. */
   compat: boolean;
@@ -228,43 +212,31 @@ export interface SyscallCallRow {
 export interface SyscallStatRow {
   name: string;
   compat: boolean;
-  /** @asType integer */
-  count: number;
-  /** @asType integer */
-  total_ns: number;
-  /** @asType integer */
-  min_ns: number;
-  /** Rounded to the ns. @asType integer */
-  mean_ns: number;
-  /** @asType integer */
-  max_ns: number;
+  count: Int;
+  total_ns: Int;
+  min_ns: Int;
+  /** Rounded to the ns. */
+  mean_ns: Int;
+  max_ns: Int;
   /** total_ns as a percent of all calls' summed duration. */
   share: number;
-  /** @asType integer */
-  unfinished: number;
+  unfinished: Int;
 }
 
 export interface SyscallCallsPerVcpu {
-  /** @asType integer */
-  cpu: number;
-  /** @asType integer */
-  tid: number;
-  /** @asType integer */
-  calls: number;
+  cpu: Int;
+  tid: Int;
+  calls: Int;
 }
 
 /** What syscalls adds to the summary. */
 export interface SyscallTotals {
-  /** @asType integer */
-  calls: number;
-  /** @asType integer */
-  unfinished: number;
-  /** @asType integer */
-  unknown: number;
-  /** @asType integer */
-  compat: number;
-  /** Time of the first call, or null when there is none. @asType integer */
-  first_ts_ns: number | null;
+  calls: Int;
+  unfinished: Int;
+  unknown: Int;
+  compat: Int;
+  /** Time of the first call, or null when there is none. */
+  first_ts_ns: Int | null;
   per_vcpu: SyscallCallsPerVcpu[];
   /** Entry symbols the symbols have. */
   entry_symbols: string[];
@@ -275,7 +247,7 @@ export interface SyscallsSummary extends TraceSummary {
 }
 
 /** `bootprof syscalls --format json` (one call per row) */
-export interface SyscallsDocument extends DocumentHeader {
+export interface SyscallsDocument extends DocumentHeader<'syscalls'> {
   summary: SyscallsSummary;
   /** Every call, by entry time (absent with --summary). */
   calls?: SyscallCallRow[];
@@ -289,26 +261,22 @@ export interface SyscallsDocument extends DocumentHeader {
 /** A function do_one_initcall called (CSV: initcall,start_ns,duration_ns,cpu,returned). */
 export interface InitcallRow {
   initcall: string;
-  /** @asType integer */
-  start_ns: number;
-  /** Inclusive, to its return (unreturned: to the end of the trace). @asType integer */
-  duration_ns: number;
-  /** @asType integer */
-  cpu: number;
+  start_ns: Int;
+  /** Inclusive, to its return (unreturned: to the end of the trace). */
+  duration_ns: Int;
+  cpu: Int;
   returned: boolean;
 }
 
 export interface InitcallsSummary extends TraceSummary {
-  /** @asType integer */
-  initcalls: number;
-  /** @asType integer */
-  unfinished: number;
-  /** Summed duration of every initcall. @asType integer */
-  total_duration_ns: number;
+  initcalls: Int;
+  unfinished: Int;
+  /** Summed duration of every initcall. */
+  total_duration_ns: Int;
 }
 
 /** `bootprof initcalls --format json` */
-export interface InitcallsDocument extends DocumentHeader {
+export interface InitcallsDocument extends DocumentHeader<'initcalls'> {
   summary: InitcallsSummary;
   initcalls: InitcallRow[];
 }
@@ -317,14 +285,13 @@ export interface InitcallsDocument extends DocumentHeader {
 // report
 
 export interface ReportSummary extends TraceSummary, TimelineSummaryFields {
-  /** @asType integer */
-  total_self_ns: number;
+  total_self_ns: Int;
   /** null when the symbols have no system call entry. */
   syscalls: SyscallTotals | null;
 }
 
 /** `bootprof report --format json`: self time, timeline and system calls of one pass. */
-export interface ReportDocument extends DocumentHeader {
+export interface ReportDocument extends DocumentHeader<'report'> {
   summary: ReportSummary;
   phases: PhaseRow[];
   phase_idle: PhaseIdleRow[];
@@ -342,21 +309,16 @@ export interface SymbolSource {
   path: string;
   /** System.map, kallsyms or ELF. */
   kind: string;
-  /** @asType integer */
-  symbols: number;
-  /** Symbols used (sources after the first only fill gaps). @asType integer */
-  added: number;
+  symbols: Int;
+  /** Symbols used (sources after the first only fill gaps). */
+  added: Int;
 }
 
 export interface KaslrVotes {
-  /** @asType integer */
-  hits: number;
-  /** @asType integer */
-  without_slide: number;
-  /** @asType integer */
-  runner_up: number;
-  /** @asType integer */
-  voters: number;
+  hits: Int;
+  without_slide: Int;
+  runner_up: Int;
+  voters: Int;
   best: string;
 }
 
@@ -366,37 +328,32 @@ export interface KaslrInfo {
   method: 'given' | 'detected' | 'checked' | 'off' | 'none' | 'no symbols' | 'pre-resolved';
   confidence: 'high' | 'medium' | 'low' | 'none' | null;
   votes: KaslrVotes | null;
-  /** @asType integer */
-  sampled_kernel_events: number;
+  sampled_kernel_events: Int;
 }
 
 export interface MalformedSample {
-  /** @asType integer */
-  line: number;
-  /** @asType integer */
-  offset: number;
+  line: Int;
+  offset: Int;
   reason: string;
   snippet: string;
 }
 
 export interface InfoSummary extends TraceSummary {
   symbol_sources: SymbolSource[];
-  /** Distinct pcs (exact up to 1,048,576; beyond, estimated within ~1%). @asType integer */
-  distinct_pcs: number;
+  /** Distinct pcs (exact up to 1,048,576; beyond, estimated within ~1%). */
+  distinct_pcs: Int;
   distinct_pcs_exact: boolean;
-  /** @asType integer */
-  kernel_half_events: number;
-  /** @asType integer */
-  kernel_half_resolved: number;
+  kernel_half_events: Int;
+  kernel_half_resolved: Int;
   /** kernel_half_resolved / kernel_half_events, or null without kernel-half pcs. */
   resolution_rate: number | null;
   kaslr: KaslrInfo | null;
   malformed_samples: MalformedSample[];
-  /** Records the tracer reported as lost (simpletrace). @asType integer */
-  lost_events: number;
+  /** Records the tracer reported as lost (simpletrace). */
+  lost_events: Int;
 }
 
 /** `bootprof info --format json` */
-export interface InfoDocument extends DocumentHeader {
+export interface InfoDocument extends DocumentHeader<'info'> {
   summary: InfoSummary;
 }
