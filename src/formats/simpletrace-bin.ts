@@ -19,7 +19,7 @@
  */
 import { BootprofError } from '../io/errors.js';
 import type { ByteSource } from '../io/source.js';
-import { DEFAULT_CHUNK, type ChunkOptions, type LineBlockSink } from '../io/chunks.js';
+import { DEFAULT_CHUNK, readCut, type ChunkOptions, type LineBlockSink } from '../io/chunks.js';
 import type { EventBatch } from '../model/batch.js';
 import { TraceParser, type TraceFormat } from './parser.js';
 import { TWO32 } from '../symbols/address.js';
@@ -111,36 +111,34 @@ export class SimpletraceBinParser extends TraceParser {
   override async readBlocks(source: ByteSource, sink: LineBlockSink, opts: ChunkOptions): Promise<number> {
     const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
     const buf = Buffer.allocUnsafe(chunkSize + MAX_RECORD + MAPPING_HEAD + 8);
-    let tail = 0;
-    let base = 0;
-    for (;;) {
-      const n = await source.read(buf, tail, chunkSize);
-      if (n === 0) break;
-      const filled = tail + n;
-      let p = 0;
-      for (;;) {
-        const size = this.recordSize(buf, p, filled, base + p === 0);
-        if (size === 0) break;
-        if (size < 0) {
+    // offsets count from the header's first byte (recordSize knows the header by offset 0)
+    const r = await readCut(
+      source,
+      sink,
+      buf,
+      chunkSize,
+      { ...opts, baseOffset: 0 },
+      {
+        truncated: 'truncated record at the end of the file',
+        snippet: 32,
+        cut: (buf, filled, base) => {
+          let p = 0;
+          for (;;) {
+            const size = this.recordSize(buf, p, filled, base + p === 0);
+            if (size === 0) break;
+            if (size < 0) {
+              if (p > 0) sink.block(buf, 0, p, base);
+              sink.dropped('corrupt record (bad type or length): the rest of the file is skipped', base + p, buf.subarray(p, Math.min(filled, p + 32)));
+              return -1;
+            }
+            p += size;
+          }
           if (p > 0) sink.block(buf, 0, p, base);
-          sink.dropped('corrupt record (bad type or length): the rest of the file is skipped', base + p, buf.subarray(p, Math.min(filled, p + 32)));
-          opts.onRead?.(base + filled);
-          return base + filled;
-        }
-        p += size;
-      }
-      if (p > 0) sink.block(buf, 0, p, base);
-      const rest = filled - p;
-      if (p > 0 && rest > 0) buf.copyWithin(0, p, filled);
-      base += p;
-      tail = rest;
-      opts.onRead?.(base + tail);
-    }
-    if (tail > 0) {
-      sink.unterminated?.(base);
-      sink.dropped('truncated record at the end of the file', base, buf.subarray(0, Math.min(tail, 32)));
-    }
-    return base + tail;
+          return p;
+        },
+      },
+    );
+    return r.end;
   }
 
   parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
