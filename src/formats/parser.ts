@@ -69,6 +69,15 @@ export class TooManyThreadsError extends BootprofError {
   }
 }
 
+/**
+ * A trace's time origin (the absolute time of its first event) as data, exact: `hi` units of the
+ * parser's `timeScale` ns plus `lo` ns (see TraceParser.originHi).
+ */
+export interface TimeOrigin {
+  hi: number;
+  lo: number;
+}
+
 /** Shown in messages: printable ASCII kept, everything else escaped, at most 60 characters. */
 export function snippetOf(bytes: Uint8Array): string {
   let s = '';
@@ -95,9 +104,17 @@ export abstract class TraceParser {
   /** Line number of each thread id's first event (in a work unit: counted from the unit's start). */
   readonly threadLines: number[] = [];
   private readonly threadIndex = new Map<number, number>();
-  /** Absolute time of the first event: whole seconds and nanoseconds, kept apart to stay exact. */
-  originSec = NaN;
-  originNs = 0;
+  /**
+   * The time origin, the absolute time of the first event, kept exact as two numbers: `originHi`
+   * units of `timeScale` ns plus `originLo` ns. Text stamps give whole seconds and ns (scale 1e9);
+   * simpletrace-bin gives the two 32-bit halves of a u64 ns stamp (scale 2^32). Absolute times do not
+   * fit a double exactly (epoch ns are 1.8e18); times relative to the origin do, for 104 days.
+   * NaN until the first timed event (sinceOrigin sets it).
+   */
+  originHi = NaN;
+  originLo = 0;
+  /** ns per unit of a time's high part (see originHi). */
+  protected timeScale = 1e9;
   strict = false;
   /**
    * Pre-resolved formats: the parser fills batch.sym itself (name ids of `names`) and marks the batch
@@ -151,6 +168,29 @@ export abstract class TraceParser {
     this.lastTid = tid;
     this.lastThread = idx;
     return idx;
+  }
+
+  /** The origin as data, or null before the first timed event. */
+  get origin(): TimeOrigin | null {
+    return this.originHi === this.originHi ? { hi: this.originHi, lo: this.originLo } : null;
+  }
+
+  /** Starts the trace at a known origin (a work unit, from the trace's first page). */
+  setOrigin(o: TimeOrigin): void {
+    this.originHi = o.hi;
+    this.originLo = o.lo;
+  }
+
+  /**
+   * ns since the origin of the time `hi` * timeScale + `lo` ns, exactly (the difference is taken part
+   * by part); the first call sets the origin, so the first event is at 0.
+   */
+  sinceOrigin(hi: number, lo: number): number {
+    if (this.originHi !== this.originHi) {
+      this.originHi = hi;
+      this.originLo = lo;
+    }
+    return (hi - this.originHi) * this.timeScale + (lo - this.originLo);
   }
 
   /** Records a malformed line (already counted in `lines`); fatal under --strict. */

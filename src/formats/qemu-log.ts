@@ -159,7 +159,8 @@ export class QemuLogParser extends TraceParser {
     const blockStart = pos;
     let copied = false;
     while (pos < end && !batch.full) {
-      if (this.originSec !== this.originSec) {
+      if (this.originHi !== this.originHi) {
+        // the first event sets the time origin, which the fast path takes as given
         pos = this.parseJs(buf, pos, end, base, batch, 1);
         continue;
       }
@@ -173,7 +174,7 @@ export class QemuLogParser extends TraceParser {
         copied = true;
       }
       const before = batch.length;
-      pos = fast.parse(pos - blockStart, end - blockStart, batch, this.originSec, this.originNs) + blockStart;
+      pos = fast.parse(pos - blockStart, end - blockStart, batch, this.originHi, this.originLo) + blockStart;
       const n = batch.length - before;
       if (n > 0) {
         this.mapThreads(fast.tids, batch, before, n, this.stats.lines);
@@ -351,11 +352,7 @@ export class QemuLogParser extends TraceParser {
             reason = 'no timestamp in a timed trace';
             break parse;
           }
-          if (this.originSec !== this.originSec) {
-            this.originSec = sec;
-            this.originNs = fracNs;
-          }
-          timeCol[n] = (sec - this.originSec) * 1e9 + (fracNs - this.originNs);
+          timeCol[n] = this.sinceOrigin(sec, fracNs);
         } else {
           timeCol[n] = st.events;
         }

@@ -69,12 +69,10 @@ export class SimpletraceBinParser extends TraceParser {
   private readonly le: boolean;
   /** Event ids (low 32 bits; ids are small) that name exec_tb or exec_tb_nocache. */
   private readonly execIds = new Set<number>();
-  private originHi = NaN;
-  private originLo = 0;
-  /** Records (and the header) seen so far: the "lines" of this format. */
 
   constructor(head: Uint8Array) {
     super();
+    this.timeScale = TWO32; // times are u64 ns stamps: the time origin keeps their two halves
     const h = headerOrder(head);
     if (!h) throw new BootprofError('E_FORMAT', 'not a QEMU simple trace file (no header magic 0xf2b177cb0aa429b4)');
     if (h.version !== HEADER_VERSION) {
@@ -212,12 +210,8 @@ export class SimpletraceBinParser extends TraceParser {
       }
       const tsLo = lo64(buf, pos + 16, le);
       const tsHi = hi64(buf, pos + 16, le);
-      if (this.originHi !== this.originHi) {
-        this.originHi = tsHi;
-        this.originLo = tsLo;
-      }
       // Relative ns: exact while the trace spans less than 2^53 ns (104 days).
-      timeCol[n] = (tsHi - this.originHi) * TWO32 + (tsLo - this.originLo);
+      timeCol[n] = this.sinceOrigin(tsHi, tsLo);
       const tid = u32(buf, pos + 28, le);
       threadCol[n] = this.threadOf(tid);
       // arguments: tb at EVENT_HEAD, pc at EVENT_HEAD + 8

@@ -34,9 +34,8 @@ function isIdentByte(c: number): boolean {
 export class SimpletraceTextParser extends TraceParser {
   readonly format = 'simpletrace-text';
   private readonly delta = new TimeReader('us');
-  /** ns since the first record (sum of deltas). */
+  /** ns since the first record (sum of deltas): the time origin is this clock at the first event. */
   private clock = 0;
-  private origin = NaN;
 
   constructor() {
     super();
@@ -150,8 +149,7 @@ export class SimpletraceTextParser extends TraceParser {
         while (c !== NL) c = buf[++i];
         if (buf[i - 1] === CR) st.crlf++;
         // ---- the event ----
-        if (this.origin !== this.origin) this.origin = this.clock;
-        timeCol[n] = this.clock - this.origin;
+        timeCol[n] = this.sinceOrigin(0, this.clock);
         threadCol[n] = this.threadOf(tid);
         hiCol[n] = hi;
         loCol[n] = lo;

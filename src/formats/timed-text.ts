@@ -181,11 +181,7 @@ export class TimedTextParser extends TraceParser {
         while (buf[i] !== NL) i++;
         if (buf[i - 1] === CR) st.crlf++;
         // ---- the event ----
-        if (this.originSec !== this.originSec) {
-          this.originSec = sec;
-          this.originNs = ns;
-        }
-        timeCol[n] = (sec - this.originSec) * 1e9 + (ns - this.originNs);
+        timeCol[n] = this.sinceOrigin(sec, ns);
         threadCol[n] = this.threadOf(cpu);
         if (isName) {
           symCol[n] = this.interner.intern(buf, tokStart, nameEnd);
