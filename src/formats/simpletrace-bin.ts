@@ -22,6 +22,7 @@ import type { ByteSource } from '../io/source.js';
 import { DEFAULT_CHUNK, readCut, type ChunkOptions, type LineBlockSink } from '../io/chunks.js';
 import type { EventBatch } from '../model/batch.js';
 import { TraceParser, type TraceFormat } from './parser.js';
+import { isExecTbName } from './text-common.js';
 import { TWO32 } from '../symbols/address.js';
 
 export const HEADER_MAGIC_HI = 0xf2b177cb;
@@ -139,17 +140,12 @@ export class SimpletraceBinParser extends TraceParser {
     return r.end;
   }
 
+  /** The records of buf[pos, end) (whole ones, from readBlocks); the header and each record count as a line. */
   parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
     const le = this.le;
-    const timeCol = batch.time;
-    const threadCol = batch.thread;
-    const hiCol = batch.pcHi;
-    const loCol = batch.pcLo;
-    const cap = batch.capacity;
     const st = this.stats;
     batch.presymbolized = false;
-    let n = batch.length;
-    while (pos < end && n < cap) {
+    while (pos < end && batch.length < batch.capacity) {
       st.lines++;
       if (base + pos === 0) {
         pos += HEADER_BYTES;
@@ -160,32 +156,12 @@ export class SimpletraceBinParser extends TraceParser {
       if (type === RECORD_TYPE_MAPPING) {
         const idLo = lo64(buf, pos + 8, le);
         const idHi = hi64(buf, pos + 8, le);
-        const len = u32(buf, pos + 16, le);
-        const s = pos + MAPPING_HEAD;
-        // "exec_tb" (7 bytes) or "exec_tb_nocache" (15 bytes)
-        const isExec =
-          idHi === 0 &&
-          (len === 7 || len === 15) &&
-          buf[s] === 0x65 &&
-          buf[s + 1] === 0x78 &&
-          buf[s + 2] === 0x65 &&
-          buf[s + 3] === 0x63 &&
-          buf[s + 4] === 0x5f &&
-          buf[s + 5] === 0x74 &&
-          buf[s + 6] === 0x62 &&
-          (len === 7 ||
-            (buf[s + 7] === 0x5f &&
-              buf[s + 8] === 0x6e &&
-              buf[s + 9] === 0x6f &&
-              buf[s + 10] === 0x63 &&
-              buf[s + 11] === 0x61 &&
-              buf[s + 12] === 0x63 &&
-              buf[s + 13] === 0x68 &&
-              buf[s + 14] === 0x65));
-        if (isExec) this.execIds.add(idLo);
+        const name = pos + MAPPING_HEAD;
+        const nameEnd = name + u32(buf, pos + 16, le);
+        if (idHi === 0 && isExecTbName(buf, name, nameEnd)) this.execIds.add(idLo);
         else if (idHi === 0) this.execIds.delete(idLo);
         st.other++;
-        pos = s + len;
+        pos = nameEnd;
         continue;
       }
       const length = u32(buf, pos + 24, le);
@@ -195,33 +171,19 @@ export class SimpletraceBinParser extends TraceParser {
       if (idHi === ONES && idLo === DROPPED_LO) {
         if (length >= 32) this.lostEvents += hi64(buf, pos + EVENT_HEAD, le) * TWO32 + lo64(buf, pos + EVENT_HEAD, le);
         st.other++;
-        pos = next;
-        continue;
-      }
-      if (idHi !== 0 || !this.execIds.has(idLo)) {
+      } else if (idHi !== 0 || !this.execIds.has(idLo)) {
         st.other++;
-        pos = next;
-        continue;
-      }
-      if (length < 24 + 16) {
+      } else if (length < 24 + 16) {
         this.malformed('exec_tb record without its two arguments', base + pos, buf.subarray(pos, next));
-        pos = next;
-        continue;
+      } else {
+        // timestamp_ns at +16, pid at +28; arguments: tb at EVENT_HEAD, pc at EVENT_HEAD + 8. Relative
+        // times are exact while the trace spans less than 2^53 ns (104 days).
+        const pc = pos + EVENT_HEAD + 8;
+        this.setPc(batch, hi64(buf, pc, le), lo64(buf, pc, le));
+        this.addEvent(batch, hi64(buf, pos + 16, le), lo64(buf, pos + 16, le), u32(buf, pos + 28, le));
       }
-      const tsLo = lo64(buf, pos + 16, le);
-      const tsHi = hi64(buf, pos + 16, le);
-      // Relative ns: exact while the trace spans less than 2^53 ns (104 days).
-      timeCol[n] = this.sinceOrigin(tsHi, tsLo);
-      const tid = u32(buf, pos + 28, le);
-      threadCol[n] = this.threadOf(tid);
-      // arguments: tb at EVENT_HEAD, pc at EVENT_HEAD + 8
-      hiCol[n] = hi64(buf, pos + EVENT_HEAD + 8, le);
-      loCol[n] = lo64(buf, pos + EVENT_HEAD + 8, le);
-      n++;
-      st.events++;
       pos = next;
     }
-    batch.length = n;
     return pos;
   }
 }
