@@ -7,7 +7,16 @@ import { openSource, withRead, type ByteSource, type GzipCut } from './io/source
 import { BootprofError } from './io/errors.js';
 import { detectInput, peekHead, utf8BomLength } from './formats/index.js';
 import { availableParallelism } from 'node:os';
-import { malformedError, MAX_SAMPLES, TooManyThreadsError, type InputTimeUnit, type TimeUnit, type TraceFormat, type TraceParser } from './formats/parser.js';
+import {
+  malformedError,
+  MAX_SAMPLES,
+  TooManyThreadsError,
+  type InputTimeUnit,
+  type TimeOrigin,
+  type TimeUnit,
+  type TraceFormat,
+  type TraceParser,
+} from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
 import { poolSize, UnitPool, WORKERS_PER_CORE } from './parallel/pool.js';
 import type { UnitResult } from './parallel/unit.js';
@@ -160,14 +169,14 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
 }
 
 /** The time origin (first event) of a trace, from its first page: workers then need no rebasing. */
-function originOf(format: TraceFormat, head: Uint8Array): { sec: number; ns: number } | null {
+function originOf(format: TraceFormat, head: Uint8Array): TimeOrigin | null {
   const p = format.create(head);
   const end = head.lastIndexOf(0x0a) + 1;
   const b = new EventBatch(1);
   let pos = 0;
   while (pos < end && b.length === 0) pos = p.parse(head, pos, end, 0, b);
   p.release();
-  return b.length > 0 && p.unit === 'ns' ? { sec: p.originSec, ns: p.originNs } : null;
+  return b.length > 0 && p.unit === 'ns' ? p.origin : null;
 }
 
 /**
@@ -192,10 +201,7 @@ async function runParallel(
   const units = planUnits(size, unitSize);
   let lastLine = -1;
   const origin = originOf(format, head);
-  if (origin) {
-    agg.originSec = origin.sec;
-    agg.originNs = origin.ns;
-  }
+  if (origin) agg.setOrigin(origin);
   const workers = poolSize(threads, units.length);
   // (opts.progress is false under --quiet)
   if (workers.capped && opts.progress)
@@ -214,7 +220,6 @@ async function runParallel(
     options: { chunkSize: opts.chunkSize, maxLine: opts.maxLine, batchSize: opts.batchSize },
   });
   const st = agg.stats;
-  let haveOrigin = origin !== null;
   /** Unit thread ids -> vCPU indexes; the unit's first lines made absolute for the MAX_VCPUS error. */
   const mapThreads = (ids: readonly number[], lines: readonly number[]): Uint32Array =>
     Uint32Array.from(ids, (tid, i) => agg.threadOf(tid, st.lines + lines[i]));
@@ -243,14 +248,7 @@ async function runParallel(
       let delta = 0;
       if (u.events > 0) {
         if (agg.unit === 'events') delta = st.events;
-        else {
-          if (!haveOrigin) {
-            agg.originSec = r.originSec;
-            agg.originNs = r.originNs;
-            haveOrigin = true;
-          }
-          delta = (r.originSec - agg.originSec) * 1e9 + (r.originNs - agg.originNs);
-        }
+        else if (r.origin) delta = agg.sinceOrigin(r.origin.hi, r.origin.lo); // the first unit with events sets the run's origin
       }
       const map = mapThreads(r.threadIds, r.threadLines);
       const identity = map.every((v, i) => v === i);

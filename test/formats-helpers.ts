@@ -13,7 +13,7 @@ import { mergeSources } from '../src/symbols/sources.js';
 import type { SymbolTable } from '../src/symbols/table.js';
 import { FIRST_FUNCTION } from '../src/model/names.js';
 import { addressKey } from '../src/symbols/address.js';
-import { writeSimpleTrace } from '../src/formats/simpletrace-bin.js';
+import { writeSimpleTrace } from './simpletrace-writer.js';
 import type { InputTimeUnit } from '../src/formats/parser.js';
 
 export const SAMPLES = new URL('../samples/', import.meta.url).pathname;

@@ -4,7 +4,7 @@ import { CHUNK_SIZES } from './helpers.js';
 import { excerpt, selfRows, systemMapTable, toDexec, toGdb, toQemuLog, toSimpletraceBin, toSimpletraceText, toTwoColumn, type Ev } from './formats-helpers.js';
 import { detectFormat, FORMAT_NAMES } from '../src/formats/index.js';
 import { TimeReader } from '../src/formats/text-common.js';
-import { writeSimpleTrace } from '../src/formats/simpletrace-bin.js';
+import { writeSimpleTrace } from './simpletrace-writer.js';
 import { ResolveWriter } from '../src/output/resolved.js';
 import { memorySource } from '../src/io/source.js';
 import { runPipeline } from '../src/pipeline.js';

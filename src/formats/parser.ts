@@ -1,12 +1,16 @@
 /**
- * What every trace parser shares: counters, malformed-line samples, the thread-id -> vCPU table and
- * the time origin. Format files (qemu-log.ts, ...) hold only their hot loop and detector.
+ * What every trace parser shares: counters, malformed-line samples, the thread-id -> vCPU table, the
+ * time origin, the one way an event is recorded into the batch (readPc or setPc, then addEvent) and
+ * the one slow path of a line that is not an event (skipLine); and the line loop of the line formats
+ * (LineParser). Format files (qemu-log.ts, ...) hold only the reading of their own fields, and their
+ * detector.
  */
 import { BootprofError } from '../io/errors.js';
 import type { EventBatch } from '../model/batch.js';
 import type { ByteSource } from '../io/source.js';
 import type { ChunkOptions, LineBlockSink } from '../io/chunks.js';
 import type { SymbolTable } from '../symbols/table.js';
+import { CR, isBlankLine, lineEnd, readHex } from './text-common.js';
 
 /** Units a text trace's times may be written in (`--time-unit`); the batch always carries ns. */
 export type InputTimeUnit = 's' | 'ms' | 'us' | 'ns';
@@ -69,6 +73,15 @@ export class TooManyThreadsError extends BootprofError {
   }
 }
 
+/**
+ * A trace's time origin (the absolute time of its first event) as data, exact: `hi` units of the
+ * parser's `timeScale` ns plus `lo` ns (see TraceParser.originHi).
+ */
+export interface TimeOrigin {
+  hi: number;
+  lo: number;
+}
+
 /** Shown in messages: printable ASCII kept, everything else escaped, at most 60 characters. */
 export function snippetOf(bytes: Uint8Array): string {
   let s = '';
@@ -95,9 +108,17 @@ export abstract class TraceParser {
   /** Line number of each thread id's first event (in a work unit: counted from the unit's start). */
   readonly threadLines: number[] = [];
   private readonly threadIndex = new Map<number, number>();
-  /** Absolute time of the first event: whole seconds and nanoseconds, kept apart to stay exact. */
-  originSec = NaN;
-  originNs = 0;
+  /**
+   * The time origin, the absolute time of the first event, kept exact as two numbers: `originHi`
+   * units of `timeScale` ns plus `originLo` ns. Text stamps give whole seconds and ns (scale 1e9);
+   * simpletrace-bin gives the two 32-bit halves of a u64 ns stamp (scale 2^32). Absolute times do not
+   * fit a double exactly (epoch ns are 1.8e18); times relative to the origin do, for 104 days.
+   * NaN until the first timed event (sinceOrigin sets it).
+   */
+  originHi = NaN;
+  originLo = 0;
+  /** ns per unit of a time's high part (see originHi). */
+  protected timeScale = 1e9;
   strict = false;
   /**
    * Pre-resolved formats: the parser fills batch.sym itself (name ids of `names`) and marks the batch
@@ -153,6 +174,81 @@ export abstract class TraceParser {
     return idx;
   }
 
+  /** The origin as data, or null before the first timed event. */
+  get origin(): TimeOrigin | null {
+    return this.originHi === this.originHi ? { hi: this.originHi, lo: this.originLo } : null;
+  }
+
+  /** Starts the trace at a known origin (a work unit, from the trace's first page). */
+  setOrigin(o: TimeOrigin): void {
+    this.originHi = o.hi;
+    this.originLo = o.lo;
+  }
+
+  /**
+   * ns since the origin of the time `hi` * timeScale + `lo` ns, exactly (the difference is taken part
+   * by part); the first call sets the origin, so the first event is at 0.
+   */
+  sinceOrigin(hi: number, lo: number): number {
+    if (this.originHi !== this.originHi) {
+      this.originHi = hi;
+      this.originLo = lo;
+    }
+    return (hi - this.originHi) * this.timeScale + (lo - this.originLo);
+  }
+
+  /*
+   * Recording an event: the parser puts the event's pc into the batch's next row (row batch.length)
+   * with readPc (hex text) or setPc (a binary field, a pre-resolved name's offset), then addEvent
+   * completes the row. A line that turns out malformed after its pc was read leaves the row unused.
+   */
+
+  /** Reads the hex pc at buf[i] (no 0x) into the batch's next row; the index after it, or -1 (text-common readHex). */
+  protected readPc(buf: Uint8Array, i: number, batch: EventBatch): number {
+    return readHex(buf, i, batch.pcHi, batch.pcLo, batch.length);
+  }
+
+  /** Puts a pc given as its halves into the batch's next row. */
+  protected setPc(batch: EventBatch, hi: number, lo: number): void {
+    batch.pcHi[batch.length] = hi;
+    batch.pcLo[batch.length] = lo;
+  }
+
+  /**
+   * Records the event in the batch's next row, whose pc is set: its time (timed traces: `tHi` *
+   * timeScale + `tLo` ns, made relative to the origin; untimed ones: the event's ordinal) and the vCPU
+   * index of thread id `tid`. Returns the row. Every parser records its events here.
+   */
+  protected addEvent(batch: EventBatch, tHi: number, tLo: number, tid: number): number {
+    const n = batch.length;
+    batch.time[n] = this.unit === 'ns' ? this.sinceOrigin(tHi, tLo) : this.stats.events;
+    batch.thread[n] = this.threadOf(tid);
+    batch.length = n + 1;
+    this.stats.events++;
+    return n;
+  }
+
+  /**
+   * The newline that ends an event line whose fields were all read at buf[i] (what follows them is
+   * not looked at); a CR before it counts the line as CR LF.
+   */
+  protected eventLineEnd(buf: Uint8Array, i: number): number {
+    const nl = lineEnd(buf, i);
+    if (buf[nl - 1] === CR) this.stats.crlf++;
+    return nl;
+  }
+
+  /**
+   * The one slow path of a line that is not an event, buf[start, nl): with `other` (the format's
+   * verdict: another event's record, a blank line, the tracer's own message) it is counted and
+   * skipped, else it is malformed for `reason`. Returns where the next line starts.
+   */
+  protected skipLine(buf: Uint8Array, start: number, nl: number, base: number, reason: string, other: boolean): number {
+    if (other) this.stats.other++;
+    else this.malformed(reason, base + start, buf.subarray(start, Math.min(nl, start + 64)));
+    return nl + 1;
+  }
+
   /** Records a malformed line (already counted in `lines`); fatal under --strict. */
   malformed(reason: string, offset: number, bytes: Uint8Array): void {
     const st = this.stats;
@@ -166,6 +262,54 @@ export abstract class TraceParser {
   dropped(reason: string, offset: number, bytes: Uint8Array): void {
     this.stats.lines++;
     this.malformed(reason, offset, bytes);
+  }
+}
+
+/**
+ * A line format's parser: parse() walks the block line by line and hands each line to line(), which
+ * records the line's event or says why there is none; every line without an event takes the shared
+ * slow path. (qemu-log.ts keeps its own loop: it is the hot one, and it shares the wasm fast path.)
+ */
+export abstract class LineParser extends TraceParser {
+  /** Why the last line() call recorded no event; '' when the line is no error (another record, a blank line). */
+  protected reason = '';
+
+  /**
+   * Parses the line at buf[start] (it ends with a newline): records its event (readPc or setPc, then
+   * addEvent) and returns the index of the line's newline, or returns -1 through fail() or other().
+   */
+  protected abstract line(buf: Uint8Array, start: number, batch: EventBatch): number;
+
+  /** line()'s answer for a malformed line. */
+  protected fail(reason: string): number {
+    this.reason = reason;
+    return -1;
+  }
+
+  /** line()'s answer for a line that is no event and no error (a record of another event, say). */
+  protected other(): number {
+    this.reason = '';
+    return -1;
+  }
+
+  /** Is a line line() turned down counted as other? When it said so, or the line is blank. */
+  protected isOther(buf: Uint8Array, start: number, nl: number): boolean {
+    return this.reason === '' || isBlankLine(buf, start, nl);
+  }
+
+  parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
+    const st = this.stats;
+    batch.presymbolized = this.symbolic;
+    while (pos < end && batch.length < batch.capacity) {
+      st.lines++;
+      const nl = this.line(buf, pos, batch);
+      if (nl >= 0) pos = nl + 1;
+      else {
+        const e = lineEnd(buf, pos);
+        pos = this.skipLine(buf, pos, e, base, this.reason, this.isOther(buf, pos, e));
+      }
+    }
+    return pos;
   }
 }
 

@@ -15,148 +15,66 @@
  * ("Stopped execution of TB chain before ...", "Linking TBs ...", register dumps of other -d items)
  * are skipped as "other".
  */
-import { TraceParser, type TraceFormat } from './parser.js';
+import { LineParser, type TraceFormat } from './parser.js';
 import type { EventBatch } from '../model/batch.js';
-import { COLON, CR, HEX, headLines, isBlank, LBRACKET, LOWER_X, NL, RBRACKET, SLASH, SP, ZERO } from './text-common.js';
+import { COLON, DecimalReader, headLines, readHex, LBRACKET, LOWER_X, NL, RBRACKET, SLASH, SP, UPPER_X, ZERO } from './text-common.js';
 
 const UPPER_T = 0x54;
 const UPPER_C = 0x43;
 
-export class QemuDexecParser extends TraceParser {
+export class QemuDexecParser extends LineParser {
   readonly format = 'qemu-dexec';
+  private readonly dec = new DecimalReader();
+  /** Where the fields after the pc are read to (checked, not kept). */
+  private readonly rest = new Uint32Array(1);
 
   constructor() {
     super();
     this.unit = 'events';
   }
 
-  parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
-    const timeCol = batch.time;
-    const threadCol = batch.thread;
-    const hiCol = batch.pcHi;
-    const loCol = batch.pcLo;
-    const cap = batch.capacity;
-    const st = this.stats;
-    batch.presymbolized = false;
-    let n = batch.length;
-    while (pos < end && n < cap) {
-      const lineStart = pos;
-      st.lines++;
-      let i = pos;
-      let reason = '';
-      let cpu = 0;
-      parse: {
-        let c = buf[i];
-        // "Trace " or "Chain "
-        const isTrace = c === UPPER_T && buf[i + 1] === 0x72 && buf[i + 2] === 0x61 && buf[i + 3] === 0x63 && buf[i + 4] === 0x65;
-        const isChain = c === UPPER_C && buf[i + 1] === 0x68 && buf[i + 2] === 0x61 && buf[i + 3] === 0x69 && buf[i + 4] === 0x6e;
-        if (!(isTrace || isChain) || buf[i + 5] !== SP) {
-          reason = 'other';
-          break parse;
-        }
-        i += 6;
-        c = buf[i];
-        // optional "N: " (vCPU index) before the host pointer
-        if (c >= ZERO && c <= 0x39 && !(c === ZERO && buf[i + 1] === LOWER_X)) {
-          let v = 0;
-          let nd = 0;
-          while (c >= ZERO && c <= 0x39) {
-            v = v * 10 + (c - ZERO);
-            nd++;
-            c = buf[++i];
-          }
-          if (c !== COLON || nd > 9) {
-            reason = 'bad vCPU index';
-            break parse;
-          }
-          cpu = v;
-          c = buf[++i];
-          while (c === SP) c = buf[++i];
-        }
-        // host pointer %p: 0x... (or "(nil)")
-        while (c !== SP && c !== NL) c = buf[++i];
-        while (c === SP) c = buf[++i];
-        if (c !== LBRACKET) {
-          reason = "no '[' before the pc";
-          break parse;
-        }
-        c = buf[++i];
-        // QEMU 2.x "[N: pc]"
-        {
-          let j = i;
-          let v = 0;
-          let d = buf[j];
-          while (d >= ZERO && d <= 0x39) {
-            v = v * 10 + (d - ZERO);
-            d = buf[++j];
-          }
-          if (j > i && d === COLON && buf[j + 1] === SP) {
-            cpu = v;
-            i = j + 2;
-          }
-        }
-        // '/'-separated hex fields: the pc is the second when there are several
-        let hi = 0;
-        let lo = 0;
-        let pcHi = 0;
-        let pcLo = 0;
-        let field = 0;
-        for (;;) {
-          if (buf[i] === ZERO && (buf[i + 1] === LOWER_X || buf[i + 1] === 0x58)) i += 2;
-          hi = 0;
-          lo = 0;
-          let nd = 0;
-          let d = HEX[buf[i]];
-          while (d >= 0) {
-            hi = ((hi << 4) | (lo >>> 28)) >>> 0;
-            lo = ((lo << 4) | d) >>> 0;
-            nd++;
-            d = HEX[buf[++i]];
-          }
-          if (nd === 0 || nd > 16) {
-            reason = 'bad field in [...]';
-            break parse;
-          }
-          if (field <= 1) {
-            // the first field is the pc unless a second one follows (then that one is)
-            pcHi = hi;
-            pcLo = lo;
-          }
-          field++;
-          c = buf[i];
-          if (c === SLASH) {
-            i++;
-            continue;
-          }
-          if (c === RBRACKET) break;
-          reason = 'bad field in [...]';
-          break parse;
-        }
-        while (buf[i] !== NL) i++;
-        if (buf[i - 1] === CR) st.crlf++;
-        timeCol[n] = st.events;
-        threadCol[n] = this.threadOf(cpu);
-        hiCol[n] = pcHi;
-        loCol[n] = pcLo;
-        n++;
-        st.events++;
-        pos = i + 1;
-        continue;
-      }
-      let nl = i;
-      while (buf[nl] !== NL) nl++;
-      pos = nl + 1;
-      if (reason === 'other') {
-        st.other++;
-        continue;
-      }
-      let k = lineStart;
-      while (k < nl && (isBlank(buf[k]) || buf[k] === CR)) k++;
-      if (k === nl) st.other++;
-      else this.malformed(reason, base + lineStart, buf.subarray(lineStart, Math.min(nl, lineStart + 64)));
+  protected line(buf: Uint8Array, i: number, batch: EventBatch): number {
+    let cpu = 0;
+    let c = buf[i];
+    // "Trace " or "Chain "
+    const isTrace = c === UPPER_T && buf[i + 1] === 0x72 && buf[i + 2] === 0x61 && buf[i + 3] === 0x63 && buf[i + 4] === 0x65;
+    const isChain = c === UPPER_C && buf[i + 1] === 0x68 && buf[i + 2] === 0x61 && buf[i + 3] === 0x69 && buf[i + 4] === 0x6e;
+    if (!(isTrace || isChain) || buf[i + 5] !== SP) return this.other();
+    i += 6;
+    c = buf[i];
+    // optional "N: " (vCPU index) before the host pointer
+    const dec = this.dec;
+    if (c >= ZERO && c <= 0x39 && !(c === ZERO && buf[i + 1] === LOWER_X)) {
+      i = dec.read(buf, i, 9);
+      if (i < 0 || buf[i] !== COLON) return this.fail('bad vCPU index');
+      cpu = dec.value;
+      c = buf[++i];
+      while (c === SP) c = buf[++i];
     }
-    batch.length = n;
-    return pos;
+    // host pointer %p: 0x... (or "(nil)")
+    while (c !== SP && c !== NL) c = buf[++i];
+    while (c === SP) c = buf[++i];
+    if (c !== LBRACKET) return this.fail("no '[' before the pc");
+    i++;
+    // QEMU 2.x "[N: pc]"
+    const j = dec.read(buf, i, Infinity);
+    if (j >= 0 && buf[j] === COLON && buf[j + 1] === SP) {
+      cpu = dec.value;
+      i = j + 2;
+    }
+    // '/'-separated hex fields: the pc is the second when there are several, else the only one
+    for (let field = 0; ; field++) {
+      if (buf[i] === ZERO && (buf[i + 1] === LOWER_X || buf[i + 1] === UPPER_X)) i += 2;
+      i = field <= 1 ? this.readPc(buf, i, batch) : readHex(buf, i, this.rest, this.rest, 0);
+      if (i < 0) return this.fail('bad field in [...]');
+      c = buf[i];
+      if (c === RBRACKET) break;
+      if (c !== SLASH) return this.fail('bad field in [...]');
+      i++;
+    }
+    const nl = this.eventLineEnd(buf, i);
+    this.addEvent(batch, 0, 0, cpu);
+    return nl;
   }
 }
 

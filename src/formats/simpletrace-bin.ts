@@ -19,9 +19,10 @@
  */
 import { BootprofError } from '../io/errors.js';
 import type { ByteSource } from '../io/source.js';
-import { DEFAULT_CHUNK, type ChunkOptions, type LineBlockSink } from '../io/chunks.js';
+import { DEFAULT_CHUNK, readCut, type ChunkOptions, type LineBlockSink } from '../io/chunks.js';
 import type { EventBatch } from '../model/batch.js';
 import { TraceParser, type TraceFormat } from './parser.js';
+import { isExecTbName } from './text-common.js';
 import { TWO32 } from '../symbols/address.js';
 
 export const HEADER_MAGIC_HI = 0xf2b177cb;
@@ -69,12 +70,10 @@ export class SimpletraceBinParser extends TraceParser {
   private readonly le: boolean;
   /** Event ids (low 32 bits; ids are small) that name exec_tb or exec_tb_nocache. */
   private readonly execIds = new Set<number>();
-  private originHi = NaN;
-  private originLo = 0;
-  /** Records (and the header) seen so far: the "lines" of this format. */
 
   constructor(head: Uint8Array) {
     super();
+    this.timeScale = TWO32; // times are u64 ns stamps: the time origin keeps their two halves
     const h = headerOrder(head);
     if (!h) throw new BootprofError('E_FORMAT', 'not a QEMU simple trace file (no header magic 0xf2b177cb0aa429b4)');
     if (h.version !== HEADER_VERSION) {
@@ -111,49 +110,42 @@ export class SimpletraceBinParser extends TraceParser {
   override async readBlocks(source: ByteSource, sink: LineBlockSink, opts: ChunkOptions): Promise<number> {
     const chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
     const buf = Buffer.allocUnsafe(chunkSize + MAX_RECORD + MAPPING_HEAD + 8);
-    let tail = 0;
-    let base = 0;
-    for (;;) {
-      const n = await source.read(buf, tail, chunkSize);
-      if (n === 0) break;
-      const filled = tail + n;
-      let p = 0;
-      for (;;) {
-        const size = this.recordSize(buf, p, filled, base + p === 0);
-        if (size === 0) break;
-        if (size < 0) {
+    // offsets count from the header's first byte (recordSize knows the header by offset 0)
+    const r = await readCut(
+      source,
+      sink,
+      buf,
+      chunkSize,
+      { ...opts, baseOffset: 0 },
+      {
+        truncated: 'truncated record at the end of the file',
+        snippet: 32,
+        cut: (buf, filled, base) => {
+          let p = 0;
+          for (;;) {
+            const size = this.recordSize(buf, p, filled, base + p === 0);
+            if (size === 0) break;
+            if (size < 0) {
+              if (p > 0) sink.block(buf, 0, p, base);
+              sink.dropped('corrupt record (bad type or length): the rest of the file is skipped', base + p, buf.subarray(p, Math.min(filled, p + 32)));
+              return -1;
+            }
+            p += size;
+          }
           if (p > 0) sink.block(buf, 0, p, base);
-          sink.dropped('corrupt record (bad type or length): the rest of the file is skipped', base + p, buf.subarray(p, Math.min(filled, p + 32)));
-          opts.onRead?.(base + filled);
-          return base + filled;
-        }
-        p += size;
-      }
-      if (p > 0) sink.block(buf, 0, p, base);
-      const rest = filled - p;
-      if (p > 0 && rest > 0) buf.copyWithin(0, p, filled);
-      base += p;
-      tail = rest;
-      opts.onRead?.(base + tail);
-    }
-    if (tail > 0) {
-      sink.unterminated?.(base);
-      sink.dropped('truncated record at the end of the file', base, buf.subarray(0, Math.min(tail, 32)));
-    }
-    return base + tail;
+          return p;
+        },
+      },
+    );
+    return r.end;
   }
 
+  /** The records of buf[pos, end) (whole ones, from readBlocks); the header and each record count as a line. */
   parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
     const le = this.le;
-    const timeCol = batch.time;
-    const threadCol = batch.thread;
-    const hiCol = batch.pcHi;
-    const loCol = batch.pcLo;
-    const cap = batch.capacity;
     const st = this.stats;
     batch.presymbolized = false;
-    let n = batch.length;
-    while (pos < end && n < cap) {
+    while (pos < end && batch.length < batch.capacity) {
       st.lines++;
       if (base + pos === 0) {
         pos += HEADER_BYTES;
@@ -164,32 +156,12 @@ export class SimpletraceBinParser extends TraceParser {
       if (type === RECORD_TYPE_MAPPING) {
         const idLo = lo64(buf, pos + 8, le);
         const idHi = hi64(buf, pos + 8, le);
-        const len = u32(buf, pos + 16, le);
-        const s = pos + MAPPING_HEAD;
-        // "exec_tb" (7 bytes) or "exec_tb_nocache" (15 bytes)
-        const isExec =
-          idHi === 0 &&
-          (len === 7 || len === 15) &&
-          buf[s] === 0x65 &&
-          buf[s + 1] === 0x78 &&
-          buf[s + 2] === 0x65 &&
-          buf[s + 3] === 0x63 &&
-          buf[s + 4] === 0x5f &&
-          buf[s + 5] === 0x74 &&
-          buf[s + 6] === 0x62 &&
-          (len === 7 ||
-            (buf[s + 7] === 0x5f &&
-              buf[s + 8] === 0x6e &&
-              buf[s + 9] === 0x6f &&
-              buf[s + 10] === 0x63 &&
-              buf[s + 11] === 0x61 &&
-              buf[s + 12] === 0x63 &&
-              buf[s + 13] === 0x68 &&
-              buf[s + 14] === 0x65));
-        if (isExec) this.execIds.add(idLo);
+        const name = pos + MAPPING_HEAD;
+        const nameEnd = name + u32(buf, pos + 16, le);
+        if (idHi === 0 && isExecTbName(buf, name, nameEnd)) this.execIds.add(idLo);
         else if (idHi === 0) this.execIds.delete(idLo);
         st.other++;
-        pos = s + len;
+        pos = nameEnd;
         continue;
       }
       const length = u32(buf, pos + 24, le);
@@ -199,37 +171,19 @@ export class SimpletraceBinParser extends TraceParser {
       if (idHi === ONES && idLo === DROPPED_LO) {
         if (length >= 32) this.lostEvents += hi64(buf, pos + EVENT_HEAD, le) * TWO32 + lo64(buf, pos + EVENT_HEAD, le);
         st.other++;
-        pos = next;
-        continue;
-      }
-      if (idHi !== 0 || !this.execIds.has(idLo)) {
+      } else if (idHi !== 0 || !this.execIds.has(idLo)) {
         st.other++;
-        pos = next;
-        continue;
-      }
-      if (length < 24 + 16) {
+      } else if (length < 24 + 16) {
         this.malformed('exec_tb record without its two arguments', base + pos, buf.subarray(pos, next));
-        pos = next;
-        continue;
+      } else {
+        // timestamp_ns at +16, pid at +28; arguments: tb at EVENT_HEAD, pc at EVENT_HEAD + 8. Relative
+        // times are exact while the trace spans less than 2^53 ns (104 days).
+        const pc = pos + EVENT_HEAD + 8;
+        this.setPc(batch, hi64(buf, pc, le), lo64(buf, pc, le));
+        this.addEvent(batch, hi64(buf, pos + 16, le), lo64(buf, pos + 16, le), u32(buf, pos + 28, le));
       }
-      const tsLo = lo64(buf, pos + 16, le);
-      const tsHi = hi64(buf, pos + 16, le);
-      if (this.originHi !== this.originHi) {
-        this.originHi = tsHi;
-        this.originLo = tsLo;
-      }
-      // Relative ns: exact while the trace spans less than 2^53 ns (104 days).
-      timeCol[n] = (tsHi - this.originHi) * TWO32 + (tsLo - this.originLo);
-      const tid = u32(buf, pos + 28, le);
-      threadCol[n] = this.threadOf(tid);
-      // arguments: tb at EVENT_HEAD, pc at EVENT_HEAD + 8
-      hiCol[n] = hi64(buf, pos + EVENT_HEAD + 8, le);
-      loCol[n] = lo64(buf, pos + EVENT_HEAD + 8, le);
-      n++;
-      st.events++;
       pos = next;
     }
-    batch.length = n;
     return pos;
   }
 }
@@ -240,34 +194,3 @@ export const simpletraceBinFormat: TraceFormat = {
   detect: (head) => headerOrder(head) !== null,
   create: (head) => new SimpletraceBinParser(head),
 };
-
-/** Writes a version-4 simple trace file (tests and fixtures): the layout above, little-endian. */
-export function writeSimpleTrace(
-  records: readonly ({ map: number; name: string } | { id: number | bigint; ns: bigint; pid: number; args: readonly bigint[] })[],
-  le = true,
-): Buffer {
-  const parts: Buffer[] = [];
-  const u64 = (v: bigint): Buffer => {
-    const b = Buffer.alloc(8);
-    if (le) b.writeBigUInt64LE(v);
-    else b.writeBigUInt64BE(v);
-    return b;
-  };
-  const u32b = (v: number): Buffer => {
-    const b = Buffer.alloc(4);
-    if (le) b.writeUInt32LE(v);
-    else b.writeUInt32BE(v);
-    return b;
-  };
-  parts.push(u64(0xffffffffffffffffn), u64(0xf2b177cb0aa429b4n), u64(BigInt(HEADER_VERSION)));
-  for (const r of records) {
-    if ('map' in r) {
-      const name = Buffer.from(r.name, 'latin1');
-      parts.push(u64(0n), u64(BigInt(r.map)), u32b(name.length), name);
-    } else {
-      parts.push(u64(1n), u64(BigInt(r.id)), u64(r.ns), u32b(24 + 8 * r.args.length), u32b(r.pid));
-      for (const a of r.args) parts.push(u64(a));
-    }
-  }
-  return Buffer.concat(parts);
-}

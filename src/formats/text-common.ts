@@ -1,8 +1,10 @@
 /**
- * Byte-level pieces the text formats share: named character constants, a hex digit table, an exact
- * decimal time reader (integer and fraction digits parsed apart, converted to whole seconds + ns
- * with integer arithmetic only), and a name interner for pre-resolved formats that maps the bytes of
- * a symbol name to a name id without building a string per line (one string per *distinct* name).
+ * Byte-level pieces the text formats share: named character constants, a hex digit table, line
+ * helpers, a decimal integer reader, the pc reader (up to 16 hex digits into two exact 32-bit halves),
+ * an exact decimal time reader (integer and fraction digits parsed apart, converted to whole seconds +
+ * ns with integer arithmetic only), and a name interner for pre-resolved formats that maps the bytes
+ * of a symbol name to a name id without building a string per line (one string per *distinct* name).
+ * Nothing here keeps parser state: that is parser.ts.
  */
 import { REGION_LABELS } from '../model/names.js';
 import type { InputTimeUnit } from './parser.js';
@@ -22,6 +24,11 @@ export const UPPER_X = 0x58;
 export const LBRACKET = 0x5b;
 export const RBRACKET = 0x5d;
 export const SLASH = 0x2f;
+export const AT = 0x40;
+export const DASH = 0x2d;
+export const UNDERSCORE = 0x5f;
+export const LOWER_C = 0x63;
+export const LOWER_P = 0x70;
 
 /** Hex digit value, or -1. */
 export const HEX = new Int8Array(256).fill(-1);
@@ -37,6 +44,83 @@ export function isDigit(c: number): boolean {
 
 export function isBlank(c: number): boolean {
   return c === SP || c === TAB;
+}
+
+/** A byte of an identifier (event names, `key=` names): [A-Za-z0-9_]. */
+export function isIdent(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= ZERO && c <= NINE) || c === UNDERSCORE;
+}
+
+/** Index of the newline that ends the line at buf[i] (the block ends with one, so this stops). */
+export function lineEnd(buf: Uint8Array, i: number): number {
+  while (buf[i] !== NL) i++;
+  return i;
+}
+
+/** True when buf[start, nl) holds only blanks and CRs. */
+export function isBlankLine(buf: Uint8Array, start: number, nl: number): boolean {
+  let j = start;
+  while (j < nl && (buf[j] === SP || buf[j] === TAB || buf[j] === CR)) j++;
+  return j === nl;
+}
+
+/** "exec_tb" */
+const EXEC_TB = [0x65, 0x78, 0x65, 0x63, 0x5f, 0x74, 0x62];
+/** "_nocache", after "exec_tb" */
+const NOCACHE = [0x5f, 0x6e, 0x6f, 0x63, 0x61, 0x63, 0x68, 0x65];
+
+/** True when buf[i, i + word.length) is `word`. */
+export function matchAt(buf: Uint8Array, i: number, word: readonly number[]): boolean {
+  for (let k = 0; k < word.length; k++) if (buf[i + k] !== word[k]) return false;
+  return true;
+}
+
+/** True when buf[start, end) is the name of the event bootprof reads: exec_tb or exec_tb_nocache (same arguments). */
+export function isExecTbName(buf: Uint8Array, start: number, end: number): boolean {
+  const len = end - start;
+  return (len === 7 || len === 15) && matchAt(buf, start, EXEC_TB) && (len === 7 || matchAt(buf, start + 7, NOCACHE));
+}
+
+/** Reads a decimal integer (a thread id, a vCPU index, an offset) without a string. */
+export class DecimalReader {
+  value = 0;
+
+  /** Parses the digits at buf[i]; returns the index after them, or -1 when there are none or more than `maxDigits`. */
+  read(buf: Uint8Array, i: number, maxDigits: number): number {
+    let v = 0;
+    const start = i;
+    let c = buf[i];
+    while (c >= ZERO && c <= NINE) {
+      v = v * 10 + (c - ZERO);
+      c = buf[++i];
+    }
+    if (i === start || i - start > maxDigits) return -1;
+    this.value = v;
+    return i;
+  }
+}
+
+/**
+ * The pc reader: up to 16 hex digits at buf[i] (no 0x), stored as two exact 32-bit halves at
+ * hiOut[at] and loOut[at] (a batch's pc columns, usually: TraceParser.readPc), without a string.
+ * Returns the index after the digits, or -1 (nothing stored) when there are none or more than 16.
+ * The halves go straight into columns because a JS function cannot hand back two numbers for free:
+ * through an object's fields they cost the qemu-log JS loop ~6%.
+ */
+export function readHex(buf: Uint8Array, i: number, hiOut: Uint32Array, loOut: Uint32Array, at: number): number {
+  let hi = 0;
+  let lo = 0;
+  const start = i;
+  let d = HEX[buf[i]];
+  while (d >= 0) {
+    hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+    lo = ((lo << 4) | d) >>> 0;
+    d = HEX[buf[++i]];
+  }
+  if (i === start || i - start > 16) return -1;
+  hiOut[at] = hi;
+  loOut[at] = lo;
+  return i;
 }
 
 /** Exponent of the ns per unit: 10^e ns per unit. */

@@ -11,10 +11,10 @@
  * line), pcHi = SYMBOLIC_PC_HI and pcLo = its offset; an address gets sym -1 and its pc, resolved by
  * the symbol stage like any pc. Without a CPU column every event is vCPU 0.
  */
-import { TraceParser, INPUT_TIME_UNIT_NAMES, type InputTimeUnit, type ParserOptions } from './parser.js';
+import { LineParser, INPUT_TIME_UNIT_NAMES, type InputTimeUnit, type ParserOptions } from './parser.js';
 import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
 import { REGION_LABELS } from '../model/names.js';
-import { CR, HEX, isBlank, LOWER_X, NL, PLUS, SP, TAB, TimeReader, UPPER_X, ZERO, NameInterner } from './text-common.js';
+import { CR, DecimalReader, HEX, isBlank, LOWER_X, NL, PLUS, SP, TAB, TimeReader, UPPER_X, ZERO, NameInterner } from './text-common.js';
 
 export type TimedTextVariant = 'gdb' | 'two-column' | 'resolved';
 
@@ -29,16 +29,22 @@ function isHexRun(buf: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+/** "0x" or "0X" at buf[i]. */
+function has0x(buf: Uint8Array, i: number): boolean {
+  return buf[i] === ZERO && (buf[i + 1] === LOWER_X || buf[i + 1] === UPPER_X);
+}
+
 function hasDigit(buf: Uint8Array, s: number, e: number): boolean {
   for (let k = s; k < e; k++) if (buf[k] >= ZERO && buf[k] <= 0x39) return true;
   return false;
 }
 
-export class TimedTextParser extends TraceParser {
+export class TimedTextParser extends LineParser {
   readonly format: string;
   override symbolic = true;
   private readonly time: TimeReader;
   private readonly interner: NameInterner;
+  private readonly dec = new DecimalReader();
 
   constructor(
     private readonly variant: TimedTextVariant,
@@ -56,166 +62,81 @@ export class TimedTextParser extends TraceParser {
     return this.interner.names;
   }
 
-  parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
-    const timeCol = batch.time;
-    const threadCol = batch.thread;
-    const hiCol = batch.pcHi;
-    const loCol = batch.pcLo;
-    const symCol = batch.sym;
-    const cap = batch.capacity;
-    const st = this.stats;
+  /** Blank lines are line()'s to decide (blanks, then LF or CR LF), so no other test applies. */
+  protected override isOther(): boolean {
+    return this.reason === '';
+  }
+
+  protected line(buf: Uint8Array, i: number, batch: EventBatch): number {
+    let c = buf[i];
+    while (isBlank(c)) c = buf[++i];
+    if (c === NL || (c === CR && buf[i + 1] === NL)) return this.other();
     const tr = this.time;
-    const variant = this.variant;
-    batch.presymbolized = true;
-    let n = batch.length;
-    while (pos < end && n < cap) {
-      const lineStart = pos;
-      st.lines++;
-      let i = pos;
-      let reason = '';
-      parse: {
-        let c = buf[i];
-        while (isBlank(c)) c = buf[++i];
-        if (c === NL || (c === CR && buf[i + 1] === NL)) {
-          reason = 'blank';
-          break parse;
-        }
-        const j = tr.read(buf, i);
-        if (j < 0 || !isBlank(buf[j])) {
-          reason = 'no time';
-          break parse;
-        }
-        const sec = tr.sec;
-        const ns = tr.ns;
-        i = j;
-        c = buf[i];
-        while (isBlank(c)) c = buf[++i];
-        let cpu = 0;
-        if (variant === 'resolved') {
-          let nd = 0;
-          while (c >= ZERO && c <= 0x39) {
-            cpu = cpu * 10 + (c - ZERO);
-            nd++;
-            c = buf[++i];
-          }
-          if (nd === 0 || nd > 9 || !isBlank(c)) {
-            reason = 'no vCPU column';
-            break parse;
-          }
-          while (isBlank(c)) c = buf[++i];
-        }
-        // ---- the token ----
-        const tokStart = i;
-        while (c !== SP && c !== TAB && c !== NL && c !== CR) c = buf[++i];
-        const tokEnd = i;
-        if (tokEnd === tokStart) {
-          reason = 'no symbol or address';
-          break parse;
-        }
-        let nameEnd = tokEnd;
-        let offset = 0;
-        let isName = true;
-        if (variant === 'gdb') {
-          // " + DEC" then " in section NAME", or " in section NAME", or nothing (a bare address)
-          if (c === SP && buf[i + 1] === PLUS && buf[i + 2] === SP) {
-            i += 3;
-            c = buf[i];
-            let nd = 0;
-            while (c >= ZERO && c <= 0x39) {
-              offset = offset * 10 + (c - ZERO);
-              nd++;
-              c = buf[++i];
-            }
-            if (nd === 0) {
-              reason = "bad offset after '+'";
-              break parse;
-            }
-          }
-          let k = 0;
-          while (k < IN_SECTION.length && buf[i + k] === IN_SECTION[k]) k++;
-          if (k === IN_SECTION.length) {
-            i += k;
-            while (buf[i] !== NL) i++;
-          } else if (offset === 0 && isHexRun(buf, tokStart, tokEnd)) {
-            isName = false;
-          } else if (
-            offset === 0 &&
-            tokEnd - tokStart > 2 &&
-            buf[tokStart] === ZERO &&
-            (buf[tokStart + 1] === LOWER_X || buf[tokStart + 1] === UPPER_X) &&
-            isHexRun(buf, tokStart + 2, tokEnd)
-          ) {
-            isName = false;
-          } else {
-            reason = "expected 'NAME [+ OFF] in section SEC' or a hex address";
-            break parse;
-          }
-        } else {
-          const has0x = buf[tokStart] === ZERO && (buf[tokStart + 1] === LOWER_X || buf[tokStart + 1] === UPPER_X);
-          if (has0x && isHexRun(buf, tokStart + 2, tokEnd)) isName = false;
-          else if (tokEnd - tokStart >= 6 && isHexRun(buf, tokStart, tokEnd) && hasDigit(buf, tokStart, tokEnd)) isName = false;
-          else {
-            // SYMBOL+0xOFF: the last '+' followed by 0x and hex digits
-            let p = tokEnd - 1;
-            while (p > tokStart && buf[p] !== PLUS) p--;
-            if (
-              p > tokStart &&
-              buf[p + 1] === ZERO &&
-              (buf[p + 2] === LOWER_X || buf[p + 2] === UPPER_X) &&
-              isHexRun(buf, p + 3, tokEnd) &&
-              tokEnd - (p + 3) <= 13
-            ) {
-              let v = 0;
-              for (let q = p + 3; q < tokEnd; q++) v = v * 16 + HEX[buf[q]];
-              offset = v;
-              nameEnd = p;
-            }
-          }
-          c = buf[i];
-          while (c === SP || c === TAB || c === CR) c = buf[++i];
-          if (c !== NL) {
-            reason = 'unexpected text after the symbol';
-            break parse;
-          }
-        }
-        while (buf[i] !== NL) i++;
-        if (buf[i - 1] === CR) st.crlf++;
-        // ---- the event ----
-        if (this.originSec !== this.originSec) {
-          this.originSec = sec;
-          this.originNs = ns;
-        }
-        timeCol[n] = (sec - this.originSec) * 1e9 + (ns - this.originNs);
-        threadCol[n] = this.threadOf(cpu);
-        if (isName) {
-          symCol[n] = this.interner.intern(buf, tokStart, nameEnd);
-          hiCol[n] = SYMBOLIC_PC_HI;
-          loCol[n] = offset > MAX_OFFSET ? MAX_OFFSET : offset;
-        } else {
-          let s = tokStart;
-          if (buf[s] === ZERO && (buf[s + 1] === LOWER_X || buf[s + 1] === UPPER_X)) s += 2;
-          let hi = 0;
-          let lo = 0;
-          for (let q = s; q < tokEnd; q++) {
-            hi = ((hi << 4) | (lo >>> 28)) >>> 0;
-            lo = ((lo << 4) | HEX[buf[q]]) >>> 0;
-          }
-          symCol[n] = -1;
-          hiCol[n] = hi;
-          loCol[n] = lo;
-        }
-        n++;
-        st.events++;
-        pos = i + 1;
-        continue;
-      }
-      let nl = i;
-      while (buf[nl] !== NL) nl++;
-      pos = nl + 1;
-      if (reason === 'blank') st.other++;
-      else this.malformed(reason, base + lineStart, buf.subarray(lineStart, Math.min(nl, lineStart + 64)));
+    const j = tr.read(buf, i);
+    if (j < 0 || !isBlank(buf[j])) return this.fail('no time');
+    const sec = tr.sec;
+    const ns = tr.ns;
+    i = j;
+    c = buf[i];
+    while (isBlank(c)) c = buf[++i];
+    let cpu = 0;
+    const dec = this.dec;
+    if (this.variant === 'resolved') {
+      i = dec.read(buf, i, 9);
+      if (i < 0 || !isBlank(buf[i])) return this.fail('no vCPU column');
+      cpu = dec.value;
+      c = buf[i];
+      while (isBlank(c)) c = buf[++i];
     }
-    batch.length = n;
-    return pos;
+    // ---- the token ----
+    const tokStart = i;
+    while (c !== SP && c !== TAB && c !== NL && c !== CR) c = buf[++i];
+    const tokEnd = i;
+    if (tokEnd === tokStart) return this.fail('no symbol or address');
+    let nameEnd = tokEnd;
+    let offset = 0;
+    let isName = true;
+    if (this.variant === 'gdb') {
+      // " + DEC" then " in section NAME", or " in section NAME", or nothing (a bare address)
+      if (c === SP && buf[i + 1] === PLUS && buf[i + 2] === SP) {
+        i = dec.read(buf, i + 3, Infinity);
+        if (i < 0) return this.fail("bad offset after '+'");
+        offset = dec.value;
+      }
+      let k = 0;
+      while (k < IN_SECTION.length && buf[i + k] === IN_SECTION[k]) k++;
+      if (k === IN_SECTION.length) i += k;
+      else if (offset === 0 && isHexRun(buf, tokStart, tokEnd)) isName = false;
+      else if (offset === 0 && tokEnd - tokStart > 2 && has0x(buf, tokStart) && isHexRun(buf, tokStart + 2, tokEnd)) isName = false;
+      else return this.fail("expected 'NAME [+ OFF] in section SEC' or a hex address");
+    } else {
+      if (has0x(buf, tokStart) && isHexRun(buf, tokStart + 2, tokEnd)) isName = false;
+      else if (tokEnd - tokStart >= 6 && isHexRun(buf, tokStart, tokEnd) && hasDigit(buf, tokStart, tokEnd)) isName = false;
+      else {
+        // SYMBOL+0xOFF: the last '+' followed by 0x and hex digits
+        let p = tokEnd - 1;
+        while (p > tokStart && buf[p] !== PLUS) p--;
+        if (p > tokStart && has0x(buf, p + 1) && isHexRun(buf, p + 3, tokEnd) && tokEnd - (p + 3) <= 13) {
+          let v = 0;
+          for (let q = p + 3; q < tokEnd; q++) v = v * 16 + HEX[buf[q]];
+          offset = v;
+          nameEnd = p;
+        }
+      }
+      c = buf[i];
+      while (c === SP || c === TAB || c === CR) c = buf[++i];
+      if (c !== NL) return this.fail('unexpected text after the symbol');
+    }
+    // ---- the event ----
+    const nl = this.eventLineEnd(buf, i);
+    if (isName) {
+      this.setPc(batch, SYMBOLIC_PC_HI, offset > MAX_OFFSET ? MAX_OFFSET : offset);
+      const row = this.addEvent(batch, sec, ns, cpu);
+      batch.sym[row] = this.interner.intern(buf, tokStart, nameEnd);
+    } else {
+      this.readPc(buf, has0x(buf, tokStart) ? tokStart + 2 : tokStart, batch); // a hex run of 1-16 digits: checked above
+      batch.sym[this.addEvent(batch, sec, ns, cpu)] = -1;
+    }
+    return nl;
   }
 }

@@ -32,8 +32,10 @@ export interface ByteSource {
   cut?(): GzipCut | null;
 }
 
-const GZIP_MAGIC0 = 0x1f;
-const GZIP_MAGIC1 = 0x8b;
+/** gzip data starts with the magic bytes 1f 8b (RFC 1952): what every reader sniffs, never the name. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
 
 /**
  * What the two stream-backed sources share: the chunk being handed out, a copy of it into the
@@ -281,7 +283,7 @@ export async function openSource(path: string | undefined): Promise<ByteSource> 
   const { bytesRead } = await fh.read(magic, 0, 2, 0).catch((err: unknown) => {
     throw fsError(err, path);
   });
-  if (bytesRead === 2 && magic[0] === GZIP_MAGIC0 && magic[1] === GZIP_MAGIC1) {
+  if (isGzip(magic.subarray(0, bytesRead))) {
     await fh.close();
     // Small reads keep the byte range named in a corrupt-data message short.
     return new GzipSource(path, createReadStream(path, { highWaterMark: GZIP_READ }), size, null);
@@ -307,7 +309,7 @@ async function openSequential(path: string, fh: fsp.FileHandle): Promise<ByteSou
     throw fsError(err, path);
   }
   const head = first.subarray(0, got);
-  if (got >= 2 && head[0] === GZIP_MAGIC0 && head[1] === GZIP_MAGIC1) {
+  if (isGzip(head)) {
     return new GzipSource(path, fh.createReadStream({ highWaterMark: GZIP_READ }), undefined, head);
   }
   return new StreamSource(path, fh.createReadStream({ highWaterMark: 1 << 20 }), undefined, false, head);
@@ -345,7 +347,7 @@ async function openStdin(): Promise<ByteSource> {
   // Ended before a byte: stdin's 'end' has fired, so a StreamSource would wait for it forever (the
   // process then exits 0 with no output); hand back an empty source instead.
   if (first === null) return memorySource(new Uint8Array(0), 'stdin');
-  if (first.length >= 2 && first[0] === GZIP_MAGIC0 && first[1] === GZIP_MAGIC1) return new GzipSource('stdin', stdin, undefined, first);
+  if (isGzip(first)) return new GzipSource('stdin', stdin, undefined, first);
   return new StreamSource('stdin', stdin, undefined, false, first);
 }
 

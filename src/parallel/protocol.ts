@@ -1,5 +1,6 @@
 /** Messages between the pool (main thread) and parse workers. */
 import type { ErrorCode } from '../io/errors.js';
+import type { TimeOrigin } from '../formats/parser.js';
 import type { BatchColumns } from '../model/batch.js';
 import type { TableTransfer } from '../symbols/transfer.js';
 import type { WorkUnit } from './range-source.js';
@@ -15,7 +16,7 @@ export interface WorkerInit {
   /** KASLR slide the worker's resolver applies (known up front; the main thread redoes codes if not). */
   slide: number;
   /** The trace's time origin, when known from its first page: units then need no rebasing. */
-  origin: { sec: number; ns: number } | null;
+  origin: TimeOrigin | null;
   options: UnitOptions;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { promises as fsp } from 'node:fs';
 import { DEFAULT_CHUNK, DEFAULT_MAX_LINE, readLineBlocks } from '../io/chunks.js';
-import { TooManyThreadsError, type ParseStats, type TimeUnit, type TraceFormat } from '../formats/parser.js';
+import { TooManyThreadsError, type ParseStats, type TimeOrigin, type TimeUnit, type TraceFormat } from '../formats/parser.js';
 import { EventBatch } from '../model/batch.js';
 import { Symbolizer } from '../symbols/symbolize.js';
 import { ownedRange, rangeSource, type WorkUnit } from './range-source.js';
@@ -23,8 +23,8 @@ export interface UnitResult {
   threadLines: number[];
   /** Unit thread indexes that ran a kernel virtual pc in this unit (Symbolizer.partialFinalize). */
   seenThreads: number[];
-  originSec: number;
-  originNs: number;
+  /** The unit's time origin (its first event's), null when it has no timed event. */
+  origin: TimeOrigin | null;
   unit: TimeUnit;
   /** File offset of an unterminated last line (only the file's last unit can have one), else -1. */
   unterminated: number;
@@ -57,14 +57,11 @@ export async function parseUnit(
   symbolizer: Symbolizer,
   o: UnitOptions = {},
   newBatch: BatchSource = () => new EventBatch(o.batchSize),
-  origin: { sec: number; ns: number } | null = null,
+  origin: TimeOrigin | null = null,
 ): Promise<UnitResult> {
   const [from, to] = await ownedRange(fh, u, size, name);
   const parser = format.create(head);
-  if (origin) {
-    parser.originSec = origin.sec;
-    parser.originNs = origin.ns;
-  }
+  if (origin) parser.setOrigin(origin);
   const batches: EventBatch[] = [];
   let batch = newBatch();
   let seen = new Uint8Array(16);
@@ -116,8 +113,7 @@ export async function parseUnit(
     threadIds: parser.threadIds,
     threadLines: parser.threadLines,
     seenThreads: parser.threadIds.map((_, t) => t).filter((t) => seen[t] === 1),
-    originSec: parser.originSec,
-    originNs: parser.originNs,
+    origin: parser.origin,
     unit: parser.unit,
     unterminated,
   };

@@ -15,6 +15,7 @@
 import { promises as fsp } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { BootprofError, fsError } from '../io/errors.js';
+import { isGzip } from '../io/source.js';
 import { addressKey } from './address.js';
 import { emptyRaw, type RawSymbols } from './kallsyms.js';
 
@@ -57,7 +58,7 @@ async function openReader(path: string, bytes?: Buffer): Promise<Reader> {
   }
   const magic = Buffer.alloc(2);
   await fh.read(magic, 0, 2, 0);
-  if (magic[0] === 0x1f && magic[1] === 0x8b) {
+  if (isGzip(magic)) {
     const all = gunzipSync(await fh.readFile());
     await fh.close();
     return memoryReader(all);

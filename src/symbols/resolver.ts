@@ -7,12 +7,13 @@
  * Each call also leaves the pc's offset into its function in `off` (NO_OFFSET for a region): the
  * symbol stage stores both, so nothing downstream resolves again.
  *
- * The cache is an open-addressing hash of (hi, lo) -> (code, offset) with a fixed size: when it is 3/4 full it
- * is cleared, so memory never grows with the number of distinct pcs. Low pcs skip it (their code is a
- * couple of range checks).
+ * The cache is a bounded PcHashMap (model/pc-hash.ts) of kernel-half pc -> code, with each cached pc's
+ * offset in an array by slot: when it is 3/4 full it is emptied, so memory never grows with the
+ * number of distinct pcs. Low pcs skip it (their code is a couple of range checks).
  */
 import { NO_OFFSET } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_KERNEL, REGION_UNKNOWN } from '../model/names.js';
+import { PcHashMap } from '../model/pc-hash.js';
 import { addressKey, KERNEL_HALF_HI } from './address.js';
 import { earlyRegion, FIRMWARE_TOP, isFirmwarePc, kernel32Base, PHYSICAL_START } from './regions.js';
 import type { SymbolTable } from './table.js';
@@ -20,13 +21,12 @@ import type { SymbolTable } from './table.js';
 export const LOW_FLAG = 1 << 30;
 
 export class Resolver {
+  /** Kernel-half pc -> code (bounded: its arrays never move, so kernel() holds them), and offsets by slot. */
+  private readonly cache: PcHashMap;
   private readonly cacheHi: Uint32Array;
   private readonly cacheLo: Uint32Array;
-  private readonly cacheVal: Int32Array;
+  private readonly cacheCode: Int32Array;
   private readonly cacheOff: Float64Array;
-  private readonly shift: number;
-  private readonly limit: number;
-  private used = 0;
   /** virt(_text) - PHYSICAL_START, NaN without a table. */
   readonly physDelta: number;
   readonly text0: number;
@@ -36,7 +36,6 @@ export class Resolver {
   /** A 32-bit kernel's map: its lowest kernel pc (regions.ts kernel32Base); NaN for a 64-bit one. */
   readonly k32: number;
   lookups = 0;
-  cacheClears = 0;
   /**
    * KASLR slide (address key delta, a multiple of 2 MiB): kernel-half pcs are looked up at pc - slide.
    * Set before the first lookup (symbols/kaslr.ts decides it from the trace's head); the cache holds
@@ -50,13 +49,11 @@ export class Resolver {
     readonly table: SymbolTable | null,
     cacheBits = 18,
   ) {
-    const size = 1 << cacheBits;
-    this.cacheHi = new Uint32Array(size);
-    this.cacheLo = new Uint32Array(size);
-    this.cacheVal = new Int32Array(size).fill(-1);
-    this.cacheOff = new Float64Array(size);
-    this.shift = 32 - cacheBits;
-    this.limit = (size * 3) >>> 2;
+    this.cache = new PcHashMap(cacheBits, true);
+    this.cacheHi = this.cache.hi;
+    this.cacheLo = this.cache.lo;
+    this.cacheCode = this.cache.val;
+    this.cacheOff = new Float64Array(this.cache.slots);
     const m = table?.marks;
     const text = m ? (Number.isNaN(m._text) ? m._stext : m._text) : NaN;
     this.physDelta = text - PHYSICAL_START;
@@ -65,6 +62,11 @@ export class Resolver {
     this.init0 = m ? m._sinittext : NaN;
     this.init1 = m ? m._einittext : NaN;
     this.k32 = kernel32Base(m);
+  }
+
+  /** Times the code cache was emptied because it was full. */
+  get cacheClears(): number {
+    return this.cache.clears;
   }
 
   /**
@@ -81,16 +83,18 @@ export class Resolver {
     const table = this.table;
     this.off = NO_OFFSET;
     if (table === null) return REGION_KERNEL;
-    const vals = this.cacheVal;
-    let h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+    // The cache's slots, walked here rather than through cache.find(): this runs once per event and
+    // takes two values out of a hit (see model/pc-hash.ts).
+    const codes = this.cacheCode;
+    let s = this.cache.home(hi, lo);
     for (;;) {
-      const v = vals[h];
-      if (v < 0) break;
-      if (this.cacheLo[h] === lo && this.cacheHi[h] === hi) {
-        this.off = this.cacheOff[h];
-        return v;
+      const c = codes[s];
+      if (c < 0) break;
+      if (this.cacheLo[s] === lo && this.cacheHi[s] === hi) {
+        this.off = this.cacheOff[s];
+        return c;
       }
-      h = (h + 1) & (vals.length - 1);
+      s = (s + 1) & this.cache.mask;
     }
     this.lookups++;
     const key = addressKey(hi, lo) - this.slide;
@@ -99,17 +103,7 @@ export class Resolver {
     const code = fn >= 0 ? fn : REGION_UNKNOWN;
     const off = fn >= 0 ? key - table.addrs[at] : NO_OFFSET;
     this.off = off;
-    if (this.used >= this.limit) {
-      vals.fill(-1);
-      this.used = 0;
-      this.cacheClears++;
-      h = Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
-    }
-    this.cacheHi[h] = hi;
-    this.cacheLo[h] = lo;
-    vals[h] = code;
-    this.cacheOff[h] = off;
-    this.used++;
+    this.cacheOff[this.cache.insert(hi, lo, ~s, code)] = off;
     return code;
   }
 

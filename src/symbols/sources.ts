@@ -11,6 +11,7 @@ import { promises as fsp } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { BootprofError, fsError } from '../io/errors.js';
 import { refuseOutputAsInput } from '../io/outputs.js';
+import { isGzip } from '../io/source.js';
 import { chooseMap } from './find-map.js';
 import { isElf, readElfSymbols } from './elf.js';
 import { parseSymbolText, type RawSymbols } from './kallsyms.js';
@@ -63,7 +64,7 @@ export async function loadRawSource(path: string): Promise<RawSymbols> {
   }
   if (bytes.length === 0) throw new BootprofError('E_EMPTY', `${path}: empty symbol file`);
   if (isElf(bytes)) return readElfSymbols(path, bytes);
-  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+  if (isGzip(bytes)) {
     try {
       bytes = gunzipSync(bytes);
     } catch (err) {
