@@ -1,6 +1,7 @@
 /** Distinct pcs of a trace, in bounded memory (what `info` reports). */
 import type { Analysis } from './analysis.js';
 import { SYMBOLIC_PC_HI, type EventBatch } from '../model/batch.js';
+import { PcHashMap } from '../model/pc-hash.js';
 
 /** Distinct pcs counted exactly up to this many; beyond, estimated (HyperLogLog) in fixed memory. */
 export const EXACT_DISTINCT_PCS = 1 << 20;
@@ -16,15 +17,13 @@ function fmix32(h: number): number {
 
 /**
  * Distinct pcs: an open-addressing set of (hi, lo) pairs while there are at most EXACT_DISTINCT_PCS
- * (~19 MB), then a HyperLogLog sketch of 16 KiB (error ~1%), so memory stays bounded whatever the
+ * (~24 MB), then a HyperLogLog sketch of 16 KiB (error ~1%), so memory stays bounded whatever the
  * trace (10 million distinct user pcs would need ~300 MB as a set). Pre-resolved events count as
  * name+offset.
  */
 export class DistinctPcs implements Analysis {
-  private hi = new Uint32Array(1 << 12);
-  private lo = new Uint32Array(1 << 12);
-  private used = new Uint8Array(1 << 12);
-  private n = 0;
+  /** The exact set, until it holds EXACT_DISTINCT_PCS pcs (then null). */
+  private set: PcHashMap | null = new PcHashMap(12, false);
   /** HyperLogLog registers once the exact set is given up. */
   private registers: Uint8Array | null = null;
 
@@ -35,12 +34,12 @@ export class DistinctPcs implements Analysis {
 
   /** Distinct pcs seen: exact, or (beyond EXACT_DISTINCT_PCS) an estimate. */
   get count(): number {
-    return this.registers === null ? this.n : this.estimate();
+    return this.set !== null ? this.set.size : this.estimate();
   }
 
   /** Bytes held by the set or sketch. */
   bytes(): number {
-    return this.registers ? this.registers.length : this.used.length * 9;
+    return this.set !== null ? this.set.bytes : this.registers!.length;
   }
 
   consume(batch: EventBatch): void {
@@ -48,41 +47,16 @@ export class DistinctPcs implements Analysis {
     for (let i = 0, n = batch.length; i < n; i++) {
       const h = pcHi[i];
       const hi = h === SYMBOLIC_PC_HI ? (SYMBOLIC_PC_HI + sym[i]) >>> 0 : h;
-      if (this.registers) this.sketch(hi, pcLo[i]);
-      else this.add(hi, pcLo[i]);
+      const set = this.set;
+      if (set === null) this.sketch(hi, pcLo[i]);
+      else if (set.add(hi, pcLo[i]) && set.size >= EXACT_DISTINCT_PCS) this.toSketch(set);
     }
   }
 
-  private add(hi: number, lo: number): void {
-    const mask = this.used.length - 1;
-    let s = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 0) & mask;
-    while (this.used[s]) {
-      if (this.lo[s] === lo && this.hi[s] === hi) return;
-      s = (s + 1) & mask;
-    }
-    this.used[s] = 1;
-    this.hi[s] = hi;
-    this.lo[s] = lo;
-    if (++this.n >= EXACT_DISTINCT_PCS) this.toSketch();
-    else if (this.n * 2 > this.used.length) this.grow();
-  }
-
-  private grow(): void {
-    const { hi, lo, used } = this;
-    const size = used.length * 2;
-    this.hi = new Uint32Array(size);
-    this.lo = new Uint32Array(size);
-    this.used = new Uint8Array(size);
-    this.n = 0;
-    for (let s = 0; s < used.length; s++) if (used[s]) this.add(hi[s], lo[s]);
-  }
-
-  private toSketch(): void {
-    const { hi, lo, used } = this;
+  private toSketch(set: PcHashMap): void {
     this.registers = new Uint8Array(1 << HLL_BITS);
-    for (let s = 0; s < used.length; s++) if (used[s]) this.sketch(hi[s], lo[s]);
-    this.hi = this.lo = new Uint32Array(0);
-    this.used = new Uint8Array(0);
+    set.forEach((hi, lo) => this.sketch(hi, lo));
+    this.set = null;
   }
 
   private sketch(hi: number, lo: number): void {

@@ -23,6 +23,7 @@ import type { TimeUnit } from '../formats/parser.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_USER } from '../model/names.js';
 import type { TraceInfo } from '../pipeline.js';
 import { CallTree, MAX_NODES, OTHER_STACKS_LABEL, ROOT_NODE } from '../model/call-tree.js';
+import { PcHashMap } from '../model/pc-hash.js';
 import { grow, type Analysis } from './analysis.js';
 
 export const MAX_DEPTH = 512;
@@ -155,10 +156,8 @@ export class StackReconstruction implements Analysis {
   private known = 0;
   private pool: Saved[] = [];
   private poolCount = new Int32Array(FIRST_FUNCTION);
-  private retHi = new Uint32Array(1 << 17);
-  private retLo = new Uint32Array(1 << 17);
-  private retSet = new Uint8Array(1 << 17);
-  private retUsed = 0;
+  /** Blocks seen ending in a return (isReturnBlock): a bounded set. */
+  private readonly returnBlocks = new PcHashMap(17, true);
   readonly stats: StackStats = {
     calls: 0,
     returns: 0,
@@ -506,24 +505,8 @@ export class StackReconstruction implements Analysis {
    * Bounded: the set is emptied when 3/4 full.
    */
   private isReturnBlock(hi: number, lo: number, add: boolean): boolean {
-    const set = this.retSet;
-    const mask = set.length - 1;
-    let h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 15) & mask;
-    for (;;) {
-      if (set[h] === 0) break;
-      if (this.retLo[h] === lo && this.retHi[h] === hi) return true;
-      h = (h + 1) & mask;
-    }
-    if (!add) return false;
-    if (this.retUsed >= (set.length * 3) >>> 2) {
-      set.fill(0);
-      this.retUsed = 0;
-      h = (Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> 15) & mask;
-    }
-    this.retHi[h] = hi;
-    this.retLo[h] = lo;
-    set[h] = 1;
-    this.retUsed++;
+    if (!add) return this.returnBlocks.has(hi, lo);
+    this.returnBlocks.add(hi, lo);
     return true;
   }
 }

@@ -5,6 +5,7 @@ import { InitcallCollector, INITCALL_CALLER, INITCALLS_TABLE, initcallNamesFromM
 import { StackReconstruction } from '../analyze/stacks.js';
 import { TraceCounts } from '../analyze/trace-counts.js';
 import { BootprofError } from '../io/errors.js';
+import { isGzip } from '../io/source.js';
 import { makeTable } from '../model/table.js';
 import { writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
@@ -79,7 +80,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
 function readInitcallNames(path: string): Set<string> {
   try {
     let bytes: Buffer = readFileSync(path);
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+    if (isGzip(bytes)) bytes = gunzipSync(bytes);
     return initcallNamesFromMap(bytes.toString('latin1'));
   } catch {
     return new Set();
