@@ -2,7 +2,7 @@
 //
 // It accepts exactly one strict line form and leaves everything else to the JavaScript parser:
 //   TID@SEC.FRAC:exec_tb tb:0xHOST pc=0xPC\n      (also exec_tb_nocache)
-// TID and SEC have 1-15 digits, FRAC 1-9, PC 1-16 hex digits, and the newline follows the pc at
+// TID and SEC have 1-15 digits, FRAC 1-9, HOST 0-16 and PC 1-16 hex digits, and the newline follows the pc at
 // once. Any other line stops the scan with stopReason = STOP_LINE at that line's start, so the JS
 // parser decides what it is (CR LF, other events, malformed, ...). Results are therefore identical
 // to the JS parser's: this file only makes the common case fast (bytes at ~1/cycle, no bounds checks
@@ -46,6 +46,8 @@ export function parse(
   tidOut: usize,
   hiOut: usize,
   loOut: usize,
+  tbHiOut: usize,
+  tbLoOut: usize,
 ): i32 {
   let n: i32 = 0;
   stopReason = 0;
@@ -101,11 +103,21 @@ export function parse(
     if (load<u32>(p) != 0x303a6274 || load<u8>(p, 4) != 120) return reject(line, n); // "tb:0" "x"
     p += 5;
     c = load<u8>(p);
+    let tb: u64 = 0;
+    nd = 0;
     while (c != 32) {
-      if (c - 48 >= 10 && (c | 32) - 97 >= 6) return reject(line, n);
+      let d: u32 = c - 48;
+      if (d >= 10) {
+        d = (c | 32) - 97;
+        if (d >= 6) return reject(line, n);
+        d += 10;
+      }
+      tb = (tb << 4) | u64(d);
+      nd++;
       p++;
       c = load<u8>(p);
     }
+    if (nd > 16) return reject(line, n);
     if (load<u32>(p, 1) != 0x303d6370 || load<u8>(p, 5) != 120) return reject(line, n); // "pc=0" "x"
     p += 6;
     // ---- PC ----
@@ -132,6 +144,8 @@ export function parse(
     store<f64>(tidOut + (o << 3), f64(tid));
     store<u32>(hiOut + (o << 2), u32(pc >> 32));
     store<u32>(loOut + (o << 2), u32(pc));
+    store<u32>(tbHiOut + (o << 2), u32(tb >> 32));
+    store<u32>(tbLoOut + (o << 2), u32(tb));
     n++;
   }
   stopPos = p;

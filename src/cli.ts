@@ -24,6 +24,14 @@ function orList(v: readonly string[]): string {
   return v.length > 1 ? `${v.slice(0, -1).join(', ')} or ${v[v.length - 1]}` : v.join('');
 }
 
+/** --weight for the commands that weigh events. */
+function weightOption(): Option {
+  return new Option(
+    '-w, --weight <weight>',
+    'what tables sort by and profiles weigh: time (host time), insns (guest instructions, from -d in_asm translation records) or events (default: insns when the trace has translation records, else time)',
+  ).choices(['time', 'insns', 'events']);
+}
+
 /** -f for a command whose result is a document (model/table.ts): every document writer's format. */
 function formatOption(formats: readonly string[]): Option {
   const dflt = formats.includes('csv') ? 'table on a terminal, csv otherwise' : 'table';
@@ -86,6 +94,7 @@ export function buildProgram(): Command {
     .addOption(formatOption(DOCUMENT_FORMATS))
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
+    .addOption(weightOption())
     .addHelpText(
       'after',
       `
@@ -100,6 +109,7 @@ Examples:
     .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
     .addOption(formatOption(MULTI_TABLE_FORMATS))
     .option('-n, --top <n>', 'rows of self time and system calls to show (default: 15)')
+    .addOption(weightOption())
     .action((trace: string | undefined, opts) => reportCommand(trace, opts));
 
   withInput(program.command('resolve'))

@@ -31,6 +31,7 @@ import type { SymbolTable } from './symbols/table.js';
 import { loadSymbolSources } from './symbols/sources.js';
 import { KaslrGate, type KaslrOptions, type KaslrReport } from './symbols/kaslr.js';
 import type { Analysis } from './analyze/analysis.js';
+import { TranslationStage, type Translations } from './model/translations.js';
 
 export interface InputOptions {
   /** Trace path; '-' or undefined for stdin. */
@@ -106,6 +107,8 @@ export interface RunResult {
   kaslr?: KaslrReport;
   /** The input was cut short (InputCut); null when it ended cleanly. */
   cut: InputCut | null;
+  /** The translation stage: records bound, events without one (`active` when the trace has records). */
+  translations: TranslationStage;
 }
 
 interface ReadEnd {
@@ -169,14 +172,14 @@ async function runSequential(source: ByteSource, parser: TraceParser, push: (b: 
 }
 
 /** The time origin (first event) of a trace, from its first page: workers then need no rebasing. */
-function originOf(format: TraceFormat, head: Uint8Array): TimeOrigin | null {
+function originOf(format: TraceFormat, head: Uint8Array): { origin: TimeOrigin | null; resolution: number } {
   const p = format.create(head);
   const end = head.lastIndexOf(0x0a) + 1;
   const b = new EventBatch(1);
   let pos = 0;
   while (pos < end && b.length === 0) pos = p.parse(head, pos, end, 0, b);
   p.release();
-  return b.length > 0 && p.unit === 'ns' ? p.origin : null;
+  return { origin: b.length > 0 && p.unit === 'ns' ? p.origin : null, resolution: p.timeResolutionNs };
 }
 
 /**
@@ -200,7 +203,8 @@ async function runParallel(
 ): Promise<ReadEnd> {
   const units = planUnits(size, unitSize);
   let lastLine = -1;
-  const origin = originOf(format, head);
+  const { origin, resolution } = originOf(format, head);
+  agg.timeResolutionNs = resolution;
   if (origin) agg.setOrigin(origin);
   const workers = poolSize(threads, units.length);
   // (opts.progress is false under --quiet)
@@ -266,6 +270,9 @@ async function runParallel(
       st.other += u.other;
       st.malformed += u.malformed;
       st.crlf += u.crlf;
+      st.records += u.records;
+      st.recordLines += u.recordLines;
+      st.unreadableRecords += u.unreadableRecords;
       if (r.unterminated >= 0) lastLine = r.unterminated;
       opts.onProgress?.(r.to, size);
     }
@@ -308,6 +315,8 @@ export interface TraceInfo {
   /** The parser (thread ids, names of pre-resolved formats) and the resolver (table, KASLR slide). */
   parser?: TraceParser;
   resolver?: Resolver;
+  /** The run's translations (`-d in_asm` records), by the id in `batch.xlat` of a `translated` batch. */
+  translations?: Translations;
 }
 
 /**
@@ -346,7 +355,8 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     parser.strict = !!opts.strict;
     const resolver = new Resolver(syms.table);
     const names = parser.names ?? (syms.table ? syms.table.names : REGION_LABELS);
-    const analyses = setup({ format: parser.format, unit: parser.unit, names, parser, resolver });
+    const translations = new TranslationStage();
+    const analyses = setup({ format: parser.format, unit: parser.unit, names, parser, resolver, translations: translations.table });
     const symbolizer = new Symbolizer(resolver);
     const threads = opts.threads ?? defaultThreads();
     const unitSize = opts.unitSize ?? DEFAULT_UNIT;
@@ -370,7 +380,11 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     };
     // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
     const gate = new KaslrGate(syms.table, resolver, { ...opts.kaslr, mapName: syms.mapPath }, process, parser.symbolic);
-    const push = (b: EventBatch): void => gate.push(b);
+    // Binds translation records to tb pointers and gives each event its translation (file order).
+    const push = (b: EventBatch): void => {
+      translations.apply(b);
+      gate.push(b);
+    };
     let end: ReadEnd;
     try {
       end = parallel
@@ -400,6 +414,7 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
       gzip: source.gzip,
       kaslr,
       cut,
+      translations,
     };
   } finally {
     bar.stop();

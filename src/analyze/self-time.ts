@@ -1,23 +1,28 @@
 /**
  * Self time: event i of a vCPU is charged t(next event of the same vCPU) - t(i); each vCPU's last
  * event gets 0; a negative difference (time going backwards) counts as 0 and is reported. In an
- * untimed trace every event weighs 1 (unit "events").
+ * untimed trace every event weighs 1 (unit "events"). With translation records (model/translations.ts)
+ * each function also sums the instruction counts of its events' blocks (`insns`).
  */
 import type { EventBatch } from '../model/batch.js';
 import type { TimeUnit } from '../formats/parser.js';
 import { defineTable, sharePercent } from '../model/table.js';
+import type { Weight } from '../model/weight.js';
 import { grow, type Analysis } from './analysis.js';
 
 export interface SelfTimeRow {
   id: number;
   self: number;
   events: number;
+  insns: number;
 }
 
 export class SelfTime implements Analysis {
   /** Per name id: summed self time (ns or events) and event count. */
   self = new Float64Array(1024);
   events = new Float64Array(1024);
+  /** Per name id: instructions of its events' translated blocks (translated batches only). */
+  insns = new Float64Array(1024);
   /** Per vCPU: time and name id of its pending (not yet charged) event; -1 = none yet. */
   private lastTime = new Float64Array(16);
   private lastSym = new Int32Array(16).fill(-1);
@@ -26,6 +31,7 @@ export class SelfTime implements Analysis {
   constructor(readonly unit: TimeUnit) {}
 
   consume(batch: EventBatch): void {
+    if (batch.translated) this.addInsns(batch);
     const n = batch.length;
     const time = batch.time;
     const thread = batch.thread;
@@ -89,14 +95,38 @@ export class SelfTime implements Analysis {
     this.negativeDeltas += negative;
   }
 
-  /** Rows for every name id that had events, sorted by self time, then events, then `nameOf`. */
-  rows(nameOf: (id: number) => string): SelfTimeRow[] {
+  /** Adds each event's block instructions to its function (a record without a count adds nothing). */
+  private addInsns(batch: EventBatch): void {
+    const { sym } = batch;
+    const counts = batch.insns;
+    let insns = this.insns;
+    for (let i = 0, n = batch.length; i < n; i++) {
+      const c = counts[i];
+      if (c === 0) continue;
+      const s = sym[i];
+      if (s >= insns.length) this.insns = insns = grow(insns, s);
+      insns[s] += c;
+    }
+  }
+
+  /**
+   * Rows for every name id that had events, sorted by the weight (self time, instructions or events),
+   * then by events, self time, and `nameOf`.
+   */
+  rows(nameOf: (id: number) => string, weight: Weight = 'time'): SelfTimeRow[] {
     const rows: SelfTimeRow[] = [];
     for (let id = 0; id < this.events.length; id++) {
-      if (this.events[id] > 0) rows.push({ id, self: this.self[id], events: this.events[id] });
+      if (this.events[id] > 0) rows.push({ id, self: this.self[id], events: this.events[id], insns: id < this.insns.length ? this.insns[id] : 0 });
     }
-    rows.sort((a, b) => b.self - a.self || b.events - a.events || (nameOf(a.id) < nameOf(b.id) ? -1 : nameOf(a.id) > nameOf(b.id) ? 1 : 0));
+    const key = weight === 'insns' ? (r: SelfTimeRow) => r.insns : weight === 'events' ? (r: SelfTimeRow) => r.events : (r: SelfTimeRow) => r.self;
+    rows.sort((a, b) => key(b) - key(a) || b.events - a.events || b.self - a.self || (nameOf(a.id) < nameOf(b.id) ? -1 : nameOf(a.id) > nameOf(b.id) ? 1 : 0));
     return rows;
+  }
+
+  totalInsns(): number {
+    let s = 0;
+    for (let i = 0; i < this.insns.length; i++) s += this.insns[i];
+    return s;
   }
 
   totalSelf(): number {
@@ -114,11 +144,15 @@ export interface FunctionCost {
   total: number;
   share: number;
   events: number;
+  /** Instructions of its blocks, inclusive ones (--stacks), and their share (traces with translation records). */
+  selfInsns: number;
+  totalInsns: number;
+  insnsShare: number;
 }
 
 export const FUNCTIONS_TABLE = defineTable<FunctionCost>({
   name: 'functions',
-  doc: 'Self time per function or region label, most first (then events, then name).',
+  doc: "Self time (and instructions) per function or region label, by the run's weight (then events, self time, name).",
   columns: [
     { key: 'function', kind: 'text', doc: 'Function name, or a region label ([user], [firmware], [boot], [unknown], [kernel]).', get: (r) => r.function },
     {
@@ -140,13 +174,60 @@ export const FUNCTIONS_TABLE = defineTable<FunctionCost>({
     },
     { key: 'share', kind: 'percent', doc: 'self_ns as a percent of the summed self time.', get: (r) => r.share },
     { key: 'events', kind: 'count', doc: 'Events (translated blocks executed) of the function.', get: (r) => r.events },
+    {
+      key: 'self_insns',
+      kind: 'count',
+      title: 'self insns',
+      optional: true,
+      doc: "Guest instructions of its events: each event counts its translated block's instructions (traces with -d in_asm records).",
+      get: (r) => r.selfInsns,
+    },
+    {
+      key: 'total_insns',
+      kind: 'count',
+      title: 'total insns',
+      optional: true,
+      doc: 'Inclusive instructions from the reconstructed call stacks (--stacks, traces with records).',
+      get: (r) => r.totalInsns,
+    },
+    {
+      key: 'insns_share',
+      kind: 'percent',
+      title: 'insns share',
+      optional: true,
+      doc: 'self_insns as a percent of all instructions.',
+      get: (r) => r.insnsShare,
+    },
   ],
 });
 
-/** The functions table's rows: names resolved, shares of the summed self time, totals when stacks were rebuilt. */
-export function functionCosts(st: SelfTime, names: readonly string[], totals: Float64Array | null = null, top?: number): FunctionCost[] {
-  const rows = st.rows((id) => names[id]);
+/** Which optional functions-table columns a run fills: inclusive ones with stacks, instructions with records. */
+export function functionColumns(stacks: boolean, insns: boolean): string[] {
+  const c: string[] = [];
+  if (stacks) c.push('total_ns');
+  if (insns) c.push('self_insns', 'insns_share', ...(stacks ? ['total_insns'] : []));
+  return c;
+}
+
+/** The functions table's rows, by `weight`: names resolved, shares, totals when stacks were rebuilt. */
+export function functionCosts(
+  st: SelfTime,
+  names: readonly string[],
+  weight: Weight = 'time',
+  totals: Float64Array | null = null,
+  totalsInsns: Float64Array | null = null,
+): FunctionCost[] {
+  const rows = st.rows((id) => names[id], weight);
   const total = st.totalSelf();
-  const shown = top === undefined ? rows : rows.slice(0, top);
-  return shown.map((r) => ({ function: names[r.id], self: r.self, total: totals ? totals[r.id] : 0, share: sharePercent(r.self, total), events: r.events }));
+  const allInsns = st.totalInsns();
+  return rows.map((r) => ({
+    function: names[r.id],
+    self: r.self,
+    total: totals ? totals[r.id] : 0,
+    share: sharePercent(r.self, total),
+    events: r.events,
+    selfInsns: r.insns,
+    totalInsns: totalsInsns ? totalsInsns[r.id] : 0,
+    insnsShare: sharePercent(r.insns, allInsns),
+  }));
 }

@@ -4,6 +4,7 @@ import { DOCUMENT_FORMATS } from '../output/document.js';
 import type { InputOptions } from '../pipeline.js';
 import { INPUT_TIME_UNITS, type InputTimeUnit } from '../formats/parser.js';
 import { parseSlide, type KaslrMode } from '../symbols/kaslr.js';
+import { defaultWeight, WEIGHTS, type Weight } from '../model/weight.js';
 
 export type OutputFormat = 'table' | 'csv' | 'json';
 
@@ -19,6 +20,8 @@ export interface CommonOptions {
   strict?: boolean;
   inputFormat?: string;
   quiet?: boolean;
+  /** --weight time|insns|events (commands that weigh events). */
+  weight?: string;
   threads?: string;
   /** Hidden, for tests: work-unit and read sizes in bytes. */
   unitSize?: string;
@@ -170,4 +173,30 @@ export function parseTop(v: string | undefined): number | undefined {
   const n = decimal(v);
   if (!Number.isInteger(n) || n < 0) throw new BootprofError('E_USAGE', `--top takes a whole number (got '${v}')`);
   return n;
+}
+
+/** --weight time|insns|events. */
+export function parseWeight(v: string | undefined): Weight | undefined {
+  if (v === undefined) return undefined;
+  if (!(WEIGHTS as readonly string[]).includes(v)) throw new BootprofError('E_USAGE', `--weight must be one of ${WEIGHTS.join(', ')} (got '${v}')`);
+  return v as Weight;
+}
+
+/**
+ * The weight of a run, known once the trace is read: --weight, else instructions when the trace has
+ * translation records, else time. Instructions without records are refused.
+ */
+export function runWeight(asked: Weight | undefined, run: { translations: { active: boolean }; inputName: string }): Weight {
+  const has = run.translations.active;
+  if (asked === 'insns' && !has)
+    throw new BootprofError(
+      'E_USAGE',
+      `--weight insns: ${run.inputName} has no translation records; record the trace with -d nochain,in_asm (QEMU then logs every translated block's instructions)`,
+    );
+  return defaultWeight(asked, has);
+}
+
+/** The weight a summary states: when the trace has records or the user chose one, else none (summaries as before). */
+export function statedWeight(asked: Weight | undefined, weight: Weight, run: { translations: { active: boolean } }): Weight | undefined {
+  return asked !== undefined || run.translations.active ? weight : undefined;
 }

@@ -2,7 +2,7 @@
  * `bootprof report`: self time, the timeline and system calls from ONE pass over the trace (the
  * analyses share the parse, the symbol stage and the worker threads), as a table or JSON.
  */
-import { FUNCTIONS_TABLE, functionCosts, SelfTime } from '../analyze/self-time.js';
+import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime } from '../analyze/self-time.js';
 import { TraceCounts } from '../analyze/trace-counts.js';
 import { Syscalls, summarizeSyscalls } from '../analyze/syscalls.js';
 import { Timeline } from '../analyze/timeline.js';
@@ -11,7 +11,7 @@ import { MULTI_TABLE_FORMATS, writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
 import { formatCount } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
-import { chooseFormat, inputOptions, parseTop, warn, type CommonOptions } from './common.js';
+import { chooseFormat, inputOptions, parseTop, parseWeight, runWeight, statedWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 import { syscallStatsTable, syscallTotals, syscallTotalsText } from './syscalls.js';
 import { timelineSections, timelineSummaryFields, timelineTables, timelineText } from './timeline.js';
@@ -23,6 +23,7 @@ export interface ReportOptions extends CommonOptions {
 export async function reportCommand(trace: string | undefined, o: ReportOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'report');
   const top = parseTop(o.top) ?? 15;
+  const asked = parseWeight(o.weight);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
@@ -43,8 +44,10 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   // no entry symbol among the names (no map, or not a kernel's): no syscalls section
   const useSyscalls = syscalls.classes.entries.length > 0;
   const tl = timeline.result();
-  const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas });
-  const rows = functionCosts(self, run.names);
+
+  const weight = runWeight(asked, run);
+  const rows = functionCosts(self, run.names, weight);
+  const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas, weight: statedWeight(asked, weight, run) });
   const calls = useSyscalls ? syscalls.rows() : [];
   const stats = useSyscalls ? summarizeSyscalls(calls) : [];
   const totals = useSyscalls ? syscallTotals(calls, syscalls, run) : null;
@@ -60,7 +63,11 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const doc: ResultDocument = {
     kind: 'report',
     summary: { ...summary, ...timelineSummaryFields(tl), total_self_ns: self.totalSelf(), syscalls: totals },
-    tables: [...timelineTables(tl), makeTable(FUNCTIONS_TABLE, rows.slice(0, top)), syscallStatsTable(stats, unit, top)],
+    tables: [
+      ...timelineTables(tl),
+      makeTable(FUNCTIONS_TABLE, rows.slice(0, top), { include: functionColumns(false, run.translations.active) }),
+      syscallStatsTable(stats, unit, top),
+    ],
     lines,
     layout,
   };

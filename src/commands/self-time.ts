@@ -1,5 +1,5 @@
 /** `bootprof self-time`: self time per function, as a table, CSV or JSON. */
-import { FUNCTIONS_TABLE, functionCosts, SelfTime } from '../analyze/self-time.js';
+import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime } from '../analyze/self-time.js';
 import { StackReconstruction } from '../analyze/stacks.js';
 import { TraceCounts } from '../analyze/trace-counts.js';
 import { makeTable, type ResultDocument } from '../model/table.js';
@@ -7,7 +7,7 @@ import { writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
 import { countOf } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
-import { chooseFormat, inputOptions, parseTop, warn, type CommonOptions } from './common.js';
+import { chooseFormat, inputOptions, parseTop, parseWeight, runWeight, statedWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 
 export interface SelfTimeOptions extends CommonOptions {
@@ -19,6 +19,7 @@ export interface SelfTimeOptions extends CommonOptions {
 export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, undefined, 'self-time');
   const top = parseTop(o.top) ?? (format === 'table' ? 25 : undefined);
+  const asked = parseWeight(o.weight);
   const out = openOutput(o.output);
   const counts = new TraceCounts();
   let st!: SelfTime;
@@ -39,15 +40,20 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const totals = rec ? rec.tree.functionTotals(run.names.length) : null;
   const full = rec?.treeLimitNote();
   if (full) warn(full);
-  const rows = functionCosts(st, run.names, totals);
+  const weight = runWeight(asked, run);
+  const rows = functionCosts(st, run.names, weight, totals);
   const shown = top === undefined ? rows : rows.slice(0, top);
-  const summary = { ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas }), total_self_ns: st.totalSelf(), functions: rows.length };
+  const summary = {
+    ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),
+    total_self_ns: st.totalSelf(),
+    functions: rows.length,
+  };
   for (const w of inputWarnings(run, st.negativeDeltas)) warn(w);
   const more = rows.length - shown.length;
   const doc: ResultDocument = {
     kind: 'self-time',
     summary,
-    tables: [makeTable(FUNCTIONS_TABLE, shown, { include: totals ? ['total_ns'] : [] })],
+    tables: [makeTable(FUNCTIONS_TABLE, shown, { include: functionColumns(totals !== null, run.translations.active) })],
     lines: summaryText(summary),
     layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, 'more function')} (--top N, or --format csv for all)`] : [] }],
   };

@@ -6,11 +6,16 @@ import { gzipCutText, type RunResult } from '../pipeline.js';
 import type { TraceCounts } from '../analyze/trace-counts.js';
 import { FIRST_FUNCTION, REGION_BOOT, REGION_FIRMWARE, REGION_KERNEL, REGION_UNKNOWN, REGION_USER } from '../model/names.js';
 import type { TraceSummary } from '../output/format-spec.js';
+import type { Weight } from '../model/weight.js';
 import { countOf, formatCount, formatDuration } from '../output/units.js';
 
 export type { TraceSummary };
 
-export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negativeDeltas?: number } = {}): TraceSummary {
+/**
+ * The summary of a run. `weight`: the weight the command used, stated when the trace has translation
+ * records or the user chose one (else the summary is as it was before weights existed).
+ */
+export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negativeDeltas?: number; weight?: Weight } = {}): TraceSummary {
   const st = run.parser.stats;
   const r = counts.regionEvents;
   const vcpus = run.parser.threadIds.map((tid, cpu) => ({ cpu, tid, events: counts.threadEvents[cpu] ?? 0 }));
@@ -39,6 +44,25 @@ export function buildSummary(run: RunResult, counts: TraceCounts, extra: { negat
   };
   if (run.parser.inputUnit) s.input_time_unit = run.parser.inputUnit;
   if (extra.negativeDeltas !== undefined) s.negative_deltas = extra.negativeDeltas;
+  if (extra.weight !== undefined) s.weight = extra.weight;
+  const tr = run.translations;
+  if (tr.active) {
+    s.translation = {
+      records: st.records,
+      record_lines: st.recordLines,
+      unreadable_records: st.unreadableRecords,
+      unbound_records: tr.unbound,
+      dropped_records: tr.table.dropped,
+      events_without_record: tr.withoutRecord,
+      events_without_count: tr.uncounted,
+      insns: counts.insns,
+    };
+    const res = run.parser.timeResolutionNs;
+    const gap = counts.medianGap(2 * res);
+    if (gap && run.parser.unit === 'ns') {
+      s.timestamps = { resolution_ns: res, median_gap_ns: gap.ns, median_gap_exact: gap.exact, gaps_within_two_steps: Number(gap.share.toFixed(4)) };
+    }
+  }
   return s;
 }
 
@@ -75,6 +99,24 @@ export function summaryText(s: TraceSummary): string[] {
     const [min, max] = minMax(s.vcpus.map((v) => v.events));
     const shown = s.vcpus.slice(0, 8).map((v) => `${v.cpu}=${formatCount(v.events)}`);
     lines.push(`events per vCPU: ${shown.join(' ')}${s.threads > 8 ? ` ... (${s.threads} vCPUs, min ${formatCount(min)}, max ${formatCount(max)})` : ''}`);
+  }
+  const tr = s.translation;
+  if (tr) {
+    const without = [
+      tr.events_without_record ? `${countOf(tr.events_without_record, 'event')} without a translation record` : '',
+      tr.events_without_count ? `${countOf(tr.events_without_count, 'event')} whose record has no instruction list` : '',
+    ].filter((x) => x);
+    lines.push(
+      `weight: ${s.weight === 'insns' ? 'guest instructions' : s.weight === 'events' ? 'events' : 'host time'}; ${formatCount(tr.insns)} instructions from ${countOf(tr.records, 'translation record')}${without.length ? ` (${without.join(', ')}: they weigh 0)` : ''}`,
+    );
+  }
+  const ts = s.timestamps;
+  if (ts) {
+    const step = ts.resolution_ns ? formatDuration(ts.resolution_ns, 'ns') : 'unknown';
+    const host = ts.gaps_within_two_steps >= 0.5 ? ': host time here mostly measures the tracing itself' : '';
+    lines.push(
+      `timestamps: ${step} resolution; median gap between a vCPU's events ${ts.median_gap_exact ? '' : '~'}${formatDuration(ts.median_gap_ns, 'ns')}, ${(ts.gaps_within_two_steps * 100).toFixed(1)}% of gaps within two steps${host}`,
+    );
   }
   const skipped: string[] = [];
   if (s.other_lines) skipped.push(`${countOf(s.other_lines, 'other line')} skipped`);

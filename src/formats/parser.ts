@@ -48,6 +48,10 @@ export interface ParseStats {
   /** Lines that ended in CR LF (accepted, counted). */
   crlf: number;
   samples: MalformedSample[];
+  /** `-d in_asm` translation records read, their lines, and records that could not be read (cut, empty). */
+  records: number;
+  recordLines: number;
+  unreadableRecords: number;
 }
 
 export const MAX_SAMPLES = 3;
@@ -102,7 +106,7 @@ export function malformedError(s: MalformedSample): BootprofError {
 export abstract class TraceParser {
   abstract readonly format: string;
   unit: TimeUnit = 'ns';
-  readonly stats: ParseStats = { lines: 0, events: 0, other: 0, malformed: 0, crlf: 0, samples: [] };
+  readonly stats: ParseStats = { lines: 0, events: 0, other: 0, malformed: 0, crlf: 0, samples: [], records: 0, recordLines: 0, unreadableRecords: 0 };
   /** Thread ids in order of first appearance: the index is the vCPU index (at most MAX_VCPUS). */
   readonly threadIds: number[] = [];
   /** Line number of each thread id's first event (in a work unit: counted from the unit's start). */
@@ -129,6 +133,8 @@ export abstract class TraceParser {
   get names(): readonly string[] | null {
     return null;
   }
+  /** The finest time step the input's stamps can show, in ns (QEMU's -msg timestamp=on: 1000); 0 when unknown. */
+  timeResolutionNs = 0;
   /** Unit the input's times were written in, for the summary (e.g. "microseconds"); '' when native. */
   inputUnit = '';
   /** Records the tracer itself reported as lost (simpletrace "dropped" records). */

@@ -7,13 +7,13 @@
  * ~0.3 GB/s; the same scan compiled to wasm runs 2-3x faster (docs/BENCHMARKS.md).
  *
  * Memory layout of one instance: output columns for up to BATCH_CAPACITY events (time f64, thread id
- * f64, pc hi u32, pc lo u32) from OUT_BASE, then the input block, copied in once per block.
+ * f64, pc hi u32, pc lo u32, tb pointer hi u32, lo u32) from OUT_BASE, then the input block, copied in once per block.
  */
 import { growWasmMemory, wasmMemory, wasmMemoryGeneration, wasmModule } from '../wasm/load.js';
 import { BATCH_CAPACITY, type EventBatch } from '../model/batch.js';
 
 interface Exports {
-  parse(p: number, end: number, cap: number, oSec: number, oNs: number, t: number, tid: number, hi: number, lo: number): number;
+  parse(p: number, end: number, cap: number, oSec: number, oNs: number, t: number, tid: number, hi: number, lo: number, tbHi: number, tbLo: number): number;
   getStopPos(): number;
   getStopReason(): number;
 }
@@ -25,7 +25,9 @@ const T_OFF = OUT_BASE;
 const TID_OFF = T_OFF + CAP * 8;
 const HI_OFF = TID_OFF + CAP * 8;
 const LO_OFF = HI_OFF + CAP * 4;
-const IN_BASE = LO_OFF + CAP * 4;
+const TBHI_OFF = LO_OFF + CAP * 4;
+const TBLO_OFF = TBHI_OFF + CAP * 4;
+const IN_BASE = TBLO_OFF + CAP * 4;
 /** Bytes past the block the fast path may read (8-byte loads near the last newline). */
 const SLACK = 64;
 
@@ -38,6 +40,8 @@ export class FastLogParser {
   tids!: Float64Array;
   private hi!: Uint32Array;
   private lo!: Uint32Array;
+  private tbHi!: Uint32Array;
+  private tbLo!: Uint32Array;
   /** True when the last parse() stopped at a line the fast path does not take. */
   rejected = false;
 
@@ -89,6 +93,8 @@ export class FastLogParser {
     this.tids = new Float64Array(b, TID_OFF, CAP);
     this.hi = new Uint32Array(b, HI_OFF, CAP);
     this.lo = new Uint32Array(b, LO_OFF, CAP);
+    this.tbHi = new Uint32Array(b, TBHI_OFF, CAP);
+    this.tbLo = new Uint32Array(b, TBLO_OFF, CAP);
   }
 
   /**
@@ -112,13 +118,15 @@ export class FastLogParser {
    */
   parse(from: number, to: number, batch: EventBatch, oSec: number, oNs: number): number {
     const room = Math.min(CAP, batch.capacity - batch.length);
-    const n = this.ex.parse(IN_BASE + from, IN_BASE + to, room, oSec, oNs, T_OFF, TID_OFF, HI_OFF, LO_OFF);
+    const n = this.ex.parse(IN_BASE + from, IN_BASE + to, room, oSec, oNs, T_OFF, TID_OFF, HI_OFF, LO_OFF, TBHI_OFF, TBLO_OFF);
     this.rejected = this.ex.getStopReason() === 1;
     if (n > 0) {
       const at = batch.length;
       batch.time.set(this.time.subarray(0, n), at);
       batch.pcHi.set(this.hi.subarray(0, n), at);
       batch.pcLo.set(this.lo.subarray(0, n), at);
+      batch.tbHi.set(this.tbHi.subarray(0, n), at);
+      batch.tbLo.set(this.tbLo.subarray(0, n), at);
       batch.length = at + n;
     }
     return this.ex.getStopPos() - IN_BASE;

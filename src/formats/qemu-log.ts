@@ -4,7 +4,9 @@
  *   4415@1795310244.392604:exec_tb tb:0x7fbd882054c0 pc=0xffffffff810000d3   (-msg timestamp=on, 2.x-10.0)
  *   2025-07-21T18:43:28.089797Z exec_tb tb:0x7fbd882054c0 pc=0xffffffff810000d3   (10.1+, no thread id)
  *   exec_tb tb:0x7fbd882054c0 pc=0xffffffff810000d3   (no timestamp: unit "events")
- * Lines of other events (exec_tb_exit, ...) and QEMU's own messages count as "other".
+ * Lines of other events (exec_tb_exit, ...) and QEMU's own messages count as "other". The tb: pointer
+ * goes into the batch (tbHi/tbLo). `-d in_asm` translation records between the lines are read by
+ * TranslationRecordReader (qemu-in-asm.ts) and attached to the batch, each before the event it precedes.
  *
  * The hot loop scans bytes: no string, regex or object per line. Every loop stops at the newline that
  * ends the block (the chunker guarantees one), so no bounds checks are needed inside a line.
@@ -12,6 +14,8 @@
 import { TraceParser, type TraceFormat } from './parser.js';
 import type { EventBatch } from '../model/batch.js';
 import { FastLogParser } from './qemu-log-fast.js';
+import { TranslationRecordReader, type TranslationRecord } from './qemu-in-asm.js';
+import { readHex } from './text-common.js';
 import * as text from './text-common.js';
 import { isBlankLine, isExecTbName, isIdent, lineEnd, matchAt } from './text-common.js';
 
@@ -23,6 +27,8 @@ const { AT, COLON, CR, DASH, DOT, EQ, LOWER_C, LOWER_P, LOWER_X, NL, SP, TAB, ZE
 const NOCACHE_SP = [0x5f, 0x6e, 0x6f, 0x63, 0x61, 0x63, 0x68, 0x65, 0x20];
 
 const NOT_RECORD = 'not a trace record';
+const LOWER_T = 0x74;
+const LOWER_B = 0x62;
 /** ns per unit of a fraction of `k` digits (index k). */
 const POW10 = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1];
 
@@ -114,6 +120,14 @@ export class QemuLogParser extends TraceParser {
   /** The WebAssembly fast path for the TID@SEC.FRAC: form (taken on first use), or null. */
   private fastState: FastLogParser | null | undefined;
   private readonly useFast: boolean;
+  /** The batch being filled: a translation record read now goes into it, before its next event. */
+  private batch: EventBatch | null = null;
+  /** `-d in_asm` translation records between the event lines. */
+  private readonly translations = new TranslationRecordReader((r: TranslationRecord) => {
+    const b = this.batch!;
+    b.records.push({ ...r, at: b.length });
+    this.stats.records++;
+  });
 
   constructor(variant: number, useFast = true) {
     super();
@@ -132,9 +146,13 @@ export class QemuLogParser extends TraceParser {
   override release(): void {
     if (this.fastState) FastLogParser.release(this.fastState);
     this.fastState = undefined;
+    // a record the input ended inside of is dropped (counted)
+    this.translations.abandon();
+    this.stats.unreadableRecords = this.translations.unreadable;
   }
 
   parse(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch): number {
+    this.batch = batch;
     const fast = this.fast;
     if (fast === null) return this.parseJs(buf, pos, end, base, batch, Infinity);
     const blockStart = pos;
@@ -184,6 +202,7 @@ export class QemuLogParser extends TraceParser {
 
   /** The reference parser: every line form, `maxLines` lines at most. */
   parseJs(buf: Uint8Array, pos: number, end: number, base: number, batch: EventBatch, maxLines: number): number {
+    this.batch = batch;
     const cap = batch.capacity;
     const st = this.stats;
     const timed = this.unit === 'ns';
@@ -240,6 +259,7 @@ export class QemuLogParser extends TraceParser {
             }
             sec = s;
             fracNs = fd < 9 ? f * POW10[fd] : f;
+            if (this.timeResolutionNs === 0) this.timeResolutionNs = fd < 9 ? POW10[fd] : 1;
             if (roundUp && ++fracNs === 1e9) {
               sec++;
               fracNs = 0;
@@ -282,7 +302,14 @@ export class QemuLogParser extends TraceParser {
           reason = NOT_RECORD;
           break parse;
         }
-        // ---- skip "tb:0x..." up to " pc=0x" ----
+        // ---- "tb:0x..." (the pointer, when it is one), then whatever comes up to " pc=0x" ----
+        const row = batch.length;
+        batch.tbHi[row] = 0;
+        batch.tbLo[row] = 0;
+        if (buf[i] === LOWER_T && buf[i + 1] === LOWER_B && buf[i + 2] === COLON && buf[i + 3] === ZERO && buf[i + 4] === LOWER_X) {
+          const k = readHex(buf, i + 5, batch.tbHi, batch.tbLo, row);
+          if (k > 0) i = k;
+        }
         c = buf[i];
         while (!(c === LOWER_P && buf[i + 1] === LOWER_C && buf[i + 2] === EQ)) {
           if (c === NL) {
@@ -332,6 +359,10 @@ export class QemuLogParser extends TraceParser {
    * decides what happens to it; a new kind of line gets a kind and a case here.
    */
   private otherLine(buf: Uint8Array, start: number, afterPrefix: number, nl: number, base: number, reason: string): number {
+    if (this.translations.line(buf, start, nl)) {
+      this.stats.recordLines++;
+      return nl + 1;
+    }
     switch (this.lineKind(buf, start, afterPrefix, nl, reason)) {
       case LINE_BLANK:
       case LINE_OTHER_EVENT:

@@ -9,7 +9,18 @@
  *  sym     name id (model/names.ts): a region label or a function, filled by the symbol stage
  *  off     filled by the symbol stage with sym: the pc's offset in bytes into that function (0: the
  *          event is at the function's first byte, i.e. a call), exact; NO_OFFSET for regions
+ *  tbHi/Lo the host pointer of the translated block QEMU ran (exec_tb's tb: field; 0 where a format
+ *          has none)
+ *  xlat    filled by the translation stage (model/translations.ts) when the trace carries `-d in_asm`
+ *          records: the id of the event's translation record, NO_TRANSLATION (-1) for none; only read
+ *          when the batch is `translated`
+ *  insns   filled by the translation stage with xlat: the instruction count of the event's block (0
+ *          without a record or a count)
+ * A batch also carries the translation records its lines held (`records`, few), each with the index
+ * of the event it came before.
  */
+import type { PlacedRecord } from './translations.js';
+
 export const BATCH_CAPACITY = 1 << 16;
 
 /** `off` of an event that is not in a function (a region label). */
@@ -23,6 +34,10 @@ const COLUMNS = {
   pcLo: Uint32Array,
   sym: Int32Array,
   off: Float64Array,
+  tbHi: Uint32Array,
+  tbLo: Uint32Array,
+  xlat: Int32Array,
+  insns: Int32Array,
 } as const;
 type ColumnName = keyof typeof COLUMNS;
 const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
@@ -31,6 +46,7 @@ type Columns = { readonly [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> }
 /** The columns of a batch as plain data (structured-clone / transfer between threads). */
 export interface BatchColumns extends Columns {
   length: number;
+  records: PlacedRecord[];
   finalizeEnd: number;
   kernelEvents: number;
   kernelResolved: number;
@@ -60,6 +76,10 @@ export class EventBatch {
   /** Set by Symbolizer.codes: kernel-half events in this batch, and how many resolved to a function. */
   kernelEvents = 0;
   kernelResolved = 0;
+  /** Translation records read among this batch's lines, in file order (formats/qemu-in-asm.ts). */
+  records: PlacedRecord[] = [];
+  /** Set by the translation stage: `xlat` holds every event's translation id. */
+  translated = false;
 
   constructor(
     readonly capacity: number = BATCH_CAPACITY,
@@ -69,6 +89,7 @@ export class EventBatch {
     if (columns) {
       for (const k of COLUMN_NAMES) self[k] = columns[k];
       this.length = columns.length;
+      this.records = columns.records;
       this.finalizeEnd = columns.finalizeEnd;
       this.kernelEvents = columns.kernelEvents;
       this.kernelResolved = columns.kernelResolved;
@@ -82,10 +103,13 @@ export class EventBatch {
   }
 
   toColumns(): BatchColumns {
-    const c = { length: this.length, finalizeEnd: this.finalizeEnd, kernelEvents: this.kernelEvents, kernelResolved: this.kernelResolved } as Record<
-      string,
-      unknown
-    >;
+    const c = {
+      length: this.length,
+      records: this.records,
+      finalizeEnd: this.finalizeEnd,
+      kernelEvents: this.kernelEvents,
+      kernelResolved: this.kernelResolved,
+    } as Record<string, unknown>;
     for (const k of COLUMN_NAMES) c[k] = this[k];
     return c as unknown as BatchColumns;
   }
@@ -106,6 +130,8 @@ export class EventBatch {
     c.seenAfter = this.seenAfter;
     c.kernelEvents = this.kernelEvents;
     c.kernelResolved = this.kernelResolved;
+    c.records = this.records.slice();
+    c.translated = this.translated;
     for (const k of COLUMN_NAMES) (c[k] as Float64Array).set((this[k] as Float64Array).subarray(0, n));
     return c;
   }
@@ -120,6 +146,8 @@ export class EventBatch {
     this.kernelEvents = 0;
     this.kernelResolved = 0;
     this.seenAfter = null;
+    if (this.records.length > 0) this.records = [];
+    this.translated = false;
   }
 }
 

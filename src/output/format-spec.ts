@@ -80,6 +80,43 @@ export interface TraceSummary {
   truncated: boolean;
   /** Times a vCPU's time went backwards (those deltas count as 0). */
   negative_deltas?: Int;
+  /** What tables are sorted by and profiles weigh: present when the trace has translation records or --weight was given. */
+  weight?: 'time' | 'insns' | 'events';
+  /** The trace's `-d in_asm` translation records (only when it has some). */
+  translation?: TranslationSummary;
+  /** How fine the time stamps are and how far apart events are (traces with translation records). */
+  timestamps?: TimestampSummary;
+}
+
+/** `-d in_asm` translation records and the instructions they give the events. */
+export interface TranslationSummary {
+  /** Records read. */
+  records: Int;
+  /** Lines that belong to records. */
+  record_lines: Int;
+  /** Records cut short or without an instruction line (dropped). */
+  unreadable_records: Int;
+  /** Records never run (replaced by a later record for the same pc before their block ran, or too many waiting). */
+  unbound_records: Int;
+  /** Records dropped because the most a run keeps (4,194,304) were kept. */
+  dropped_records: Int;
+  /** Events whose tb pointer no record was bound to (they weigh 0 instructions). */
+  events_without_record: Int;
+  /** Events whose record had no instruction list (an OBJD-T dump; they weigh 0). */
+  events_without_count: Int;
+  /** Instructions of all events: each event counts its block's instructions. */
+  insns: Int;
+}
+
+export interface TimestampSummary {
+  /** The finest step the input's stamps show (QEMU's -msg timestamp=on: 1000); 0 when unknown. */
+  resolution_ns: Int;
+  /** The median gap between consecutive events of a vCPU. */
+  median_gap_ns: Int;
+  /** False when the median is past 65,536 ns: then it is the power of two below it. */
+  median_gap_exact: boolean;
+  /** Fraction (0..1) of gaps of at most two resolution steps: near 1, host time mostly measures the tracing. */
+  gaps_within_two_steps: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -97,6 +134,12 @@ export interface FunctionRow {
   share: number;
   /** Events (translated blocks executed). */
   events: Int;
+  /** Guest instructions of its events, each its translated block's count (traces with -d in_asm records). */
+  self_insns?: Int;
+  /** Inclusive instructions from the reconstructed stacks (--stacks, traces with records). */
+  total_insns?: Int;
+  /** self_insns as a percent of all instructions. */
+  insns_share?: number;
 }
 
 export interface SelfTimeSummary extends TraceSummary {

@@ -58,11 +58,80 @@ async function bomLength(fh: fsp.FileHandle, size: number, name: string): Promis
   return b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
 }
 
-/** The owned byte range [from, to) of a unit. */
-export async function ownedRange(fh: fsp.FileHandle, u: WorkUnit, size: number, name: string): Promise<[number, number]> {
-  const from = u.start === 0 ? await bomLength(fh, size, name) : await afterNewline(fh, u.start - 1, size, name);
+/** How far back insideRecord looks for the separator of a record (a record is at most ~100 KB). */
+const RECORD_LOOKBACK = 1 << 20;
+const SEPARATOR = Buffer.from('----------------');
+const EXEC_TB_SP = Buffer.from('exec_tb');
+
+/**
+ * Is the line that starts at `pos` inside a `-d in_asm` translation record (formats/qemu-in-asm.ts)?
+ * Looking back line by line: a record separator before any blank line or exec_tb line says yes.
+ */
+async function insideRecord(fh: fsp.FileHandle, pos: number, name: string): Promise<boolean> {
+  const from = Math.max(0, pos - RECORD_LOOKBACK);
+  let end = pos;
+  // whole lines are examined from the end of [from, pos), in pieces of up to 64 KiB
+  let carry = Buffer.alloc(0);
+  while (end > from) {
+    const start = Math.max(from, end - scan.length);
+    let n: number;
+    try {
+      n = (await fh.read(scan, 0, end - start, start)).bytesRead;
+    } catch (err) {
+      throw fsError(err, name);
+    }
+    const piece = Buffer.concat([scan.subarray(0, n), carry]);
+    let lineEnd = piece.length; // exclusive: the newline ending the line examined (or the piece's end)
+    if (piece[lineEnd - 1] === NL) lineEnd--;
+    for (;;) {
+      const nl = piece.lastIndexOf(NL, lineEnd - 1);
+      if (nl < 0 && start > from) break; // the line starts in an earlier piece
+      const line = piece.subarray(nl + 1, lineEnd);
+      const text = line[line.length - 1] === 0x0d ? line.subarray(0, line.length - 1) : line;
+      if (text.length === 0) return false;
+      if (text.equals(SEPARATOR)) return true;
+      if (text.indexOf(EXEC_TB_SP) >= 0) return false;
+      if (nl < 0) return false;
+      lineEnd = nl;
+    }
+    carry = Buffer.from(piece.subarray(0, lineEnd));
+    end = start;
+  }
+  return false;
+}
+
+/** Offset just after the blank line that ends the record the line at `pos` (a line start) is inside of, or `size`. */
+async function afterRecord(fh: fsp.FileHandle, pos: number, size: number, name: string): Promise<number> {
+  // a blank line is a newline right after a newline (the record's lines end in LF; a CR LF one is allowed)
+  let p = pos - 1;
+  while (p < size) {
+    let n: number;
+    try {
+      n = (await fh.read(scan, 0, Math.min(scan.length, size - p), p)).bytesRead;
+    } catch (err) {
+      throw fsError(err, name);
+    }
+    for (let k = scan.indexOf(NL); k >= 0 && k < n - 1; k = scan.indexOf(NL, k + 1)) {
+      if (scan[k + 1] === NL) return p + k + 2;
+      if (scan[k + 1] === 0x0d && k + 2 < n && scan[k + 2] === NL) return p + k + 3;
+    }
+    if (n <= 2) break;
+    p += n - 2; // the last two bytes again: a blank line across pieces
+  }
+  return size;
+}
+
+/**
+ * The owned byte range [from, to) of a unit. With `records` (a QEMU log that may hold `-d in_asm`
+ * translation records), a record belongs whole to the unit its separator line starts in: a unit that
+ * starts inside one skips to its end, and one that ends inside one reads on to its end.
+ */
+export async function ownedRange(fh: fsp.FileHandle, u: WorkUnit, size: number, name: string, records = false): Promise<[number, number]> {
+  let from = u.start === 0 ? await bomLength(fh, size, name) : await afterNewline(fh, u.start - 1, size, name);
+  if (records && from > 0 && from < size && (await insideRecord(fh, from, name))) from = await afterRecord(fh, from, size, name);
   if (from >= u.end) return [from, from];
-  const to = await afterNewline(fh, u.end - 1, size, name);
+  let to = await afterNewline(fh, u.end - 1, size, name);
+  if (records && to < size && (await insideRecord(fh, to, name))) to = await afterRecord(fh, to, size, name);
   return [from, to];
 }
 

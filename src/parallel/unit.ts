@@ -59,7 +59,7 @@ export async function parseUnit(
   newBatch: BatchSource = () => new EventBatch(o.batchSize),
   origin: TimeOrigin | null = null,
 ): Promise<UnitResult> {
-  const [from, to] = await ownedRange(fh, u, size, name);
+  const [from, to] = await ownedRange(fh, u, size, name, format.name === 'qemu-log');
   const parser = format.create(head);
   if (origin) parser.setOrigin(origin);
   const batches: EventBatch[] = [];
