@@ -143,6 +143,7 @@ Examples:
     .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
     .addOption(formatOption(DOCUMENT_FORMATS))
     .option('-s, --summary', 'one row per syscall name: count, total, min, mean, max duration and share, by total (like strace -c)')
+    .addOption(weightOption())
     .addHelpText(
       'after',
       `
@@ -183,8 +184,9 @@ Examples:
     .addOption(new Option('-f, --format <format>', 'folded (default), speedscope or chrome').choices(['folded', 'speedscope', 'chrome']))
     .option(
       '--min-duration <t>',
-      'fold frames shorter than T (ns, or with us/ms/s) into their parent; 0 keeps every frame (default: chosen to stay under ~100 MB)',
+      'fold frames shorter than T (ns, or with us/ms/s; with --weight insns or events, that many instructions or events) into their parent; 0 keeps every frame (default: chosen to stay under ~100 MB)',
     )
+    .addOption(weightOption())
     .addHelpText(
       'after',
       `
@@ -202,7 +204,12 @@ Examples:
   withInput(program.command('initcalls'))
     .description('every function called by do_one_initcall, in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)')
     .addOption(formatOption(DOCUMENT_FORMATS))
-    .addOption(new Option('--sort <key>', 'start (call order, default) or duration (longest first)').choices(['start', 'duration']))
+    .addOption(
+      new Option(
+        '--sort <key>',
+        'start (call order, default), duration (longest first) or insns (most guest instructions first: traces with -d in_asm records)',
+      ).choices(['start', 'duration', 'insns']),
+    )
     .option('-n, --top <n>', 'only the first N rows')
     .option('--all', "also list do_one_initcall's own helpers (printk, ktime_get, ...)")
     .action((trace: string | undefined, opts) => initcallsCommand(trace, opts));

@@ -227,8 +227,8 @@ export async function runStacks(
   let st!: SelfTime;
   const run = await runPipeline(
     { source: memorySource(Buffer.from(text, 'latin1'), 'synthetic.log'), chunkSize: o.chunkSize, batchSize: o.batchSize },
-    ({ unit }) => {
-      sr = new StackReconstruction(unit, table.names);
+    ({ unit, translations }) => {
+      sr = new StackReconstruction(unit, table.names, StackReconstruction.treeLimit, translations ?? null);
       st = new SelfTime(unit);
       o.configure?.(sr);
       return [sr, st];

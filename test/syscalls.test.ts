@@ -92,6 +92,7 @@ const row = (ts: number, name: string, duration: number, extra: Partial<SyscallR
   name,
   cpu: 0,
   duration,
+  insns: 0,
   unfinished: false,
   compat: false,
   ...extra,

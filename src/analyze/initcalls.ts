@@ -36,6 +36,8 @@ export interface InitcallRow {
   cpu: number;
   /** False when the trace ended before it returned (duration runs to the end). */
   returned: boolean;
+  /** Instructions its vCPU ran from the call to the return (0 without translation records). */
+  insns: number;
 }
 
 export class InitcallCollector implements CallSink {
@@ -49,7 +51,7 @@ export class InitcallCollector implements CallSink {
   /** Name ids whose blocks show that the current initcall has returned: do_one_initcall, *initcall_finish*. */
   readonly watch: Uint8Array;
   /** The initcall called last: closed by its return, else by the first watched block after its call. */
-  private pending: { node: number; cpu: number; start: number; end: number; closed: boolean } | null = null;
+  private pending: { node: number; cpu: number; start: number; end: number; startInsns: number; endInsns: number; closed: boolean } | null = null;
   /** Initcalls closed by the fallback (their frame's return was lost in a task switch). */
   fallbacks = 0;
   duplicates = 0;
@@ -106,7 +108,7 @@ export class InitcallCollector implements CallSink {
     return false;
   }
 
-  private record(cpu: number, node: number, callTime: number, time: number, returned: boolean): void {
+  private record(cpu: number, node: number, callTime: number, time: number, returned: boolean, insns: number): void {
     const fn = this.tree.fn[node];
     // a frame can close twice when a stale saved stack was resumed: keep the first close
     const key = node + ':' + callTime;
@@ -115,19 +117,22 @@ export class InitcallCollector implements CallSink {
       return;
     }
     this.seen.add(key);
-    this.rows.push({ fn, start: callTime, duration: time - callTime, cpu, returned });
+    this.rows.push({ fn, start: callTime, duration: time - callTime, cpu, returned, insns });
     if (this.pending && this.pending.node === node && this.pending.start === callTime) this.pending.closed = true;
   }
 
-  called(cpu: number, node: number, time: number): void {
+  called(cpu: number, node: number, time: number, insns: number): void {
     if (!this.isInitcall(node)) return;
     this.flushPending();
-    this.pending = { node, cpu, start: time, end: NaN, closed: false };
+    this.pending = { node, cpu, start: time, end: NaN, startInsns: insns, endInsns: 0, closed: false };
   }
 
-  watched(_cpu: number, time: number): void {
+  watched(_cpu: number, time: number, insns: number): void {
     const p = this.pending;
-    if (p !== null && Number.isNaN(p.end) && time > p.start) p.end = time;
+    if (p !== null && Number.isNaN(p.end) && time > p.start) {
+      p.end = time;
+      p.endInsns = insns;
+    }
   }
 
   /** An initcall whose frame never reported its return: it ended at the first watched block after its call. */
@@ -136,28 +141,29 @@ export class InitcallCollector implements CallSink {
     this.pending = null;
     if (p === null || p.closed || Number.isNaN(p.end)) return;
     this.fallbacks++;
-    this.record(p.cpu, p.node, p.start, p.end, true);
+    this.record(p.cpu, p.node, p.start, p.end, true, p.endInsns - p.startInsns);
   }
 
   /** Only a return into do_one_initcall counts (or into a call do_one_initcall makes right after). */
-  returned(cpu: number, node: number, callTime: number, time: number, by: number): void {
+  returned(cpu: number, node: number, callTime: number, time: number, by: number, insns: number): void {
     if (!this.isInitcall(node)) return;
     if (by !== this.caller && !this.skip[by]) {
       this.spurious++;
       return;
     }
-    this.record(cpu, node, callTime, time, true);
+    this.record(cpu, node, callTime, time, true, insns);
   }
 
-  unfinished(cpu: number, node: number, callTime: number, time: number): void {
-    if (this.isInitcall(node)) this.record(cpu, node, callTime, time, false);
+  unfinished(cpu: number, node: number, callTime: number, time: number, insns: number): void {
+    if (this.isInitcall(node)) this.record(cpu, node, callTime, time, false, insns);
   }
 
   /** Rows in call order. */
-  sorted(by: 'start' | 'duration' = 'start'): InitcallRow[] {
+  sorted(by: 'start' | 'duration' | 'insns' = 'start'): InitcallRow[] {
     this.flushPending();
     const rows = [...this.rows];
     if (by === 'duration') rows.sort((a, b) => b.duration - a.duration || a.start - b.start);
+    else if (by === 'insns') rows.sort((a, b) => b.insns - a.insns || a.start - b.start);
     else rows.sort((a, b) => a.start - b.start || a.cpu - b.cpu);
     return rows;
   }
@@ -183,6 +189,13 @@ export const INITCALLS_TABLE = defineTable<InitcallRow>({
     },
     { key: 'cpu', kind: 'index', title: 'vCPU', doc: 'vCPU index.', get: (r) => r.cpu },
     { key: 'returned', kind: 'flag', doc: 'False when the trace ended before it returned.', get: (r) => r.returned },
+    {
+      key: 'insns',
+      kind: 'count',
+      optional: true,
+      doc: 'Guest instructions its vCPU ran from the call to the return (traces with -d in_asm records).',
+      get: (r) => r.insns,
+    },
   ],
-  view: ['start_ns', { title: 'initcall', cell: (r) => (r.name ?? '') + (r.returned ? '' : ' (unfinished)') }, 'duration_ns', 'cpu'],
+  view: ['start_ns', { title: 'initcall', cell: (r) => (r.name ?? '') + (r.returned ? '' : ' (unfinished)') }, 'duration_ns', 'insns', 'cpu'],
 });

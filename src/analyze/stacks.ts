@@ -25,6 +25,8 @@ import type { TraceInfo } from '../pipeline.js';
 import { CallTree, MAX_NODES, OTHER_STACKS_LABEL, ROOT_NODE } from '../model/call-tree.js';
 import { PcHashMap } from '../model/pc-hash.js';
 import { grow, type Analysis } from './analysis.js';
+import { NO_TRANSLATION, type Translations } from '../model/translations.js';
+import { KIND_CALL, KIND_COND, KIND_INDIRECT, KIND_IRET, KIND_JMP, KIND_OTHER, KIND_RET, KIND_TRAP } from '../formats/qemu-in-asm.js';
 
 export const MAX_DEPTH = 512;
 /** Frames a vCPU's shadow stack holds before it first grows (doubling, up to MAX_DEPTH). */
@@ -32,6 +34,8 @@ export const INITIAL_DEPTH = 8;
 /** Upper key half of a function's block in the return-block cache: below every kernel-half pc, above every user pc. */
 const BLOCK_KEY_FN = 0x40000000;
 export const POOL_SIZE = 256;
+const NONE_U32 = new Uint32Array(0);
+const NONE_I32 = new Int32Array(0);
 
 /** Frame kinds. */
 export const FRAME_CALL = 0;
@@ -69,13 +73,17 @@ export interface FrameSink {
 
 /** Calls that returned (callTime: when the frame was pushed, possibly on another vCPU). */
 export interface CallSink {
-  returned(cpu: number, node: number, callTime: number, time: number, by: number): void;
+  /**
+   * `insns`: the vCPU's instructions from the call to the return (the events from the callee's first
+   * block to the block before the one after the return; 0 without translation records).
+   */
+  returned(cpu: number, node: number, callTime: number, time: number, by: number, insns: number): void;
   /** A frame still open when the trace ended. */
-  unfinished(cpu: number, node: number, callTime: number, time: number): void;
-  /** A frame pushed as a call (not a resumed one). */
-  called?(cpu: number, node: number, time: number): void;
-  /** A block of function `watch` ran (set `watch` to a name id). */
-  watched?(cpu: number, time: number): void;
+  unfinished(cpu: number, node: number, callTime: number, time: number, insns: number): void;
+  /** A frame pushed as a call (not a resumed one); `insns`: the vCPU's instruction clock then. */
+  called?(cpu: number, node: number, time: number, insns: number): void;
+  /** A block of function `watch` ran (set `watch` to a name id); `insns`: the vCPU's instruction clock before it. */
+  watched?(cpu: number, time: number, insns: number): void;
   readonly watch?: Readonly<Uint8Array>;
 }
 
@@ -86,7 +94,44 @@ class VcpuStack {
   /** The frame's function (its node's fn, except in a folded `[other stacks]` node). */
   fn = new Int32Array(INITIAL_DEPTH);
   call = new Float64Array(INITIAL_DEPTH);
+  /** The vCPU's instruction clock when the frame was pushed. */
+  callInsns = new Float64Array(INITIAL_DEPTH);
   kind = new Uint8Array(INITIAL_DEPTH);
+  /**
+   * With translation records: a call frame's return address (the address after its call; 0:0 when
+   * unknown), or an interrupt frame's interrupted block (its pc, with its translation in `savedX`).
+   */
+  retHi = NONE_U32;
+  retLo = NONE_U32;
+  savedX = NONE_I32;
+  /**
+   * The call node a frame reports to the CallSink: its own, or, after a tail call or a jump to a
+   * `.cold` part took its place, the node of the frame that was called (with that frame's call time).
+   */
+  origin = NONE_I32;
+  /** retHi, retLo, savedX and origin are allocated (the vCPU has run a block with a record): see enableIsa. */
+  isa = false;
+
+  /** Allocates the arrays only translation records need (a trace without them never pays for them). */
+  enableIsa(): void {
+    const len = this.node.length;
+    this.retHi = new Uint32Array(len);
+    this.retLo = new Uint32Array(len);
+    this.savedX = new Int32Array(len).fill(NO_TRANSLATION);
+    this.origin = new Int32Array(len);
+    this.origin.set(this.node.subarray(0, this.depth));
+    this.isa = true;
+  }
+  /** The previous block's translation id (NO_TRANSLATION: unknown) and pc. */
+  prevX = NO_TRANSLATION;
+  prevPcHi = 0;
+  prevPcLo = 0;
+  /**
+   * Instructions this vCPU ran so far, before the event being processed: its events' blocks, plus,
+   * with translation records, the unlogged return sites the stacks followed, minus blocks stopped
+   * before they ran (what calls and returns measure).
+   */
+  insns = 0;
   depth = 0;
   topFn = -1;
   /** Call node charged for the time until the next event. */
@@ -122,9 +167,25 @@ class VcpuStack {
     const call = new Float64Array(len);
     call.set(this.call);
     this.call = call;
+    const callInsns = new Float64Array(len);
+    callInsns.set(this.callInsns);
+    this.callInsns = callInsns;
     const kind = new Uint8Array(len);
     kind.set(this.kind);
     this.kind = kind;
+    if (!this.isa) return;
+    const retHi = new Uint32Array(len);
+    retHi.set(this.retHi);
+    this.retHi = retHi;
+    const retLo = new Uint32Array(len);
+    retLo.set(this.retLo);
+    this.retLo = retLo;
+    const savedX = new Int32Array(len);
+    savedX.set(this.savedX);
+    this.savedX = savedX;
+    const origin = new Int32Array(len);
+    origin.set(this.origin);
+    this.origin = origin;
   }
 }
 
@@ -132,7 +193,12 @@ interface Saved {
   node: Int32Array;
   fn: Int32Array;
   call: Float64Array;
+  callInsns: Float64Array;
   kind: Uint8Array;
+  retHi: Uint32Array;
+  retLo: Uint32Array;
+  savedX: Int32Array;
+  origin: Int32Array;
 }
 
 export interface StackStats {
@@ -146,6 +212,18 @@ export interface StackStats {
   resets: number;
   depthCapped: number;
   maxDepth: number;
+  /** Events placed from the previous block's last instruction (translation records), not by the heuristic. */
+  isaEvents: number;
+  /** Blocks QEMU ran without logging them (return sites found from the records), and their instructions. */
+  inferredBlocks: number;
+  inferredInsns: number;
+  /** Blocks logged, stopped at their start by an interrupt and logged again (their instructions counted twice). */
+  abortedBlocks: number;
+  abortedInsns: number;
+  /** Calls or returns the records could not account for, placed by the function names instead. */
+  resynced: number;
+  /** Jumps to another function's entry (tail calls), which take the place of the top frame. */
+  tailCalls: number;
 }
 
 export class StackReconstruction implements Analysis {
@@ -169,7 +247,16 @@ export class StackReconstruction implements Analysis {
     resets: 0,
     depthCapped: 0,
     maxDepth: 0,
+    isaEvents: 0,
+    inferredBlocks: 0,
+    inferredInsns: 0,
+    resynced: 0,
+    tailCalls: 0,
+    abortedBlocks: 0,
+    abortedInsns: 0,
   };
+  /** The run's translation records (calls and returns from the ISA when a batch has them). */
+  private readonly xl: Translations | null;
   negativeDeltas = 0;
   frameSink: FrameSink | null = null;
   /** Name id of the block being processed (reported with returns). */
@@ -182,7 +269,9 @@ export class StackReconstruction implements Analysis {
     readonly unit: TimeUnit,
     readonly names: readonly string[],
     treeLimit: number = StackReconstruction.treeLimit,
+    translations: Translations | null = null,
   ) {
+    this.xl = translations;
     this.tree = new CallTree(treeLimit);
     this.classify();
   }
@@ -192,7 +281,7 @@ export class StackReconstruction implements Analysis {
 
   /** For a pipeline's setup. */
   static fromInfo(info: TraceInfo): StackReconstruction {
-    return new StackReconstruction(info.unit, info.names);
+    return new StackReconstruction(info.unit, info.names, StackReconstruction.treeLimit, info.translations ?? null);
   }
 
   /** The one stderr line saying the call tree was full, or null. */
@@ -236,11 +325,17 @@ export class StackReconstruction implements Analysis {
   }
 
   consume(batch: EventBatch): void {
-    const n = batch.length;
     if (this.names.length > this.known) this.classify();
+    if (batch.translated && this.xl !== null) {
+      this.consumeIsa(batch, this.xl);
+      return;
+    }
+    const n = batch.length;
     const { time, thread, sym, pcHi, pcLo, off } = batch;
     const weighted = this.unit === 'events';
     const cpus = this.cpus;
+    const ins = batch.translated ? batch.insns : null;
+    const tree = this.tree;
     for (let i = 0; i < n; i++) {
       const t = thread[i];
       const st = t < cpus.length ? cpus[t] : this.vcpu(t);
@@ -266,8 +361,403 @@ export class StackReconstruction implements Analysis {
       st.prevHi = hi;
       st.prevLo = lo;
       st.prevSym = s;
-      if (weighted) this.tree.self[st.cur] += 1;
+      if (weighted) tree.self[st.cur] += 1;
+      tree.events[st.cur] += 1;
+      if (ins !== null) {
+        tree.insns[st.cur] += ins[i];
+        st.insns += ins[i];
+      }
     }
+  }
+
+  /**
+   * With translation records: each block is placed by the previous block's last instruction on its
+   * vCPU (docs/STACKS.md). A direct call pushes a frame whose return address is the address after the
+   * call; a return pops one; QEMU does not log a block reached through an indirect branch once it is
+   * translated, so after a return the unlogged return site is followed through its own record (a call
+   * it makes, a further return, a jump) to the block that was logged. A block that is neither the
+   * fall-through nor the target of the previous block's branch enters an interrupt or exception
+   * (pushed until its iret, which resumes the interrupted block's successors). Regions (firmware, boot
+   * loader, user space), blocks after one without a record and empty stacks use the heuristic.
+   */
+  private consumeIsa(batch: EventBatch, xl: Translations): void {
+    if (this.names.length > this.baseKnown) this.classifyCold();
+    const n = batch.length;
+    const { time, thread, sym, pcHi, pcLo, off, xlat } = batch;
+    const weighted = this.unit === 'events';
+    const cpus = this.cpus;
+    const ins = batch.insns;
+    const tree = this.tree;
+    for (let i = 0; i < n; i++) {
+      const t = thread[i];
+      const st = t < cpus.length ? cpus[t] : this.vcpu(t);
+      if (!st.isa) st.enableIsa();
+      const s = sym[i];
+      const now = time[i];
+      if (!weighted && st.seen) {
+        const d = now - st.lastTime;
+        if (d >= 0) tree.self[st.cur] += d;
+        else this.negativeDeltas++;
+      }
+      st.seen = true;
+      st.lastTime = now;
+      const o = off[i];
+      const hi = pcHi[i];
+      const lo = pcLo[i];
+      if (s < FIRST_FUNCTION || st.prevX < 0 || st.prevSym < FIRST_FUNCTION || st.depth === 0 || st.afterIret) {
+        if (s !== st.topFn || st.afterIret || st.depth === 0) {
+          this.step(st, t, s, s >= FIRST_FUNCTION && o === 0, now);
+          st.cur = st.depth > 0 ? st.node[st.depth - 1] : ROOT_NODE;
+        }
+      } else {
+        this.stats.isaEvents++;
+        this.by = s;
+        if (s !== st.topFn) this.watch(st, t, s, now);
+        this.isaStep(st, t, s, o, hi, lo, now, xl, 0);
+        st.cur = st.depth > 0 ? st.node[st.depth - 1] : ROOT_NODE;
+      }
+      st.prevHi = o >= 0 ? (BLOCK_KEY_FN | s) >>> 0 : hi;
+      st.prevLo = o >= 0 ? o >>> 0 : lo;
+      st.prevSym = s;
+      st.prevX = xlat[i];
+      st.prevPcHi = hi;
+      st.prevPcLo = lo;
+      if (weighted) tree.self[st.cur] += 1;
+      tree.events[st.cur] += 1;
+      tree.insns[st.cur] += ins[i];
+      st.insns += ins[i];
+    }
+  }
+
+  private watch(st: VcpuStack, t: number, s: number, now: number): void {
+    const cs = this.callSink;
+    if (cs !== null && cs.watch !== undefined && s >= 0 && s < cs.watch.length && cs.watch[s] === 1) cs.watched!(t, now, st.insns);
+  }
+
+  /** Places block (s, o, pc hi:lo) after the vCPU's previous block st.prevX. */
+  private isaStep(st: VcpuStack, t: number, s: number, o: number, hi: number, lo: number, now: number, xl: Translations, nest: number): void {
+    const px = st.prevX;
+    const k = xl.kind[px];
+    const indirect = (k & KIND_INDIRECT) !== 0;
+    const size = xl.size[px];
+    const fLo = (st.prevPcLo + size) >>> 0;
+    const fHi = fLo < st.prevPcLo ? (st.prevPcHi + 1) >>> 0 : st.prevPcHi;
+    const isF = lo === fLo && hi === fHi;
+    const isT = !indirect && lo === xl.targetLo[px] && hi === xl.targetHi[px];
+    switch (k & ~KIND_INDIRECT) {
+      case KIND_CALL:
+        if (indirect && this.cls[s] === C_INTERRUPT && s < this.cls.length) break; // an interrupt before the target ran
+        // a call into the calling function's own body is no call: the return stack buffer stuffing of
+        // __switch_to_asm and retpolines (`call 1f`), or `call .+5` to read the pc; it never returns
+        // (and after an indirect call, a block inside the caller: the callee ran unlogged and returned)
+        if ((isT || indirect) && s === st.topFn && o !== 0) return;
+        if (indirect || isT) {
+          this.isaCall(st, t, s, now, fHi, fLo);
+          return;
+        }
+        break;
+      case KIND_RET:
+        // an interrupt entry (not a return into an entry stub on the stack): the return runs after it, if at all
+        if (s < this.cls.length && this.cls[s] === C_INTERRUPT && this.findIsa(st, s) < 0) break;
+        this.isaReturn(st, t, s, o, hi, lo, now, xl);
+        return;
+      case KIND_JMP:
+        if (indirect && this.cls[s] === C_INTERRUPT && s < this.cls.length) break;
+        if (indirect || isT) {
+          this.isaJump(st, t, s, o, now);
+          return;
+        }
+        break;
+      case KIND_COND:
+        if (isF || isT) {
+          this.isaJump(st, t, s, o, now);
+          return;
+        }
+        break;
+      case KIND_OTHER:
+      case KIND_TRAP:
+        if (isF) {
+          this.isaJump(st, t, s, o, now);
+          return;
+        }
+        break;
+      case KIND_IRET:
+        // an iret to the next instruction is sync_core()'s serializing `iret to self`
+        if (isF) this.isaJump(st, t, s, o, now);
+        else this.isaIret(st, t, s, o, hi, lo, now, xl, nest);
+        return;
+    }
+    // not where the previous block leads: an interrupt or exception entry, a block re-run from inside
+    // (QEMU restarts a block after an exception or I/O recompile), or a transfer the records miss
+    const c = s < this.cls.length ? this.cls[s] : C_NORMAL;
+    if (c === C_INTERRUPT) this.interruptEntry(st, t, s, now, px, st.prevPcHi, st.prevPcLo);
+    else this.resync(st, t, s, o, now);
+  }
+
+  /**
+   * An interrupt or exception entry: its frame keeps the block before it (`x`, at pc hi:lo): after
+   * the iret, that block runs again (it had stopped at its start) or one of its successors runs.
+   */
+  private interruptEntry(st: VcpuStack, t: number, s: number, now: number, x: number, hi: number, lo: number): void {
+    this.stats.interrupts++;
+    this.push(st, t, s, FRAME_INTERRUPT, now);
+    const d = st.depth - 1;
+    st.retHi[d] = hi;
+    st.retLo[d] = lo;
+    st.savedX[d] = x;
+  }
+
+  private isaCall(st: VcpuStack, t: number, s: number, now: number, retHi: number, retLo: number): void {
+    const c = s < this.cls.length ? this.cls[s] : C_NORMAL;
+    if (c === C_FORK) {
+      this.reset(st, t, now);
+      this.push(st, t, s, FRAME_CALL, now);
+      return;
+    }
+    if (c === C_THUNK && st.depth > 0 && st.fn[st.depth - 1] === s && st.kind[st.depth - 1] === FRAME_THUNK) return; // a retpoline's own `call 1f`
+    this.stats.calls++;
+    // a call through a retpoline: a transient frame that becomes the target's (isaJump, isaReturn)
+    this.push(st, t, s, c === C_THUNK ? FRAME_THUNK : FRAME_CALL, now);
+    st.retHi[st.depth - 1] = retHi;
+    st.retLo[st.depth - 1] = retLo;
+    if (c === C_SWITCH) this.save(st);
+  }
+
+  /** A jump, a branch or a fall-through to block s. */
+  private isaJump(st: VcpuStack, t: number, s: number, o: number, now: number): void {
+    if (s === st.topFn) return;
+    const c = s < this.cls.length ? this.cls[s] : C_NORMAL;
+    if (c === C_RET_THUNK || c === C_THUNK) {
+      // `jmp __x86_return_thunk` (a function's return) or a jump through a retpoline: a transient frame
+      this.push(st, t, s, FRAME_THUNK, now);
+      return;
+    }
+    if (st.kind[st.depth - 1] === FRAME_THUNK) {
+      if (this.leaveThunk(st, t, s, now, o)) return;
+      // out of a thunk jumped to: the thunk and then the jumping function give way to the target
+      this.popTo(st, t, st.depth - 2, now);
+      if (st.depth === 0 || s === st.topFn) {
+        if (st.depth === 0) this.push(st, t, s, FRAME_CALL, now);
+        return;
+      }
+    }
+    if (st.kind[st.depth - 1] === FRAME_INTERRUPT || st.kind[st.depth - 1] === FRAME_ROOT) {
+      // an entry stub jumping to its handler: the handler nests in the interrupt frame
+      this.push(st, t, s, FRAME_CALL, now);
+      return;
+    }
+    // a tail call (or a jump into another function's code, such as its .cold part): it takes the
+    // place of the top frame and returns to where that frame would have
+    if (o === 0) this.stats.tailCalls++;
+    else this.stats.replaced++;
+    this.replaceTop(st, t, s, now);
+  }
+
+  /**
+   * Leaving a retpoline that was called (its frame has the call's return address): its target takes
+   * its place as the called function. False when the thunk was jumped to (a tail call through it).
+   */
+  private leaveThunk(st: VcpuStack, t: number, s: number, now: number, o = 0): boolean {
+    const d = st.depth - 1;
+    const rh = st.retHi[d];
+    const rl = st.retLo[d];
+    if (rh === 0 && rl === 0) return false;
+    this.popTo(st, t, d - 1, now);
+    // back inside the caller: the target ran unlogged and returned
+    if (o !== 0 && st.depth > 0 && st.topFn === s) return true;
+    this.push(st, t, s, FRAME_CALL, now);
+    st.retHi[st.depth - 1] = rh;
+    st.retLo[st.depth - 1] = rl;
+    return true;
+  }
+
+  /**
+   * The top frame's function becomes s: a tail call, or a jump to a `.cold` part or into another
+   * function. The frame keeps its return address, call time and the call node it reports returns for
+   * (so a function that tail-calls returns when its tail callee does); its self time goes to s's node.
+   */
+  private replaceTop(st: VcpuStack, t: number, s: number, now: number): void {
+    const d = st.depth - 1;
+    const old = st.node[d];
+    const node = this.tree.child(d > 0 ? st.node[d - 1] : ROOT_NODE, s);
+    if (this.frameSink) {
+      this.frameSink.leave(t, d, old, now);
+      this.frameSink.enter(t, d, node, now);
+    }
+    st.node[d] = node;
+    st.fn[d] = s;
+    st.topFn = s;
+  }
+
+  /** Pops thunk frames and one call frame; returns false when the top is no call frame. */
+  private popReturn(st: VcpuStack, t: number, now: number): boolean {
+    while (st.depth > 0 && st.kind[st.depth - 1] === FRAME_THUNK) this.popTo(st, t, st.depth - 2, now);
+    if (st.depth === 0 || st.kind[st.depth - 1] !== FRAME_CALL) return false;
+    this.retHi = st.retHi[st.depth - 1];
+    this.retLo = st.retLo[st.depth - 1];
+    this.stats.returns++;
+    this.popTo(st, t, st.depth - 2, now);
+    return true;
+  }
+
+  private retHi = 0;
+  private retLo = 0;
+
+  /** The previous block returned: pop, then follow unlogged return sites through their records to block s. */
+  private isaReturn(st: VcpuStack, t: number, s: number, o: number, hi: number, lo: number, now: number, xl: Translations): void {
+    const c = s < this.cls.length ? this.cls[s] : C_NORMAL;
+    // a return thunk's `ret` returns for the frame below it
+    while (st.depth > 1 && st.kind[st.depth - 1] === FRAME_THUNK && this.cls[st.topFn] === C_RET_THUNK) this.popTo(st, t, st.depth - 2, now);
+    // a retpoline returns to its branch target (it overwrote its return address with it)
+    if (st.depth > 0 && st.kind[st.depth - 1] === FRAME_THUNK && this.cls[st.topFn] === C_THUNK) {
+      if (this.leaveThunk(st, t, s, now, o)) return;
+      this.popTo(st, t, st.depth - 2, now);
+      if (st.depth > 0 && s !== st.topFn) this.isaJump(st, t, s, o, now);
+      else if (st.depth === 0) this.push(st, t, s, FRAME_CALL, now);
+      return;
+    }
+    if (!this.popReturn(st, t, now)) {
+      this.resync(st, t, s, o, now);
+      return;
+    }
+    if (c === C_FORK) {
+      // a new task's first return lands in ret_from_fork
+      this.reset(st, t, now);
+      this.push(st, t, s, FRAME_CALL, now);
+      return;
+    }
+    this.followReturn(st, t, s, o, hi, lo, now, xl, this.retHi, this.retLo);
+  }
+
+  /** After a return to r0h:r0l: block s is the return site, or follows it through unlogged blocks. */
+  private followReturn(st: VcpuStack, t: number, s: number, o: number, hi: number, lo: number, now: number, xl: Translations, r0h: number, r0l: number): void {
+    const c = s < this.cls.length ? this.cls[s] : C_NORMAL;
+    this.retHi = r0h;
+    this.retLo = r0l;
+    for (let hop = 0; hop < 8; hop++) {
+      const rh = this.retHi;
+      const rl = this.retLo;
+      if (rh === 0 && rl === 0) break;
+      if (rh === hi && rl === lo) {
+        if (s !== st.topFn) this.resync(st, t, s, o, now);
+        return;
+      }
+      // the return site ran without being logged: its record says where it went
+      const y = xl.latest(rh, rl);
+      if (y < 0) break;
+      this.stats.inferredBlocks++;
+      const yi = xl.insns[y];
+      if (yi > 0) {
+        this.stats.inferredInsns += yi;
+        st.insns += yi; // it ran: calls and returns measure it (self_insns counts logged blocks only)
+      }
+      const k = xl.kind[y];
+      const indirect = (k & KIND_INDIRECT) !== 0;
+      const fLo = (rl + xl.size[y]) >>> 0;
+      const fHi = fLo < rl ? (rh + 1) >>> 0 : rh;
+      const isF = lo === fLo && hi === fHi;
+      const isT = !indirect && lo === xl.targetLo[y] && hi === xl.targetHi[y];
+      const kk = k & ~KIND_INDIRECT;
+      if (kk === KIND_CALL && (indirect || isT)) {
+        this.isaCall(st, t, s, now, fHi, fLo);
+        return;
+      }
+      if (kk === KIND_RET) {
+        // already in s's frame: a frame the trace never showed entered returned here (no further pop)
+        if (st.topFn === s) return;
+        if (!this.popReturn(st, t, now)) break;
+        continue;
+      }
+      if ((kk === KIND_JMP && (indirect || isT)) || (kk === KIND_COND && (isF || isT)) || ((kk === KIND_OTHER || kk === KIND_TRAP) && isF)) {
+        if (st.depth > 0) this.isaJump(st, t, s, o, now);
+        else this.resync(st, t, s, o, now);
+        return;
+      }
+      break;
+    }
+    // Landing inside a function on no frame: the frame just popped was pushed for the target of an
+    // indirect call whose entry block QEMU did not log (it ran from its code cache), so it was that
+    // function's callee. The function resumes here, and returns where the popped frame would have.
+    if (s !== st.topFn && st.switched > 0) {
+      // after a task switch the frames below the scheduler's belong to the task switched out: the
+      // task that resumed is the one whose saved stack holds s
+      const d = this.findIsa(st, s);
+      if (d >= 0 && d >= st.switched - 2) {
+        this.popTo(st, t, d, now);
+        if (st.topFn !== s) this.replaceTop(st, t, s, now);
+        return;
+      }
+      if (this.adopt(st, t, s, now)) return;
+      this.reset(st, t, now);
+      this.stats.missedEntries++;
+      this.push(st, t, s, FRAME_CALL, now);
+      return;
+    }
+    if (s !== st.topFn && (o > 0 || c === C_RET_THUNK) && (r0h !== 0 || r0l !== 0) && this.findIsa(st, s) < 0 && !this.adopt(st, t, s, now)) {
+      this.stats.missedEntries++;
+      this.push(st, t, s, FRAME_CALL, now);
+      st.retHi[st.depth - 1] = r0h;
+      st.retLo[st.depth - 1] = r0l;
+      return;
+    }
+    this.resync(st, t, s, o, now);
+  }
+
+  /** The previous block left an interrupt: pop its frame, then place s after the interrupted block. */
+  private isaIret(st: VcpuStack, t: number, s: number, o: number, hi: number, lo: number, now: number, xl: Translations, nest: number): void {
+    let d = st.depth - 1;
+    while (d >= 0 && st.kind[d] !== FRAME_INTERRUPT) d--;
+    if (d < 0) {
+      this.resync(st, t, s, o, now);
+      return;
+    }
+    const px = st.savedX[d];
+    const ph = st.retHi[d];
+    const pl = st.retLo[d];
+    this.popTo(st, t, d - 1, now);
+    if (px >= 0 && ph === hi && pl === lo) {
+      // the interrupted block runs again: its first exec_tb was logged before it stopped at its
+      // start for the pending interrupt (or it faulted at its first instruction), so it had not run
+      this.stats.abortedBlocks++;
+      const n = xl.insns[px];
+      if (n > 0) {
+        this.stats.abortedInsns += n;
+        st.insns -= n; // it had not run
+      }
+      if (st.depth > 0 && s !== st.topFn) this.resync(st, t, s, o, now);
+      return;
+    }
+    if (px >= 0 && st.depth > 0 && nest < 4 && st.topFn >= FIRST_FUNCTION) {
+      st.prevX = px;
+      st.prevPcHi = ph;
+      st.prevPcLo = pl;
+      this.isaStep(st, t, s, o, hi, lo, now, xl, nest + 1);
+    } else this.resync(st, t, s, o, now);
+  }
+
+  /**
+   * A block the records do not place (a transfer QEMU did not log, or a frame pushed by the heuristic
+   * without a return address): by its function, as the heuristic would.
+   */
+  private resync(st: VcpuStack, t: number, s: number, o: number, now: number): void {
+    if (s === st.topFn && st.depth > 0) return;
+    this.stats.resynced++;
+    const d = this.findIsa(st, s);
+    if (d >= 0) {
+      this.popTo(st, t, d, now);
+      if (st.topFn !== s) this.replaceTop(st, t, s, now);
+      return;
+    }
+    if (this.adopt(st, t, s, now)) return;
+    const c = s < this.cls.length ? this.cls[s] : C_NORMAL;
+    if (o === 0 || st.depth === 0 || c === C_INTERRUPT) {
+      this.stats.missedEntries++;
+      this.push(st, t, s, c === C_INTERRUPT ? FRAME_INTERRUPT : FRAME_CALL, now);
+      if (c === C_INTERRUPT) st.savedX[st.depth - 1] = NO_TRANSLATION;
+      return;
+    }
+    this.stats.replaced++;
+    this.replaceTop(st, t, s, now);
   }
 
   private finished = false;
@@ -279,7 +769,8 @@ export class StackReconstruction implements Analysis {
     for (let t = 0; t < this.cpus.length; t++) {
       const st = this.cpus[t];
       const end = st.lastTime;
-      if (this.callSink) for (let d = st.depth - 1; d >= 0; d--) this.callSink.unfinished(t, st.node[d], st.call[d], end);
+      if (this.callSink)
+        for (let d = st.depth - 1; d >= 0; d--) this.callSink.unfinished(t, st.isa ? st.origin[d] : st.node[d], st.call[d], end, st.insns - st.callInsns[d]);
       this.leaveAll(st, t, end);
       st.depth = 0;
       st.topFn = -1;
@@ -292,7 +783,7 @@ export class StackReconstruction implements Analysis {
     const c = s < cls.length ? cls[s] : C_NORMAL;
     this.by = s;
     const cs = this.callSink;
-    if (cs !== null && cs.watch !== undefined && s >= 0 && s < cs.watch.length && cs.watch[s] === 1) cs.watched!(t, now);
+    if (cs !== null && cs.watch !== undefined && s >= 0 && s < cs.watch.length && cs.watch[s] === 1) cs.watched!(t, now, st.insns);
     if (st.afterIret) {
       st.afterIret = false;
       if (c !== C_IRET) this.popInterrupt(st, t, now);
@@ -399,6 +890,45 @@ export class StackReconstruction implements Analysis {
     return -1;
   }
 
+  /** Like find(), but a function's `.cold` part (which it jumps to and back) counts as the function. */
+  private findIsa(st: VcpuStack, s: number): number {
+    const fn = st.fn;
+    const base = this.base;
+    const b = s < base.length ? base[s] : s;
+    for (let d = st.depth - 1; d >= 0; d--) {
+      const f = fn[d];
+      if (f === s || (f < base.length && base[f] === b)) return d;
+    }
+    return -1;
+  }
+
+  /** Name id -> the id of the function whose `.cold` part it is (else itself). */
+  private base = new Int32Array(0);
+  private baseKnown = 0;
+
+  private classifyCold(): void {
+    const names = this.names;
+    const n = names.length;
+    if (n <= this.baseKnown) return;
+    const base = new Int32Array(n);
+    base.set(this.base.subarray(0, Math.min(this.base.length, n)));
+    let ids: Map<string, number> | null = null;
+    for (let id = this.baseKnown; id < n; id++) {
+      base[id] = id;
+      const name = names[id];
+      const k = name.indexOf('.cold');
+      if (k <= 0) continue;
+      if (ids === null) {
+        ids = new Map();
+        for (let j = 0; j < n; j++) if (!ids.has(names[j])) ids.set(names[j], j);
+      }
+      const parent = ids.get(name.slice(0, k));
+      if (parent !== undefined) base[id] = parent;
+    }
+    this.base = base;
+    this.baseKnown = n;
+  }
+
   private push(st: VcpuStack, t: number, s: number, kind: number, now: number): void {
     if (st.depth >= MAX_DEPTH) {
       this.stats.depthCapped++;
@@ -411,12 +941,18 @@ export class StackReconstruction implements Analysis {
     st.node[d] = node;
     st.fn[d] = s;
     st.call[d] = now;
+    st.callInsns[d] = st.insns;
     st.kind[d] = kind;
+    if (st.isa) {
+      st.retHi[d] = 0;
+      st.retLo[d] = 0;
+      st.origin[d] = node;
+    }
     st.depth = d + 1;
     st.topFn = s;
     if (st.depth > this.stats.maxDepth) this.stats.maxDepth = st.depth;
     if (this.frameSink) this.frameSink.enter(t, d, node, now);
-    if (this.callSink?.called) this.callSink.called(t, node, now);
+    if (this.callSink?.called) this.callSink.called(t, node, now, st.insns);
   }
 
   /** Returns from every frame above depth index `d` (d = -1 empties the stack). */
@@ -425,7 +961,7 @@ export class StackReconstruction implements Analysis {
     const cs = this.callSink;
     for (let k = st.depth - 1; k > d; k--) {
       if (fs) fs.leave(t, k, st.node[k], now);
-      if (cs) cs.returned(t, st.node[k], st.call[k], now, this.by);
+      if (cs) cs.returned(t, st.isa ? st.origin[k] : st.node[k], st.call[k], now, this.by, st.insns - st.callInsns[k]);
     }
     st.depth = d + 1;
     st.topFn = d >= 0 ? st.fn[d] : -1;
@@ -460,7 +996,17 @@ export class StackReconstruction implements Analysis {
   private save(st: VcpuStack): void {
     const n = st.depth - 1;
     if (n <= 0) return;
-    const saved: Saved = { node: st.node.slice(0, n), fn: st.fn.slice(0, n), call: st.call.slice(0, n), kind: st.kind.slice(0, n) };
+    const saved: Saved = {
+      node: st.node.slice(0, n),
+      fn: st.fn.slice(0, n),
+      call: st.call.slice(0, n),
+      callInsns: st.callInsns.slice(0, n),
+      kind: st.kind.slice(0, n),
+      retHi: st.retHi.slice(0, n),
+      retLo: st.retLo.slice(0, n),
+      savedX: st.savedX.slice(0, n),
+      origin: st.origin.slice(0, n),
+    };
     for (let k = 0; k < n; k++) this.poolCount[saved.fn[k]]++;
     this.pool.push(saved);
     this.stats.savedStacks++;
@@ -486,7 +1032,22 @@ export class StackReconstruction implements Analysis {
         st.node.set(saved.node.subarray(0, k + 1));
         st.fn.set(saved.fn.subarray(0, k + 1));
         st.call.set(saved.call.subarray(0, k + 1));
+        st.callInsns.set(saved.callInsns.subarray(0, k + 1));
         st.kind.set(saved.kind.subarray(0, k + 1));
+        if (st.isa) {
+          if (saved.origin.length > k) {
+            st.retHi.set(saved.retHi.subarray(0, k + 1));
+            st.retLo.set(saved.retLo.subarray(0, k + 1));
+            st.savedX.set(saved.savedX.subarray(0, k + 1));
+            st.origin.set(saved.origin.subarray(0, k + 1));
+          } else {
+            // saved before this vCPU ran a block with a record
+            st.retHi.fill(0, 0, k + 1);
+            st.retLo.fill(0, 0, k + 1);
+            st.savedX.fill(NO_TRANSLATION, 0, k + 1);
+            st.origin.set(saved.node.subarray(0, k + 1));
+          }
+        }
         st.depth = k + 1;
         st.topFn = s;
         st.switched = 0;

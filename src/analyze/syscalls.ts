@@ -19,6 +19,7 @@ import { ascending, max, mean, min, rollups, sum } from 'd3-array';
 import type { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_USER } from '../model/names.js';
 import { defineTable, sharePercent } from '../model/table.js';
+import type { Weight } from '../model/weight.js';
 import { grow, type Analysis } from './analysis.js';
 import { COMPAT_ENTRIES, HANDLER_PREFIXES, LEGACY_HANDLER_PREFIXES, NATIVE_ENTRIES, UNKNOWN_SYSCALL, type HandlerPrefix } from './syscall-names.js';
 
@@ -155,6 +156,8 @@ export interface SyscallRow {
   duration: number;
   unfinished: boolean;
   compat: boolean;
+  /** Instructions its vCPU ran from the entry to the return (0 without translation records). */
+  insns: number;
 }
 
 const FLAG_COMPAT = 1;
@@ -174,6 +177,12 @@ export class Syscalls implements Analysis {
   private open = new Int32Array(16).fill(-1);
   /** Per vCPU: time of its last event (the end of an unfinished call). */
   private last = new Float64Array(16);
+  /** Per vCPU: instructions of its events so far (translated batches), and that clock before its last event. */
+  private clock = new Float64Array(16);
+  private lastClock = new Float64Array(16);
+  /** Per call: the vCPU's instruction clock at its entry and at its end. */
+  private startInsns = new Float64Array(256);
+  private endInsns = new Float64Array(256);
 
   /** `names`: the run's name list (TraceInfo.names); it may grow during the run. */
   constructor(names: readonly string[]) {
@@ -194,6 +203,8 @@ export class Syscalls implements Analysis {
     const sym = batch.sym;
     let open = this.open;
     let last = this.last;
+    let clock = this.clock;
+    const ins = batch.translated ? batch.insns : null;
     for (let i = 0, n = batch.length; i < n; i++) {
       const t = thread[i];
       const s = sym[i];
@@ -201,12 +212,20 @@ export class Syscalls implements Analysis {
       if (t >= open.length) {
         this.open = open = grow(open, t, -1);
         this.last = last = grow(last, t);
+        this.clock = clock = grow(clock, t);
+        this.lastClock = grow(this.lastClock, t);
       }
       last[t] = now;
+      const before = clock[t];
+      if (ins !== null) {
+        this.lastClock[t] = before;
+        clock[t] = before + ins[i];
+      }
       const c = open[t];
       if (s === REGION_USER) {
         if (c >= 0) {
           this.end[c] = now;
+          this.endInsns[c] = before;
           open[t] = -1;
         }
         continue;
@@ -214,7 +233,11 @@ export class Syscalls implements Analysis {
       if (s >= nNames) continue; // cannot happen: every name id of the batch is classified
       if (c < 0) {
         const k = entryKind[s];
-        if (k !== NOT_ENTRY) open[t] = this.add(now, t, k === COMPAT_ENTRY ? FLAG_COMPAT : 0);
+        if (k !== NOT_ENTRY) {
+          const call = this.add(now, t, k === COMPAT_ENTRY ? FLAG_COMPAT : 0);
+          this.startInsns[call] = before;
+          open[t] = call;
+        }
       } else if (this.name[c] === 0) {
         const h = handler[s];
         if (h > 0) {
@@ -233,6 +256,8 @@ export class Syscalls implements Analysis {
       this.cpu = grow(this.cpu, k);
       this.name = grow(this.name, k);
       this.flags = grow(this.flags, k);
+      this.startInsns = grow(this.startInsns, k);
+      this.endInsns = grow(this.endInsns, k);
     }
     this.start[k] = ts;
     this.end[k] = NaN;
@@ -259,6 +284,7 @@ export class Syscalls implements Analysis {
     return order.map((i) => {
       const unfinished = Number.isNaN(this.end[i]);
       const end = unfinished ? this.last[this.cpu[i]] : this.end[i];
+      const endInsns = unfinished ? this.lastClock[this.cpu[i]] : this.endInsns[i];
       // time went backwards within the call: 0, as self time counts a negative delta
       if (end < start[i]) this.negativeDurations++;
       return {
@@ -268,6 +294,7 @@ export class Syscalls implements Analysis {
         duration: end >= start[i] ? end - start[i] : 0,
         unfinished,
         compat: (this.flags[i] & FLAG_COMPAT) !== 0,
+        insns: Math.max(0, endInsns - this.startInsns[i]),
       };
     });
   }
@@ -285,10 +312,12 @@ export interface SyscallStat {
   /** Percent of the summed duration of all calls. */
   share: number;
   unfinished: number;
+  /** Summed instructions of its calls (0 without translation records). */
+  insns: number;
 }
 
-/** Groups calls by name (compat calls apart), sorted by total duration, then count, then name. */
-export function summarizeSyscalls(rows: readonly SyscallRow[]): SyscallStat[] {
+/** Groups calls by name (compat calls apart), sorted by total duration (or instructions, or count), then count, then name. */
+export function summarizeSyscalls(rows: readonly SyscallRow[], weight: Weight = 'time'): SyscallStat[] {
   const all = sum(rows, (r) => r.duration);
   const groups = rollups(
     rows,
@@ -304,11 +333,15 @@ export function summarizeSyscalls(rows: readonly SyscallRow[]): SyscallStat[] {
         max: max(g, (r) => r.duration)!,
         share: sharePercent(total, all),
         unfinished: g.filter((r) => r.unfinished).length,
+        insns: sum(g, (r) => r.insns),
       };
     },
     (r) => (r.compat ? r.name + ' compat' : r.name),
   );
-  return groups.map(([, s]) => s).sort((a, b) => b.total - a.total || b.count - a.count || ascending(a.name, b.name) || Number(a.compat) - Number(b.compat));
+  const key = weight === 'insns' ? (s: SyscallStat) => s.insns : weight === 'events' ? (s: SyscallStat) => s.count : (s: SyscallStat) => s.total;
+  return groups
+    .map(([, s]) => s)
+    .sort((a, b) => key(b) - key(a) || b.total - a.total || b.count - a.count || ascending(a.name, b.name) || Number(a.compat) - Number(b.compat));
 }
 
 /** Calls per vCPU index (length = the number of vCPUs of the trace, or more when a call names one). */
@@ -344,12 +377,20 @@ export const CALLS_TABLE = defineTable<SyscallRow>({
     },
     { key: 'unfinished', kind: 'flag', doc: 'Still open when the trace ended.', get: (r) => r.unfinished },
     { key: 'compat', kind: 'flag', doc: 'Entered through a compat entry or reaching a compat handler.', get: (r) => r.compat },
+    {
+      key: 'insns',
+      kind: 'count',
+      optional: true,
+      doc: 'Guest instructions its vCPU ran from the entry to the return (traces with -d in_asm records).',
+      get: (r) => r.insns,
+    },
   ],
   view: [
     'ts_ns',
     { title: 'syscall', cell: (r) => displayName(r.name, r.compat) },
     'cpu',
     'duration_ns',
+    'insns',
     { title: 'note', cell: (r) => (r.unfinished ? 'unfinished' : '') },
   ],
 });
@@ -367,6 +408,14 @@ export const SYSCALL_STATS_TABLE = defineTable<SyscallStat>({
     { key: 'max_ns', kind: 'duration', title: 'max', doc: 'Longest call.', get: (r) => r.max },
     { key: 'share', kind: 'percent', doc: "total_ns as a percent of all calls' summed duration.", get: (r) => r.share },
     { key: 'unfinished', kind: 'count', doc: 'Calls still open when the trace ended.', get: (r) => r.unfinished },
+    {
+      key: 'total_insns',
+      kind: 'count',
+      title: 'insns',
+      optional: true,
+      doc: 'Summed instructions of its calls (traces with -d in_asm records).',
+      get: (r) => r.insns,
+    },
   ],
   view: [
     { title: 'syscall', cell: (r) => displayName(r.name, r.compat) },
@@ -376,6 +425,7 @@ export const SYSCALL_STATS_TABLE = defineTable<SyscallStat>({
     'min_ns',
     { title: 'mean', align: 'right', cell: (r, f) => f.duration(r.mean) },
     'max_ns',
+    'total_insns',
     { title: 'unfinished', align: 'right', cell: (r, f) => (r.unfinished ? f.count(r.unfinished) : '') },
   ],
 });

@@ -8,7 +8,7 @@ import { openOutput } from '../output/sink.js';
 import { sampleBytes, writeSpeedscope } from '../output/speedscope.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
-import { chooseFormat, inputOptions, warn, type CommonOptions } from './common.js';
+import { chooseFormat, inputOptions, parseWeight, runWeight, warn, type CommonOptions } from './common.js';
 import { inputWarnings } from './summary.js';
 
 export interface FlamegraphOptions extends CommonOptions {
@@ -40,6 +40,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   const format = chooseFormat(o.format, o.output, ['folded', 'speedscope', 'chrome'], 'flamegraph');
   refuseJsonOnTerminal(format, o.output, process.stdout.isTTY);
   const fixed = o.minDuration !== undefined ? parseDuration(o.minDuration) : undefined;
+  const asked = parseWeight(o.weight);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
@@ -62,20 +63,25 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   if (full) warn(full);
   const names = run.names;
   const tree = sr.tree;
-  const totals = tree.totals();
+  const weight = runWeight(asked, run);
+  // folded stacks and speedscope's aggregated profile weigh by the weight; evented views stay in time
+  const own = tree.selfOf(weight);
+  const totals = tree.totals(own);
   const unit = run.parser.unit;
   const fmt = (v: number): string => formatDuration(v, unit);
+  // the folding notes speak the weight's unit
+  const fmtW = weight === 'time' ? fmt : (v: number): string => `${formatCount(v)} ${weight === 'insns' ? 'instructions' : 'events'}`;
   if (format === 'folded') {
     const threshold = fixed ?? chooseThreshold(tree, totals, names, OUTPUT_BUDGET_BYTES, foldedLineBytes);
-    const fold = foldTree(tree, totals, threshold);
+    const fold = foldTree(tree, totals, threshold, own);
     const lines = foldedLines(tree, names, fold);
     for (let i = 0; i < lines.length; i += 10000) await out.write(lines.slice(i, i + 10000).join('\n') + '\n');
     if (!o.quiet)
-      note(`${formatCount(lines.length)} stacks from ${formatCount(tree.count - 1)} call nodes`, threshold, fold.foldedNodes, tree.count - 1, fixed, fmt);
+      note(`${formatCount(lines.length)} stacks from ${formatCount(tree.count - 1)} call nodes`, threshold, fold.foldedNodes, tree.count - 1, fixed, fmtW);
   } else if (format === 'speedscope') {
     const f = frames!;
     const aggThreshold = fixed ?? chooseThreshold(tree, totals, names, AGGREGATE_BUDGET_BYTES, (n) => sampleBytes(n, tree));
-    const fold = foldTree(tree, totals, aggThreshold);
+    const fold = foldTree(tree, totals, aggThreshold, own);
     await writeSpeedscope(out, {
       name: run.inputName,
       tree,
@@ -83,11 +89,12 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
       frames: f,
       fold,
       unit: unit === 'ns' ? 'nanoseconds' : 'none',
+      aggregateUnit: unit === 'ns' && weight === 'time' ? 'nanoseconds' : 'none',
       exporter: 'bootprof 0.1.0',
     });
     if (!o.quiet) {
       note(`${formatCount(f.kept)} frames in ${f.vcpus} vCPU profile${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
-      note(`aggregated profile: ${formatCount(tree.count - 1 - fold.foldedNodes)} call nodes`, aggThreshold, fold.foldedNodes, tree.count - 1, fixed, fmt);
+      note(`aggregated profile: ${formatCount(tree.count - 1 - fold.foldedNodes)} call nodes`, aggThreshold, fold.foldedNodes, tree.count - 1, fixed, fmtW);
     }
   } else {
     const f = frames!;
@@ -114,4 +121,10 @@ function stackNote(sr: StackReconstruction): void {
     `stacks: ${formatCount(s.calls)} calls, ${formatCount(s.returns)} returns, ${formatCount(s.interrupts)} interrupt entries, ` +
       `${formatCount(s.adoptions)} task resumes, ${formatCount(s.missedEntries + s.replaced)} recovered jumps, max depth ${s.maxDepth}`,
   );
+  if (s.isaEvents > 0)
+    warn(
+      `stacks: ${formatCount(s.isaEvents)} events placed by the previous block's last instruction (translation records), ` +
+        `${formatCount(s.tailCalls)} tail calls, ${formatCount(s.inferredBlocks)} unlogged return sites followed (${formatCount(s.inferredInsns)} instructions), ` +
+        `${formatCount(s.resynced)} placed by name`,
+    );
 }

@@ -11,7 +11,7 @@ import { writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
-import { chooseFormat, inputOptions, needsSymbolsError, parseTop, warn, type CommonOptions } from './common.js';
+import { chooseFormat, inputOptions, needsSymbolsError, parseTop, runWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 
 export interface InitcallsOptions extends CommonOptions {
@@ -23,7 +23,8 @@ export interface InitcallsOptions extends CommonOptions {
 export async function initcallsCommand(trace: string | undefined, o: InitcallsOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, undefined, 'initcalls');
   const sort = o.sort ?? 'start';
-  if (sort !== 'start' && sort !== 'duration') throw new BootprofError('E_USAGE', `--sort must be start or duration (got '${sort}')`);
+  if (sort !== 'start' && sort !== 'duration' && sort !== 'insns')
+    throw new BootprofError('E_USAGE', `--sort must be start, duration or insns (got '${sort}')`);
   const top = parseTop(o.top);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
@@ -53,21 +54,24 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const full = sr.treeLimitNote();
   if (full) warn(full);
   if (!ic.available) throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no ${INITCALL_CALLER} symbol`);
-  const all = namedInitcalls(ic.sorted(sort as 'start' | 'duration'), run.names);
+  const insns = run.translations.active;
+  if (sort === 'insns' && !insns) runWeight('insns', run); // refused: no translation records
+  const all = namedInitcalls(ic.sorted(sort as 'start' | 'duration' | 'insns'), run.names);
   const rows = top === undefined ? all : all.slice(0, top);
   const open = all.filter((r) => !r.returned).length;
   if (open > 0) warn(`${open} initcall${open > 1 ? 's' : ''} had not returned when the trace ended (duration runs to the end)`);
   if (all.length === 0) warn(`no calls from ${INITCALL_CALLER} in this trace (does it cover the kernel's initcalls?)`);
-  const summary = buildSummary(run, counts, { negativeDeltas: sr.negativeDeltas });
+  const summary = buildSummary(run, counts, { negativeDeltas: sr.negativeDeltas, weight: insns ? 'insns' : undefined });
   const sum = all.reduce((s, r) => s + r.duration, 0);
-  const totalsLine = `initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, summary.unit)} in total`;
+  const sumInsns = all.reduce((s, r) => s + r.insns, 0);
+  const totalsLine = `initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, summary.unit)} in total${insns ? `, ${formatCount(sumInsns)} instructions` : ''}`;
   const more = all.length - rows.length;
   await writeDocument(
     format,
     {
       kind: 'initcalls',
-      summary: { ...summary, initcalls: all.length, unfinished: open, total_duration_ns: sum },
-      tables: [makeTable(INITCALLS_TABLE, rows)],
+      summary: { ...summary, initcalls: all.length, unfinished: open, total_duration_ns: sum, ...(insns ? { total_insns: sumInsns } : {}) },
+      tables: [makeTable(INITCALLS_TABLE, rows, { include: insns ? ['insns'] : [] })],
       lines: [...summaryText(summary), totalsLine],
       layout: [{ table: 'initcalls', notes: more > 0 ? [`... ${more} more initcall${more === 1 ? '' : 's'} (--top N, or --format csv for all)`] : [] }],
     },

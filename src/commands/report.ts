@@ -49,7 +49,7 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const rows = functionCosts(self, run.names, weight);
   const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas, weight: statedWeight(asked, weight, run) });
   const calls = useSyscalls ? syscalls.rows() : [];
-  const stats = useSyscalls ? summarizeSyscalls(calls) : [];
+  const stats = useSyscalls ? summarizeSyscalls(calls, weight) : [];
   const totals = useSyscalls ? syscallTotals(calls, syscalls, run) : null;
   for (const w of inputWarnings(run, self.negativeDeltas)) warn(w);
   const unit = summary.unit;
@@ -66,7 +66,7 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
     tables: [
       ...timelineTables(tl),
       makeTable(FUNCTIONS_TABLE, rows.slice(0, top), { include: functionColumns(false, run.translations.active) }),
-      syscallStatsTable(stats, unit, top),
+      syscallStatsTable(stats, unit, top, run.translations.active),
     ],
     lines,
     layout,

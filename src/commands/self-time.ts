@@ -38,10 +38,11 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   );
   const rec = sr as StackReconstruction | null;
   const totals = rec ? rec.tree.functionTotals(run.names.length) : null;
+  const totalsInsns = rec && run.translations.active ? rec.tree.functionTotals(run.names.length, rec.tree.totals(rec.tree.insns)) : null;
   const full = rec?.treeLimitNote();
   if (full) warn(full);
   const weight = runWeight(asked, run);
-  const rows = functionCosts(st, run.names, weight, totals);
+  const rows = functionCosts(st, run.names, weight, totals, totalsInsns);
   const shown = top === undefined ? rows : rows.slice(0, top);
   const summary = {
     ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),

@@ -20,7 +20,7 @@ import { openOutput } from '../output/sink.js';
 import { formatSeconds } from '../output/timestamp.js';
 import { formatCount } from '../output/units.js';
 import { loadSymbols, runPipeline, type RunResult, type Symbols } from '../pipeline.js';
-import { chooseFormat, inputOptions, needsSymbolsError, warn, type CommonOptions } from './common.js';
+import { chooseFormat, inputOptions, needsSymbolsError, parseWeight, runWeight, statedWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, minMax, summaryText, type TraceSummary } from './summary.js';
 
 export type { SyscallTotals };
@@ -62,21 +62,26 @@ export function syscallTotalsText(t: SyscallTotals, unit: 'ns' | 'events'): stri
   return [`system calls: ${formatCount(t.calls)}${notes.length ? ` (${notes.join(', ')})` : ''}, ${first}; per vCPU: ${per}`];
 }
 
-/** The per-name table (the first `top` names when given), with a total row over every call on a terminal. */
-export function syscallStatsTable(stats: readonly SyscallStat[], unit: 'ns' | 'events', top?: number): Table<SyscallStat> {
+/**
+ * The per-name table (the first `top` names when given), with a total row over every call on a
+ * terminal; `insns`: the trace has translation records (an instructions column).
+ */
+export function syscallStatsTable(stats: readonly SyscallStat[], unit: 'ns' | 'events', top?: number, insns = false): Table<SyscallStat> {
   const f = humanFormat(unit);
   let footer: string[] | undefined;
   if (stats.length > 1) {
     const count = stats.reduce((a, s) => a + s.count, 0);
     const total = stats.reduce((a, s) => a + s.total, 0);
     const unfinished = stats.reduce((a, s) => a + s.unfinished, 0);
-    footer = ['total', f.count(count), f.duration(total), '100.00%', '', '', '', unfinished ? f.count(unfinished) : ''];
+    const ins = insns ? [f.count(stats.reduce((a, s) => a + s.insns, 0))] : [];
+    footer = ['total', f.count(count), f.duration(total), '100.00%', '', '', '', ...ins, unfinished ? f.count(unfinished) : ''];
   }
-  return makeTable(SYSCALL_STATS_TABLE, top === undefined ? stats : stats.slice(0, top), { footer });
+  return makeTable(SYSCALL_STATS_TABLE, top === undefined ? stats : stats.slice(0, top), { footer, include: insns ? ['total_insns'] : [] });
 }
 
 export async function syscallsCommand(trace: string | undefined, o: SyscallsOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, undefined, 'syscalls');
+  const asked = parseWeight(o.weight);
   const input = inputOptions(trace, o);
   // opened before the symbols are loaded, so that no map can be the output (io/outputs.ts)
   const out = openOutput(o.output);
@@ -116,11 +121,15 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
     throw err;
   }
   const rows = analysis.rows();
-  const summary: TraceSummary = buildSummary(run, counts);
+  const weight = runWeight(asked, run);
+  const insns = run.translations.active;
+  const summary: TraceSummary = buildSummary(run, counts, { weight: statedWeight(asked, weight, run) });
   const totals = syscallTotals(rows, analysis, run);
   for (const w of inputWarnings(run, analysis.negativeDurations)) warn(w);
   const unit = summary.unit;
-  const table = o.summary ? syscallStatsTable(summarizeSyscalls(rows), unit) : makeTable(CALLS_TABLE, rows);
+  const table = o.summary
+    ? syscallStatsTable(summarizeSyscalls(rows, weight), unit, undefined, insns)
+    : makeTable(CALLS_TABLE, rows, { include: insns ? ['insns'] : [] });
   await writeDocument(
     format,
     { kind: 'syscalls', summary: { ...summary, syscalls: totals }, tables: [table], lines: [...summaryText(summary), ...syscallTotalsText(totals, unit)] },

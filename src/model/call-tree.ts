@@ -7,6 +7,7 @@
  *  depth        0 for the root, 1 for the outermost frames
  *  firstChild / nextSibling   the children of a node, most recently created first
  *  self         time charged to exactly this stack (ns, or events in untimed traces)
+ *  events       events charged to it; insns: their blocks' instructions (traces with translation records)
  *
  * Node 0 is a virtual root (fn -1) whose children are the outermost frames. A child is found by an
  * open-addressing hash of (parent, fn) -> node. Parents are always created before their children,
@@ -19,6 +20,8 @@
  * ancestor). Time is never lost: every event's time lands on some node, so the tree's self times
  * still add up to the flat self time exactly; `folded` counts the stack entries that were folded.
  */
+import type { Weight } from './weight.js';
+
 export const ROOT_NODE = 0;
 /** Call nodes the tree may hold (~42 bytes each: 168 MiB of columns and hash table at the limit). */
 export const MAX_NODES = 1 << 22;
@@ -38,6 +41,8 @@ export class CallTree {
   firstChild = new Int32Array(1024).fill(-1);
   nextSibling = new Int32Array(1024).fill(-1);
   self = new Float64Array(1024);
+  events = new Float64Array(1024);
+  insns = new Float64Array(1024);
   /** Number of nodes, the root included. */
   count = 1;
   private table = new Int32Array(4096).fill(-1);
@@ -114,6 +119,13 @@ export class CallTree {
     this.firstChild = copy(this.firstChild, -1);
     this.nextSibling = copy(this.nextSibling, -1);
     this.self = copy(this.self, 0);
+    this.events = copy(this.events, 0);
+    this.insns = copy(this.insns, 0);
+  }
+
+  /** The self values of a weight: time (ns, or events untimed), instructions or events. */
+  selfOf(weight: Weight): Float64Array {
+    return weight === 'insns' ? this.insns : weight === 'events' ? this.events : this.self;
   }
 
   private rehash(): void {
@@ -129,10 +141,10 @@ export class CallTree {
     this.mask = mask;
   }
 
-  /** Inclusive time of every node: self plus all descendants (one reverse pass). */
-  totals(): Float64Array {
+  /** Inclusive value of every node (time by default): self plus all descendants (one reverse pass). */
+  totals(self: Float64Array = this.self): Float64Array {
     const t = new Float64Array(this.count);
-    t.set(this.self.subarray(0, this.count));
+    t.set(self.subarray(0, this.count));
     for (let n = this.count - 1; n > 0; n--) t[this.parent[n]] += t[n];
     return t;
   }

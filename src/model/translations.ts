@@ -45,6 +45,14 @@ export class Translations {
   targetLo = new Uint32Array(1024);
   /** Records dropped because MAX_TRANSLATIONS were kept. */
   dropped = 0;
+  /** Guest pc -> the id of its latest record (for blocks QEMU ran without logging them). */
+  private readonly byPc = new PcHashMap(12, false);
+
+  /** The latest record of the block at this pc, or NO_TRANSLATION. */
+  latest(hi: number, lo: number): number {
+    const s = this.byPc.find(hi, lo);
+    return s >= 0 ? this.byPc.val[s] : NO_TRANSLATION;
+  }
 
   /** Keeps a record; returns its id, or -1 when the table is full. */
   add(r: TranslationRecord): number {
@@ -61,6 +69,9 @@ export class Translations {
     this.kind[id] = r.kind;
     this.targetHi[id] = r.targetHi;
     this.targetLo[id] = r.targetLo;
+    const s = this.byPc.find(r.pcHi, r.pcLo);
+    if (s >= 0) this.byPc.val[s] = id;
+    else this.byPc.insert(r.pcHi, r.pcLo, s, id);
     return id;
   }
 

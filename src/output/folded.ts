@@ -17,18 +17,19 @@ export interface Folding {
   foldedTime: number;
 }
 
-export function foldTree(tree: CallTree, totals: Float64Array, threshold: number): Folding {
+/** Folds nodes whose total is below `threshold`; `own`: the weight's self values (default: time). */
+export function foldTree(tree: CallTree, totals: Float64Array, threshold: number, own: Float64Array = tree.self): Folding {
   const n = tree.count;
   const kept = new Uint8Array(n);
   const self = new Float64Array(n);
-  self.set(tree.self.subarray(0, n));
+  self.set(own.subarray(0, n));
   let foldedNodes = 0;
   let foldedTime = 0;
   for (let k = 1; k < n; k++) kept[k] = tree.depth[k] <= 1 || totals[k] >= threshold ? 1 : 0;
   for (let k = n - 1; k > 0; k--) {
     if (kept[k]) continue;
     foldedNodes++;
-    foldedTime += tree.self[k];
+    foldedTime += own[k];
     self[tree.parent[k]] += self[k];
     self[k] = 0;
   }

@@ -249,6 +249,8 @@ export interface SyscallCallRow {
   unfinished: boolean;
   /** Entered through a compat entry or reaching a compat handler. */
   compat: boolean;
+  /** Guest instructions its vCPU ran from the entry to the return (traces with -d in_asm records). */
+  insns?: Int;
 }
 
 /** Calls per name, like strace -c (CSV: name,compat,count,total_ns,min_ns,mean_ns,max_ns,share,unfinished). */
@@ -264,6 +266,8 @@ export interface SyscallStatRow {
   /** total_ns as a percent of all calls' summed duration. */
   share: number;
   unfinished: Int;
+  /** Summed instructions of its calls (traces with -d in_asm records). */
+  total_insns?: Int;
 }
 
 export interface SyscallCallsPerVcpu {
@@ -309,6 +313,8 @@ export interface InitcallRow {
   duration_ns: Int;
   cpu: Int;
   returned: boolean;
+  /** Guest instructions its vCPU ran from the call to the return (traces with -d in_asm records). */
+  insns?: Int;
 }
 
 export interface InitcallsSummary extends TraceSummary {
@@ -316,6 +322,8 @@ export interface InitcallsSummary extends TraceSummary {
   unfinished: Int;
   /** Summed duration of every initcall. */
   total_duration_ns: Int;
+  /** Summed instructions of every initcall (traces with -d in_asm records). */
+  total_insns?: Int;
 }
 
 /** `bootprof initcalls --format json` */

@@ -20,6 +20,8 @@ export interface SpeedscopeInput {
   /** Folding of the aggregated profile. */
   fold: Folding;
   unit: 'nanoseconds' | 'none';
+  /** Unit of the aggregated profile's weights, when it is not `unit` (instructions or events: none). */
+  aggregateUnit?: 'nanoseconds' | 'none';
   exporter: string;
 }
 
@@ -83,7 +85,7 @@ export async function writeSpeedscope(out: OutputSink, input: SpeedscopeInput): 
     }
   }
   if (frames.vcpus > 0) buf += ',';
-  buf += `{"type":"sampled","name":${JSON.stringify(AGGREGATED_PROFILE_NAME)},"unit":"${input.unit}","startValue":0,"endValue":${total},"samples":[`;
+  buf += `{"type":"sampled","name":${JSON.stringify(AGGREGATED_PROFILE_NAME)},"unit":"${input.aggregateUnit ?? input.unit}","startValue":0,"endValue":${total},"samples":[`;
   for (let i = 0; i < samples.length; i++) {
     buf += (i > 0 ? ',[' : '[') + samples[i] + ']';
     if (buf.length >= PIECE) await flush();
