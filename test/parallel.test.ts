@@ -80,3 +80,26 @@ describe('parallel parsing gives byte-identical output', () => {
     }
   }
 });
+
+describe('parse workers kept between runs in one process', () => {
+  it('start each run afresh: another trace, format and map give the output of a single-threaded run', async () => {
+    const user = join(tmp, 'kept-user.log');
+    writeFileSync(user, gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz')).subarray(0, 3_000_000));
+    const st = join(tmp, 'kept-st.txt');
+    // a simpletrace-text trace of the same events (another format, another line layout)
+    writeFileSync(st, readFileSync(new URL('fixtures/simpletrace-text/exec_tb.txt', import.meta.url)));
+    const runs: [string, string[]][] = [
+      [user, ['--map', MAP]],
+      [st, ['--map', MAP]],
+      [user, ['--map', MAP]],
+      [st, []],
+    ];
+    for (const [file, extra] of runs) {
+      const ref = await run(['self-time', file, ...extra, '--format', 'csv', '--threads', '1']);
+      // three workers, then two (one kept idle), small units
+      const unit = file === st ? '600' : '30000';
+      for (const threads of ['3', '2'])
+        expect(await run(['self-time', file, ...extra, '--format', 'csv', '--threads', threads, '--unit-size', unit])).toBe(ref);
+    }
+  });
+});

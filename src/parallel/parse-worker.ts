@@ -11,12 +11,12 @@ import { tableFromTransfer } from '../symbols/transfer.js';
 import { parseUnit } from './unit.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './protocol.js';
 
-const init = workerData as WorkerInit;
-const format = FORMATS.find((f) => f.name === init.format)!;
-const resolver = new Resolver(init.table ? tableFromTransfer(init.table) : null);
-resolver.slide = init.slide;
-const symbolizer = new Symbolizer(resolver);
-const fh = await fsp.open(init.path, 'r');
+// A worker serves one run at a time; the pool may keep it for the next run in the same process
+// (parallel/pool.ts), which then sends `init` with that run's trace, format and symbols.
+let init!: WorkerInit;
+let format!: (typeof FORMATS)[number];
+let symbolizer!: Symbolizer;
+let fh: fsp.FileHandle | null = null;
 
 /** Batches the main thread has consumed and sent back: reused, so memory does not churn. */
 const free: EventBatch[] = [];
@@ -29,8 +29,18 @@ const newBatch = (): EventBatch => {
   return new EventBatch(init.options.batchSize);
 };
 
+async function setup(i: WorkerInit): Promise<void> {
+  init = i;
+  format = FORMATS.find((f) => f.name === init.format)!;
+  const resolver = new Resolver(init.table ? tableFromTransfer(init.table) : null);
+  resolver.slide = init.slide;
+  symbolizer = new Symbolizer(resolver);
+  free.length = 0; // the batch size may differ from the last run's
+  fh = await fsp.open(init.path, 'r');
+}
+
 // Units are parsed one at a time: the read buffer and the wasm instance are per thread.
-let queue: Promise<void> = Promise.resolve();
+let queue: Promise<void> = setup(workerData as WorkerInit).catch(() => {});
 parentPort!.on('message', (msg: WorkerRequest) => {
   queue = queue.then(() => handle(msg));
 });
@@ -40,12 +50,18 @@ async function handle(msg: WorkerRequest): Promise<void> {
     for (const c of msg.batches) if (free.length < 8) free.push(EventBatch.fromColumns(c));
     return;
   }
+  if (msg.type === 'init') {
+    await setup(msg.init).catch(() => {});
+    return;
+  }
   if (msg.type === 'close') {
-    await fh.close();
-    parentPort!.close();
+    const f = fh;
+    fh = null;
+    await f?.close();
     return;
   }
   try {
+    if (fh === null) throw new BootprofError('E_UNREADABLE', `${init.name}: cannot open the trace in a parse worker`);
     const r = await parseUnit(fh, init.size, init.name, msg.unit, format, init.head, symbolizer, init.options, newBatch, init.origin);
     const batches = r.batches.map((b) => b.toColumns());
     const reply: WorkerReply = { type: 'unit', result: { ...r, batches } };

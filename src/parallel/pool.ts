@@ -52,6 +52,10 @@ function workerUrl(): URL {
   return here.endsWith('.ts') ? new URL('../../dist/parallel/parse-worker.js', here) : new URL('./parse-worker.js', here);
 }
 
+/** Parse workers kept between runs in one process (in-process CLI runs, a diff of two traces). */
+const idle: Worker[] = [];
+const MAX_IDLE = 8;
+
 export class UnitPool {
   private readonly workers: Worker[] = [];
   private readonly outstanding: number[] = [];
@@ -60,7 +64,12 @@ export class UnitPool {
 
   constructor(threads: number, init: WorkerInit) {
     for (let w = 0; w < threads; w++) {
-      const worker = new Worker(workerUrl(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+      let worker = idle.pop();
+      if (worker !== undefined) {
+        worker.removeAllListeners('error');
+        worker.ref();
+        worker.postMessage({ type: 'init', init });
+      } else worker = new Worker(workerUrl(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
       worker.on('message', (m: WorkerReply) => this.onMessage(w, m));
       worker.on('error', (err) => this.failAll(err));
       this.workers.push(worker);
@@ -122,7 +131,26 @@ export class UnitPool {
     }
   }
 
+  /**
+   * Ends the run. A worker with nothing in flight is kept (at most MAX_IDLE, unreferenced so the
+   * process still exits) for the next run in this process: starting one costs ~0.3 s of module
+   * loading and wasm compilation; any other is terminated.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    const done: Promise<number>[] = [];
+    this.workers.forEach((worker, w) => {
+      worker.removeAllListeners('message');
+      worker.removeAllListeners('error');
+      if (this.outstanding[w] === 0 && idle.length < MAX_IDLE) {
+        worker.postMessage({ type: 'close' });
+        worker.on('error', () => {
+          const k = idle.indexOf(worker);
+          if (k >= 0) idle.splice(k, 1);
+        });
+        worker.unref();
+        idle.push(worker);
+      } else done.push(worker.terminate());
+    });
+    await Promise.all(done);
   }
 }

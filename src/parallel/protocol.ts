@@ -20,7 +20,12 @@ export interface WorkerInit {
   options: UnitOptions;
 }
 
-export type WorkerRequest = { type: 'unit'; unit: WorkUnit } | { type: 'recycle'; batches: BatchColumns[] } | { type: 'close' };
+/**
+ * `init` starts a new run in a worker kept from an earlier one (a new worker gets its WorkerInit as
+ * workerData); `close` ends a run: the worker closes the trace and waits for the next `init`.
+ */
+export type WorkerRequest =
+  { type: 'init'; init: WorkerInit } | { type: 'unit'; unit: WorkUnit } | { type: 'recycle'; batches: BatchColumns[] } | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'unit'; result: Omit<UnitResult, 'batches'> & { batches: BatchColumns[] } }
