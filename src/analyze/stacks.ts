@@ -388,7 +388,21 @@ export class StackReconstruction implements Analysis {
     const cpus = this.cpus;
     const ins = batch.insns;
     const tree = this.tree;
+    // the records placed before each event (a batch's later records are already in the table)
+    const recs = batch.records;
+    let r = 0;
+    let limit = xl.count - 1;
+    for (const rec of recs)
+      if (rec.id !== undefined && rec.id >= 0) {
+        limit = rec.id - 1;
+        break;
+      }
     for (let i = 0; i < n; i++) {
+      while (r < recs.length && recs[r].at <= i) {
+        const id = recs[r++].id;
+        if (id !== undefined && id > limit) limit = id;
+      }
+      this.limit = limit;
       const t = thread[i];
       const st = t < cpus.length ? cpus[t] : this.vcpu(t);
       if (!st.isa) st.enableIsa();
@@ -602,6 +616,8 @@ export class StackReconstruction implements Analysis {
 
   private retHi = 0;
   private retLo = 0;
+  /** The highest translation id placed before the event being processed. */
+  private limit = -1;
 
   /** The previous block returned: pop, then follow unlogged return sites through their records to block s. */
   private isaReturn(st: VcpuStack, t: number, s: number, o: number, hi: number, lo: number, now: number, xl: Translations): void {
@@ -643,7 +659,7 @@ export class StackReconstruction implements Analysis {
         return;
       }
       // the return site ran without being logged: its record says where it went
-      const y = xl.latest(rh, rl);
+      const y = xl.latestUpTo(rh, rl, this.limit);
       if (y < 0) break;
       this.stats.inferredBlocks++;
       const yi = xl.insns[y];

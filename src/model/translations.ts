@@ -30,6 +30,8 @@ export const NO_TRANSLATION = -1;
 /** A record as the parser attaches it to a batch: `at` is the index of the event it comes before. */
 export interface PlacedRecord extends TranslationRecord {
   at: number;
+  /** Its translation id once the stage has kept it (-1: dropped, or not placed yet). */
+  id?: number;
 }
 
 /** The run's translations, by id: what analyses read for an event's `xlat`. */
@@ -43,6 +45,8 @@ export class Translations {
   kind = new Uint8Array(1024);
   targetHi = new Uint32Array(1024);
   targetLo = new Uint32Array(1024);
+  /** The previous record for the same pc (NO_TRANSLATION for the first). */
+  prevSame = new Int32Array(1024);
   /** Records dropped because MAX_TRANSLATIONS were kept. */
   dropped = 0;
   /** Guest pc -> the id of its latest record (for blocks QEMU ran without logging them). */
@@ -52,6 +56,17 @@ export class Translations {
   latest(hi: number, lo: number): number {
     const s = this.byPc.find(hi, lo);
     return s >= 0 ? this.byPc.val[s] : NO_TRANSLATION;
+  }
+
+  /**
+   * The latest record of the block at this pc among ids up to `limit` (the records placed before a
+   * given event: a batch's later records are already in the table when analyses read it), or
+   * NO_TRANSLATION.
+   */
+  latestUpTo(hi: number, lo: number, limit: number): number {
+    let id = this.latest(hi, lo);
+    while (id > limit) id = this.prevSame[id];
+    return id;
   }
 
   /** Keeps a record; returns its id, or -1 when the table is full. */
@@ -70,6 +85,7 @@ export class Translations {
     this.targetHi[id] = r.targetHi;
     this.targetLo[id] = r.targetLo;
     const s = this.byPc.find(r.pcHi, r.pcLo);
+    this.prevSame[id] = s >= 0 ? this.byPc.val[s] : NO_TRANSLATION;
     if (s >= 0) this.byPc.val[s] = id;
     else this.byPc.insert(r.pcHi, r.pcLo, s, id);
     return id;
@@ -89,6 +105,7 @@ export class Translations {
     this.kind = g(this.kind);
     this.targetHi = g(this.targetHi);
     this.targetLo = g(this.targetLo);
+    this.prevSame = g(this.prevSame);
   }
 }
 
@@ -151,8 +168,9 @@ export class TranslationStage {
     while (r < records.length) this.placed(records[r++]);
   }
 
-  private placed(rec: TranslationRecord): void {
+  private placed(rec: PlacedRecord): void {
     const id = this.table.add(rec);
+    rec.id = id;
     if (id < 0) return;
     // a record for a pc that still waits replaces the waiting one (a restarted translation)
     for (let k = 0; k < this.pendingId.length; k++) {
