@@ -3,6 +3,7 @@
  * pipeline after the last batch; its results are read after that.
  */
 import type { EventBatch } from '../model/batch.js';
+import { resized } from '../model/typed-array.js';
 
 export interface Analysis {
   /** Consumes one symbolized batch (batch.sym filled). */
@@ -19,8 +20,5 @@ export function grow<T extends Float64Array | Int32Array | Uint32Array | Uint8Ar
   if (need < a.length) return a;
   let len = Math.max(16, a.length);
   while (len <= need) len *= 2;
-  const b = new (a.constructor as new (n: number) => T)(len);
-  if (fill !== 0) b.fill(fill);
-  b.set(a);
-  return b;
+  return resized(a, len, fill);
 }

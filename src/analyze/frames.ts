@@ -13,6 +13,7 @@
  * ancestors that lost every descendant are un-emitted). The result is exactly the frames at least
  * as long as the final threshold, whatever the order of the raises.
  */
+import { resized } from '../model/typed-array.js';
 import type { FrameSink } from './stacks.js';
 
 /** Initial sizes of a vCPU's live stack and event buffer (both grow by doubling). */
@@ -62,12 +63,8 @@ export class FrameRecorder implements FrameSink {
     if (depth >= v.node.length) {
       let len = v.node.length * 2;
       while (len <= depth) len *= 2;
-      const n = new Int32Array(len);
-      n.set(v.node);
-      v.node = n;
-      const e = new Float64Array(len);
-      e.set(v.enter);
-      v.enter = e;
+      v.node = resized(v.node, len);
+      v.enter = resized(v.enter, len);
     }
     v.node[depth] = node;
     v.enter[depth] = time;

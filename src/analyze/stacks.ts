@@ -25,6 +25,7 @@ import type { TraceInfo } from '../pipeline.js';
 import { CallTree, MAX_NODES, OTHER_STACKS_LABEL, ROOT_NODE } from '../model/call-tree.js';
 import { PcHashMap } from '../model/pc-hash.js';
 import { grow, type Analysis } from './analysis.js';
+import { resized } from '../model/typed-array.js';
 import { NO_TRANSLATION, type Translations } from '../model/translations.js';
 import { KIND_CALL, KIND_COND, KIND_INDIRECT, KIND_IRET, KIND_JMP, KIND_OTHER, KIND_RET, KIND_TRAP } from '../formats/qemu-in-asm.js';
 
@@ -158,34 +159,16 @@ class VcpuStack {
     let len = this.node.length * 2;
     while (len < n) len *= 2;
     len = Math.min(len, MAX_DEPTH);
-    const node = new Int32Array(len);
-    node.set(this.node);
-    this.node = node;
-    const fn = new Int32Array(len);
-    fn.set(this.fn);
-    this.fn = fn;
-    const call = new Float64Array(len);
-    call.set(this.call);
-    this.call = call;
-    const callInsns = new Float64Array(len);
-    callInsns.set(this.callInsns);
-    this.callInsns = callInsns;
-    const kind = new Uint8Array(len);
-    kind.set(this.kind);
-    this.kind = kind;
+    this.node = resized(this.node, len);
+    this.fn = resized(this.fn, len);
+    this.call = resized(this.call, len);
+    this.callInsns = resized(this.callInsns, len);
+    this.kind = resized(this.kind, len);
     if (!this.isa) return;
-    const retHi = new Uint32Array(len);
-    retHi.set(this.retHi);
-    this.retHi = retHi;
-    const retLo = new Uint32Array(len);
-    retLo.set(this.retLo);
-    this.retLo = retLo;
-    const savedX = new Int32Array(len);
-    savedX.set(this.savedX);
-    this.savedX = savedX;
-    const origin = new Int32Array(len);
-    origin.set(this.origin);
-    this.origin = origin;
+    this.retHi = resized(this.retHi, len);
+    this.retLo = resized(this.retLo, len);
+    this.savedX = resized(this.savedX, len);
+    this.origin = resized(this.origin, len);
   }
 }
 

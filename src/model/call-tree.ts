@@ -20,6 +20,7 @@
  * ancestor). Time is never lost: every event's time lands on some node, so the tree's self times
  * still add up to the flat self time exactly; `folded` counts the stack entries that were folded.
  */
+import { resized, type NumericArray } from './typed-array.js';
 import type { Weight } from './weight.js';
 
 export const ROOT_NODE = 0;
@@ -107,12 +108,7 @@ export class CallTree {
   }
 
   private resize(len: number): void {
-    const copy = <T extends Int32Array | Uint16Array | Float64Array>(a: T, fill: number): T => {
-      const b = new (a.constructor as new (n: number) => T)(len);
-      if (fill !== 0) b.fill(fill);
-      b.set(a);
-      return b;
-    };
+    const copy = <T extends NumericArray>(a: T, fill: number): T => resized(a, len, fill);
     this.parent = copy(this.parent, 0);
     this.fn = copy(this.fn, 0);
     this.depth = copy(this.depth, 0);

@@ -17,6 +17,7 @@
  * translation record. Ids are never reused, so an id an analysis keeps stays valid.
  */
 import { PcHashMap } from './pc-hash.js';
+import { resized, type NumericArray } from './typed-array.js';
 import { NO_COUNT, type TranslationRecord } from '../formats/qemu-in-asm.js';
 import type { EventBatch } from './batch.js';
 
@@ -93,11 +94,7 @@ export class Translations {
 
   private grow(): void {
     const n = this.insns.length * 2;
-    const g = <T extends Uint32Array | Int32Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
-      return b;
-    };
+    const g = <T extends NumericArray>(a: T): T => resized(a, n);
     this.pcHi = g(this.pcHi);
     this.pcLo = g(this.pcLo);
     this.insns = g(this.insns);
