@@ -8,7 +8,7 @@
  * pc still waiting replaces it; a re-bound pointer takes the newer record); events without a record
  * weigh 0 and are counted.
  */
-import { naiveSymbols } from './naive.js';
+import { naiveNamer } from './naive.js';
 
 export interface NaiveInsnRow {
   function: string;
@@ -18,23 +18,9 @@ export interface NaiveInsnRow {
 }
 
 export function naiveInsns(traceText: string, mapText: string): { rows: NaiveInsnRow[]; withoutRecord: number; records: number } {
-  const S = naiveSymbols(mapText);
-  const lookup = (pc: bigint): string | null => {
-    let lo = 0;
-    let hi = S.addrs.length - 1;
-    let best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (S.addrs[mid] <= pc) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best < 0 ? null : S.fn[best];
-  };
+  const nameOf = naiveNamer(mapText);
   const pending = new Map<string, number>(); // first pc (hex, no zeros) -> instruction count
   const bound = new Map<string, number>(); // tb pointer text -> instruction count
-  const seen = new Map<string, boolean>();
   const last = new Map<string, { t: bigint; name: string }>();
   const self = new Map<string, bigint>();
   const events = new Map<string, number>();
@@ -74,21 +60,7 @@ export function naiveInsns(traceText: string, mapText: string): { rows: NaiveIns
     const weight = bound.get(tb);
     if (weight === undefined) withoutRecord++;
     const t = BigInt(sec) * 1000000000n + BigInt(frac.padEnd(9, '0'));
-    const pc = BigInt('0x' + hex);
-    let name: string;
-    if (pc >= 0xffff800000000000n) {
-      const f = lookup(pc);
-      if (f) {
-        name = f;
-        seen.set(tid, true);
-      } else name = '[unknown]';
-    } else if (seen.get(tid)) name = '[user]';
-    else if ((pc >= 0xc0000n && pc <= 0xfffffn) || (pc >= 0xfffc0000n && pc <= 0xffffffffn)) name = '[firmware]';
-    else {
-      const v = pc + S.text - 0x1000000n;
-      const f = (v >= S.text && v < S.etext) || (v >= S.sinit && v < S.einit) ? lookup(v) : null;
-      name = f ?? '[boot]';
-    }
+    const name = nameOf(tid, BigInt('0x' + hex));
     const prev = last.get(tid);
     if (prev) {
       const d = t - prev.t;

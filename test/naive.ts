@@ -48,7 +48,12 @@ export function naiveSymbols(mapText: string): { addrs: bigint[]; fn: (string | 
   return { addrs, fn, text: find('_text'), etext: find('_etext'), sinit: find('_sinittext'), einit: find('_einittext') };
 }
 
-export function naiveSelfTime(traceText: string, mapText: string): NaiveRow[] {
+/**
+ * The naive name of each event: a function, or a region label, as bootprof names it (kernel-half
+ * pcs by System.map, then per vCPU `[user]` once it ran kernel code, `[firmware]`, early-boot code
+ * at its physical address, `[boot]`). Keeps the per-vCPU "ran kernel code" state.
+ */
+export function naiveNamer(mapText: string): (tid: string, pc: bigint) => string {
   const S = naiveSymbols(mapText);
   const lookup = (pc: bigint): string | null => {
     let lo = 0;
@@ -64,6 +69,23 @@ export function naiveSelfTime(traceText: string, mapText: string): NaiveRow[] {
     return best < 0 ? null : S.fn[best];
   };
   const seen = new Map<string, boolean>();
+  return (tid, pc) => {
+    if (pc >= 0xffff800000000000n) {
+      const f = lookup(pc);
+      if (!f) return '[unknown]';
+      seen.set(tid, true);
+      return f;
+    }
+    if (seen.get(tid)) return '[user]';
+    if ((pc >= 0xc0000n && pc <= 0xfffffn) || (pc >= 0xfffc0000n && pc <= 0xffffffffn)) return '[firmware]';
+    const v = pc + S.text - 0x1000000n;
+    const f = (v >= S.text && v < S.etext) || (v >= S.sinit && v < S.einit) ? lookup(v) : null;
+    return f ?? '[boot]';
+  };
+}
+
+export function naiveSelfTime(traceText: string, mapText: string): NaiveRow[] {
+  const nameOf = naiveNamer(mapText);
   const last = new Map<string, { t: bigint; name: string }>();
   const self = new Map<string, bigint>();
   const events = new Map<string, number>();
@@ -72,23 +94,7 @@ export function naiveSelfTime(traceText: string, mapText: string): NaiveRow[] {
     if (!m) continue;
     const [, tid, sec, frac, hex] = m;
     const t = BigInt(sec) * 1000000000n + BigInt(frac.padEnd(9, '0'));
-    const pc = BigInt('0x' + hex);
-    let name: string;
-    if (pc >= 0xffff800000000000n) {
-      const f = lookup(pc);
-      if (f) {
-        name = f;
-        seen.set(tid, true);
-      } else name = '[unknown]';
-    } else if (seen.get(tid)) {
-      name = '[user]';
-    } else if ((pc >= 0xc0000n && pc <= 0xfffffn) || (pc >= 0xfffc0000n && pc <= 0xffffffffn)) {
-      name = '[firmware]';
-    } else {
-      const v = pc + S.text - 0x1000000n;
-      const f = (v >= S.text && v < S.etext) || (v >= S.sinit && v < S.einit) ? lookup(v) : null;
-      name = f ?? '[boot]';
-    }
+    const name = nameOf(tid, BigInt('0x' + hex));
     const prev = last.get(tid);
     if (prev) {
       const d = t - prev.t;
