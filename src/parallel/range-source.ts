@@ -25,19 +25,23 @@ export function planUnits(size: number, unitSize = DEFAULT_UNIT): WorkUnit[] {
 
 const NL = 0x0a;
 
-/** Offset just after the first newline at or after `from`, or `size` when there is none. */
 const scan = Buffer.allocUnsafe(1 << 16); // one per thread; units are aligned one at a time
 
+/** Reads up to `len` bytes at file offset `pos` into `buf` at `off`; the bytes read (a read error names the file). */
+async function readAt(fh: fsp.FileHandle, buf: Uint8Array, off: number, len: number, pos: number, name: string): Promise<number> {
+  try {
+    return (await fh.read(buf, off, len, pos)).bytesRead;
+  } catch (err) {
+    throw fsError(err, name);
+  }
+}
+
+/** Offset just after the first newline at or after `from`, or `size` when there is none. */
 async function afterNewline(fh: fsp.FileHandle, from: number, size: number, name: string): Promise<number> {
   const buf = scan;
   let pos = from;
   while (pos < size) {
-    let n: number;
-    try {
-      n = (await fh.read(buf, 0, Math.min(buf.length, size - pos), pos)).bytesRead;
-    } catch (err) {
-      throw fsError(err, name);
-    }
+    const n = await readAt(fh, buf, 0, Math.min(buf.length, size - pos), pos, name);
     if (n === 0) break;
     const k = buf.indexOf(NL);
     if (k >= 0 && k < n) return pos + k + 1;
@@ -50,11 +54,7 @@ async function afterNewline(fh: fsp.FileHandle, from: number, size: number, name
 async function bomLength(fh: fsp.FileHandle, size: number, name: string): Promise<number> {
   if (size < 3) return 0;
   const b = Buffer.alloc(3);
-  try {
-    await fh.read(b, 0, 3, 0);
-  } catch (err) {
-    throw fsError(err, name);
-  }
+  await readAt(fh, b, 0, 3, 0, name);
   return b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
 }
 
@@ -74,12 +74,7 @@ async function insideRecord(fh: fsp.FileHandle, pos: number, name: string): Prom
   let carry = Buffer.alloc(0);
   while (end > from) {
     const start = Math.max(from, end - scan.length);
-    let n: number;
-    try {
-      n = (await fh.read(scan, 0, end - start, start)).bytesRead;
-    } catch (err) {
-      throw fsError(err, name);
-    }
+    const n = await readAt(fh, scan, 0, end - start, start, name);
     const piece = Buffer.concat([scan.subarray(0, n), carry]);
     let lineEnd = piece.length; // exclusive: the newline ending the line examined (or the piece's end)
     if (piece[lineEnd - 1] === NL) lineEnd--;
@@ -105,12 +100,7 @@ async function afterRecord(fh: fsp.FileHandle, pos: number, size: number, name: 
   // a blank line is a newline right after a newline (the record's lines end in LF; a CR LF one is allowed)
   let p = pos - 1;
   while (p < size) {
-    let n: number;
-    try {
-      n = (await fh.read(scan, 0, Math.min(scan.length, size - p), p)).bytesRead;
-    } catch (err) {
-      throw fsError(err, name);
-    }
+    const n = await readAt(fh, scan, 0, Math.min(scan.length, size - p), p, name);
     for (let k = scan.indexOf(NL); k >= 0 && k < n - 1; k = scan.indexOf(NL, k + 1)) {
       if (scan[k + 1] === NL) return p + k + 2;
       if (scan[k + 1] === 0x0d && k + 2 < n && scan[k + 2] === NL) return p + k + 3;
@@ -145,14 +135,9 @@ export function rangeSource(fh: fsp.FileHandle, from: number, to: number, name: 
     async read(buf, off, len) {
       const n = Math.min(len, to - pos);
       if (n <= 0) return 0;
-      let r;
-      try {
-        r = await fh.read(buf, off, n, pos);
-      } catch (err) {
-        throw fsError(err, name);
-      }
-      pos += r.bytesRead;
-      return r.bytesRead;
+      const r = await readAt(fh, buf, off, n, pos, name);
+      pos += r;
+      return r;
     },
     async close() {},
   };
