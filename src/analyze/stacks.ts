@@ -590,15 +590,16 @@ export class StackReconstruction implements Analysis {
   private popReturn(st: VcpuStack, t: number, now: number): boolean {
     while (st.depth > 0 && st.kind[st.depth - 1] === FRAME_THUNK) this.popTo(st, t, st.depth - 2, now);
     if (st.depth === 0 || st.kind[st.depth - 1] !== FRAME_CALL) return false;
-    this.retHi = st.retHi[st.depth - 1];
-    this.retLo = st.retLo[st.depth - 1];
+    this.poppedHi = st.retHi[st.depth - 1];
+    this.poppedLo = st.retLo[st.depth - 1];
     this.stats.returns++;
     this.popTo(st, t, st.depth - 2, now);
     return true;
   }
 
-  private retHi = 0;
-  private retLo = 0;
+  /** The return address of the frame popReturn popped last. */
+  private poppedHi = 0;
+  private poppedLo = 0;
   /** The highest translation id placed before the event being processed. */
   private limit = -1;
 
@@ -625,17 +626,17 @@ export class StackReconstruction implements Analysis {
       this.push(st, t, s, FRAME_CALL, now);
       return;
     }
-    this.followReturn(st, t, s, o, hi, lo, now, xl, this.retHi, this.retLo);
+    this.followReturn(st, t, s, o, hi, lo, now, xl, this.poppedHi, this.poppedLo);
   }
 
   /** After a return to r0h:r0l: block s is the return site, or follows it through unlogged blocks. */
   private followReturn(st: VcpuStack, t: number, s: number, o: number, hi: number, lo: number, now: number, xl: Translations, r0h: number, r0l: number): void {
     const c = s < this.cls.length ? this.cls[s] : C_NORMAL;
-    this.retHi = r0h;
-    this.retLo = r0l;
+    this.poppedHi = r0h;
+    this.poppedLo = r0l;
     for (let hop = 0; hop < 8; hop++) {
-      const rh = this.retHi;
-      const rl = this.retLo;
+      const rh = this.poppedHi;
+      const rl = this.poppedLo;
       if (rh === 0 && rl === 0) break;
       if (rh === hi && rl === lo) {
         if (s !== st.topFn) this.resync(st, t, s, o, now);
@@ -781,8 +782,7 @@ export class StackReconstruction implements Analysis {
     const cls = this.cls;
     const c = s < cls.length ? cls[s] : C_NORMAL;
     this.by = s;
-    const cs = this.callSink;
-    if (cs !== null && cs.watch !== undefined && s >= 0 && s < cs.watch.length && cs.watch[s] === 1) cs.watched!(t, now, st.insns);
+    this.watch(st, t, s, now);
     if (st.afterIret) {
       st.afterIret = false;
       if (c !== C_IRET) this.popInterrupt(st, t, now);
