@@ -5,6 +5,7 @@
 //     default: the committed in_asm sample repeated to BOOTPROF_BENCH_MB (default 256) MiB
 //   BOOTPROF_BENCH_MAP=path (default: the bundled System.map), BENCH_THREADS=N (default 1)
 import { spawnSync } from 'node:child_process';
+import { median, timeOnce, warm } from './lib.mjs';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -60,21 +61,18 @@ const lines = wc(plain);
 if (wc(withRecords) !== lines) throw new Error('exec_tb line counts differ');
 const cmd = (f) => ['self-time', f, '--map', map, '--format', 'csv', '-q', '--threads', threads, '--weight', 'events'];
 const time = (f) => {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', 'RSS_KB=%M', 'node', bin, ...cmd(f)], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return { s: Number(process.hrtime.bigint() - t0) / 1e9, rss: Number(/RSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024 };
+  const t = timeOnce('bootprof self-time', 'node', [bin, ...cmd(f)]);
+  return { s: t.secs, rss: t.rssMB };
 };
-for (const f of [withRecords, plain]) for await (const _ of createReadStream(f, { highWaterMark: 1 << 22 })); // page cache
+for (const f of [withRecords, plain]) await warm(f);
 const a = [];
 const b = [];
 for (let r = 0; r < runs; r++) {
   a.push(time(withRecords));
   b.push(time(plain));
 }
-const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-const sa = med(a.map((x) => x.s));
-const sb = med(b.map((x) => x.s));
+const sa = median(a.map((x) => x.s));
+const sb = median(b.map((x) => x.s));
 const mb = (f) => (statSync(f).size / 1e6).toFixed(0);
 console.log(`exec_tb lines: ${lines.toLocaleString('en-US')}; runs: ${runs}; threads: ${threads}; node ${process.version}`);
 console.log(

@@ -4,11 +4,11 @@
 //     from the committed samples by bench/make-trace.mjs into bench/data/)
 //   BOOTPROF_BENCH_MAP=path (default: a System.map* beside the trace, else the bundled sample's)
 //   BENCH_RUNS=N, BENCH_THREADS=N (parse workers for the parallel runs; default: the number of cores)
-import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { makeTrace, out as builtTrace } from './make-trace.mjs';
+import { median, timeOnce, warm } from './lib.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const given = process.env.BOOTPROF_BENCH_TRACE;
@@ -59,29 +59,12 @@ for (const extra of (process.env.BENCH_EXTRA ?? '').split(';').filter(Boolean)) 
   });
 }
 
-async function warm() {
-  for await (const _ of createReadStream(trace, { highWaterMark: 1 << 22 })); // page cache
-}
-
-const hasTime = existsSync('/usr/bin/time');
-function timeOnce(c) {
-  const t0 = process.hrtime.bigint();
-  const r = hasTime
-    ? spawnSync('/usr/bin/time', ['-f', 'RSS_KB=%M', c.cmd, ...c.args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 })
-    : spawnSync(c.cmd, c.args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${c.name} failed (${r.status}): ${r.stderr}`);
-  const m = /RSS_KB=(\d+)/.exec(r.stderr ?? '');
-  return { secs, rssMB: m ? Number(m[1]) / 1024 : NaN };
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`trace: ${trace} (${(size / 1e6).toFixed(0)} MB), map: ${map}, runs: ${runs}, node ${process.version}`);
-await warm();
+await warm(trace);
 const results = commands.map(() => ({ secs: [], rss: [] }));
 for (let r = 0; r < runs; r++)
   commands.forEach((c, i) => {
-    const t = timeOnce(c);
+    const t = timeOnce(c.name, c.cmd, c.args);
     results[i].secs.push(t.secs);
     results[i].rss.push(t.rssMB);
   });

@@ -1,0 +1,24 @@
+// Helpers the benchmark scripts share: page-cache warm-up, one timed run with peak RSS, the median.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+
+/** Reads a file once so the runs that follow time the page cache, not the disk. */
+export async function warm(path) {
+  for await (const _ of createReadStream(path, { highWaterMark: 1 << 22 })); // page cache
+}
+
+const hasTime = existsSync('/usr/bin/time');
+
+/** Runs `cmd args` once (stdout discarded): wall seconds and peak RSS in MB (NaN without /usr/bin/time). */
+export function timeOnce(name, cmd, args) {
+  const t0 = process.hrtime.bigint();
+  const r = hasTime
+    ? spawnSync('/usr/bin/time', ['-f', 'RSS_KB=%M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 })
+    : spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${name} failed (${r.status}): ${r.stderr}`);
+  const m = /RSS_KB=(\d+)/.exec(r.stderr ?? '');
+  return { secs, rssMB: m ? Number(m[1]) / 1024 : NaN };
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
