@@ -9,6 +9,7 @@
  * underscores, then the shortest name, then the first in the file.
  */
 import { FIRST_FUNCTION, REGION_LABELS } from '../model/names.js';
+import { resized } from '../model/typed-array.js';
 
 export function isTextType(t: string): boolean {
   return t === 'T' || t === 't' || t === 'W' || t === 'w';
@@ -74,37 +75,53 @@ export class SymbolTable {
 export const MARK_NAMES = ['_text', '_stext', '_etext', '_sinittext', '_einittext'] as const;
 
 export class SymbolTableBuilder {
-  private keys: number[] = [];
-  private types: string[] = [];
-  private nameList: string[] = [];
+  // parallel columns, grown by doubling (plain arrays of 87,000 pushes each made loading a System.map
+  // cost ~60 ms here, measured)
+  private keys = new Float64Array(1024);
+  private types = new Uint8Array(1024);
   /** Symbol sizes in bytes (ELF st_size); 0 = unknown: the symbol extends to the next one. */
-  private sizes: number[] = [];
+  private sizes = new Float64Array(1024);
+  private nameList: string[] = [];
+  private n = 0;
   readonly marks: Record<string, number> = {};
   malformed = 0;
 
   add(key: number, type: string, name: string, size = 0): void {
-    this.sizes.push(size);
+    const i = this.n;
+    if (i === this.keys.length) {
+      this.keys = resized(this.keys, i * 2);
+      this.types = resized(this.types, i * 2);
+      this.sizes = resized(this.sizes, i * 2);
+    }
     if (name.charCodeAt(0) === 0x5f && (MARK_NAMES as readonly string[]).includes(name) && !(name in this.marks)) this.marks[name] = key;
-    this.keys.push(key);
-    this.types.push(type);
+    this.keys[i] = key;
+    this.types[i] = type.charCodeAt(0);
+    this.sizes[i] = size;
     this.nameList.push(name);
+    this.n = i + 1;
   }
 
   get size(): number {
-    return this.keys.length;
+    return this.n;
   }
 
   build(): SymbolTable {
-    const n = this.keys.length;
+    const n = this.n;
     const keys = this.keys;
-    // Array#sort is TimSort (stable, adaptive): System.map is sorted but for a few absolute symbols.
-    const order: number[] = new Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((x, y) => keys[x] - keys[y]);
+    const types = this.types;
+    const order = new Int32Array(n);
+    let sorted = true;
+    for (let i = 0; i < n; i++) {
+      order[i] = i;
+      if (i > 0 && keys[i] < keys[i - 1]) sorted = false;
+    }
+    // stable: equal addresses keep their file order (preferSymbol's last tie-break)
+    if (!sorted) order.sort((x, y) => keys[x] - keys[y] || x - y);
     const names: string[] = [...REGION_LABELS];
     const nameId = new Map<string, number>();
-    const addrs: number[] = [];
-    const fnAt: number[] = [];
+    const addrs = new Float64Array(n * 2);
+    const fnAt = new Int32Array(n * 2);
+    let out = 0;
     let textSymbols = 0;
     let i = 0;
     while (i < n) {
@@ -113,16 +130,17 @@ export class SymbolTableBuilder {
       let j = i;
       for (; j < n && keys[order[j]] === key; j++) {
         const s = order[j];
-        if (!isTextType(this.types[s])) continue;
+        if (!isTextCode(types[s])) continue;
         textSymbols++;
-        if (best < 0 || preferSymbol(this.types[s], this.nameList[s], s, this.types[best], this.nameList[best], best) < 0) best = s;
+        if (best < 0 || preferSymbol(String.fromCharCode(types[s]), this.nameList[s], s, String.fromCharCode(types[best]), this.nameList[best], best) < 0)
+          best = s;
       }
       let id = -1;
       // Sized symbols (ELF) bound their function: past its end lies no function, up to the next symbol.
       let extent = 0;
       if (best >= 0) {
         extent = this.sizes[best];
-        for (let q = i; q < j && extent === 0; q++) if (isTextType(this.types[order[q]])) extent = Math.max(extent, this.sizes[order[q]]);
+        for (let q = i; q < j && extent === 0; q++) if (isTextCode(types[order[q]])) extent = Math.max(extent, this.sizes[order[q]]);
       }
       if (best >= 0) {
         const name = this.nameList[best];
@@ -133,21 +151,26 @@ export class SymbolTableBuilder {
           nameId.set(name, id);
         }
       }
-      addrs.push(key);
-      fnAt.push(id);
+      addrs[out] = key;
+      fnAt[out++] = id;
       if (extent > 0) {
         const endKey = key + extent;
         if (j >= n || keys[order[j]] > endKey) {
-          addrs.push(endKey);
-          fnAt.push(-1);
+          addrs[out] = endKey;
+          fnAt[out++] = -1;
         }
       }
       i = j;
     }
     const marks: Record<string, number> = {};
     for (const m of MARK_NAMES) marks[m] = this.marks[m] ?? NaN;
-    return new SymbolTable(Float64Array.from(addrs), Int32Array.from(fnAt), names, marks, textSymbols);
+    return new SymbolTable(addrs.slice(0, out), fnAt.slice(0, out), names, marks, textSymbols);
   }
+}
+
+/** isTextType for a type letter's char code (T, t, W, w). */
+function isTextCode(c: number): boolean {
+  return c === 0x54 || c === 0x74 || c === 0x57 || c === 0x77;
 }
 
 export { FIRST_FUNCTION };
