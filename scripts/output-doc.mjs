@@ -25,18 +25,28 @@ const WHERE = {
   first_calls: 'timeline (its CSV)',
   calls: 'syscalls (its CSV)',
   syscalls: 'syscalls --summary (its CSV), report',
-  initcalls: 'initcalls (its CSV)',
+  initcalls: 'initcalls (its CSV), report --stacks',
+  call_tree: 'report --stacks (JSON)',
+  'diff functions': 'diff (its CSV by default)',
+  'diff phases': 'diff (--table phases)',
+  'diff milestones': 'diff (--table milestones)',
+  'diff initcalls': 'diff (--table initcalls)',
+  'diff syscalls': 'diff (--table syscalls)',
 };
 
 async function specs() {
   const load = (m) => import(join(root, 'dist', m));
-  const [self, tl, sc, ic, table] = await Promise.all([
+  const [self, tl, sc, ic, ct, df, table] = await Promise.all([
     load('analyze/self-time.js'),
     load('analyze/timeline.js'),
     load('analyze/syscalls.js'),
     load('analyze/initcalls.js'),
+    load('analyze/call-tree-table.js'),
+    load('analyze/diff.js'),
     load('model/table.js'),
   ]);
+  // the diff's tables share names with the single-boot ones: listed as "diff NAME"
+  const diff = (t) => ({ ...t, name: 'diff ' + t.name });
   return {
     units: table.KIND_UNITS,
     tables: [
@@ -48,6 +58,12 @@ async function specs() {
       sc.CALLS_TABLE,
       sc.SYSCALL_STATS_TABLE,
       ic.INITCALLS_TABLE,
+      ct.CALL_TREE_TABLE,
+      diff(df.FUNCTIONS_DIFF_TABLE),
+      diff(df.PHASES_DIFF_TABLE),
+      diff(df.MILESTONES_DIFF_TABLE),
+      diff(df.INITCALLS_DIFF_TABLE),
+      diff(df.SYSCALLS_DIFF_TABLE),
     ],
   };
 }

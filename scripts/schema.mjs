@@ -21,6 +21,7 @@ export const DOCUMENTS = {
   initcalls: 'InitcallsDocument',
   report: 'ReportDocument',
   info: 'InfoDocument',
+  diff: 'DiffDocument',
 };
 
 export function schemaPath(command) {

@@ -4,6 +4,7 @@ import { BootprofError } from './io/errors.js';
 import { invocation } from './io/invocation.js';
 import { selfTimeCommand } from './commands/self-time.js';
 import { reportCommand } from './commands/report.js';
+import { diffCommand, DIFF_FORMATS, EXIT_GATE } from './commands/diff.js';
 import { flamegraphCommand } from './commands/flamegraph.js';
 import { initcallsCommand } from './commands/initcalls.js';
 import { resolveCommand } from './commands/resolve.js';
@@ -39,11 +40,17 @@ function formatOption(formats: readonly string[]): Option {
 }
 
 function withInput(cmd: Command): Command {
-  return cmd
-    .argument(
+  return inputOptionsOf(
+    cmd.argument(
       '[trace]',
       "trace file (QEMU exec_tb log, simpletrace, -d exec, pre-resolved text; gzip allowed); '-' or none for stdin (none: refused when stdin is a terminal)",
-    )
+    ),
+  );
+}
+
+/** The options every command that reads traces takes. */
+function inputOptionsOf(cmd: Command): Command {
+  return cmd
     .option(
       '-m, --map <file>',
       'symbols: System.map, /proc/kallsyms copy or ELF (gzip allowed); repeatable, later ones fill gaps; default: the one System.map* beside the trace',
@@ -108,8 +115,18 @@ Examples:
   withInput(program.command('report'))
     .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
     .addOption(formatOption(MULTI_TABLE_FORMATS))
-    .option('-n, --top <n>', 'rows of self time and system calls to show (default: 15)')
+    .option('-n, --top <n>', 'rows of self time, system calls and initcalls: the table shows 15 by default, JSON every row unless --top is given')
+    .option('--stacks', 'reconstruct call stacks: inclusive time per function, the initcalls and (JSON) the whole call tree, what `bootprof diff` compares')
     .addOption(weightOption())
+    .addHelpText(
+      'after',
+      `
+The JSON form is a saved profile: \`bootprof diff\` compares it with another profile or a trace.
+
+Examples:
+  bootprof report trace.log.gz --map System.map
+  bootprof report trace.log.gz --map System.map --stacks --format json -o boot-a.json`,
+    )
     .action((trace: string | undefined, opts) => reportCommand(trace, opts));
 
   withInput(program.command('resolve'))
@@ -200,6 +217,43 @@ Examples:
   bootprof flamegraph trace.log --format chrome -o boot.json   # open in https://ui.perfetto.dev`,
     )
     .action((trace: string | undefined, opts) => flamegraphCommand(trace, opts));
+
+  inputOptionsOf(
+    program
+      .command('diff')
+      .argument('<a>', 'the first boot (the baseline): a trace, or a profile saved with bootprof report --format json (gzip allowed)')
+      .argument('<b>', 'the second boot, compared with A'),
+  )
+    .description('compare two boots: phases, milestones, functions, initcalls and system calls, A against B')
+    .option('--map-a <file>', "A's symbols (repeatable; instead of --map for A)", collect)
+    .option('--map-b <file>', "B's symbols (repeatable; instead of --map for B)", collect)
+    .addOption(new Option('-f, --format <format>', `${orList(DIFF_FORMATS)} (default: table on a terminal, csv otherwise)`).choices(DIFF_FORMATS))
+    .addOption(weightOption())
+    .option('-n, --top <n>', 'rows per section, by the absolute change (table default: 20; CSV and JSON: all)')
+    .option('--min-delta <x>', "leave out rows whose change is smaller: in the weight's unit (time: ns, or 500us, 2ms), or a percent of A's total (0.5%)")
+    .addOption(
+      new Option('--table <name>', 'the table CSV writes (default: functions)').choices(['functions', 'phases', 'milestones', 'initcalls', 'syscalls']),
+    )
+    .option('--normalize', "time weight: scale B's times so both total self times are equal (the host ran at another speed)")
+    .option('--fail-above <pct>', `exit ${EXIT_GATE} when B's total (in the weight) grew by more than PCT percent, or a --fail-phase did`)
+    .option('--fail-phase <phase>', 'with --fail-above: also check this phase (key or label, e.g. initcalls); repeatable', collect)
+    .addHelpText(
+      'after',
+      `
+Each side is read like \`bootprof report --stacks\` (a trace) or taken from a saved report; deltas are
+B minus A. The weight defaults to guest instructions when both sides have translation records
+(-d nochain,in_asm), else host time. \`--format folded\` writes FlameGraph's differential form
+(\`stack countA countB\`, as difffolded.pl does): flamegraph.pl colours what grew red and what shrank blue.
+
+Exit status: 0 compared (and no gate tripped), 1 usage error, 2 input error, ${EXIT_GATE} a --fail-above gate tripped.
+
+Examples:
+  bootprof diff before.log.gz after.log.gz --map System.map
+  bootprof report before.log.gz --map System.map --stacks -f json -o before.json
+  bootprof diff before.json after.log.gz --map System.map --fail-above 5 --fail-phase initcalls
+  bootprof diff before.json after.json --format folded | flamegraph.pl > diff.svg`,
+    )
+    .action((a: string, b: string, opts) => diffCommand(a, b, opts));
 
   withInput(program.command('initcalls'))
     .description('every function called by do_one_initcall, in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)')

@@ -11,6 +11,8 @@ import { FUNCTIONS_TABLE } from '../src/analyze/self-time.js';
 import { CALLS_TABLE, SYSCALL_STATS_TABLE } from '../src/analyze/syscalls.js';
 import { FIRST_CALLS_TABLE, MILESTONES_TABLE, PHASE_IDLE_TABLE, PHASES_TABLE } from '../src/analyze/timeline.js';
 import { INITCALLS_TABLE } from '../src/analyze/initcalls.js';
+import { CALL_TREE_TABLE } from '../src/analyze/call-tree-table.js';
+import { DIFF_TABLES } from '../src/analyze/diff.js';
 import type { ColumnKind, TableSpec } from '../src/model/table.js';
 // @ts-expect-error a plain .mjs script without types
 import { DOCUMENTS, generateSchemas, schemaPath } from '../scripts/schema.mjs';
@@ -29,7 +31,10 @@ const TABLES: TableSpec<unknown>[] = [
   MILESTONES_TABLE,
   FIRST_CALLS_TABLE,
   INITCALLS_TABLE,
+  CALL_TREE_TABLE,
 ] as TableSpec<unknown>[];
+/** The tables of a command's document (the diff's share names with the single-boot ones). */
+const tablesOf = (command: string): TableSpec<unknown>[] => (command === 'diff' ? (DIFF_TABLES as TableSpec<unknown>[]) : TABLES);
 type Prop = { type?: string | string[]; anyOf?: { type: string }[] };
 /** A property's JSON types: `type`, or the types of an anyOf (integer or null). */
 const typesOf = (p: Prop): string | string[] | undefined => p.type ?? p.anyOf?.map((a) => a.type);
@@ -62,7 +67,7 @@ describe('JSON schemas', () => {
     for (const [command, schema] of Object.entries(schemas)) {
       for (const [key, prop] of Object.entries(schema.properties)) {
         if (prop.type !== 'array' || !prop.items?.properties) continue;
-        const spec = TABLES.find((t) => t.name === key);
+        const spec = tablesOf(command).find((t) => t.name === key);
         expect(spec, `${command}.${key}: no table declares it`).toBeDefined();
         const props = prop.items.properties;
         expect(
@@ -77,7 +82,7 @@ describe('JSON schemas', () => {
         checked++;
       }
     }
-    expect(checked).toBe(13);
+    expect(checked).toBe(20);
   });
 
   const ajv = new Ajv({ strict: true, allErrors: true });
@@ -90,6 +95,7 @@ describe('JSON schemas', () => {
     ['syscalls', ['--summary']],
     ['initcalls', []],
     ['report', []],
+    ['report', ['--stacks']],
     ['info', []],
   ];
   for (const sample of ['userspace-500k.log.gz', 'start-kernel-120k.log.gz', 'kernel-entry-20k.log.gz', 'initcalls-400k.log.gz']) {
@@ -105,6 +111,19 @@ describe('JSON schemas', () => {
       }
     });
   }
+
+  it('diff: trace against trace, with and without instruction counts, validates', async () => {
+    for (const [a, b] of [
+      ['start-kernel-120k.log.gz', 'userspace-500k.log.gz'],
+      ['inasm-start-kernel-200k.log.gz', 'inasm-start-kernel-200k.log.gz'],
+    ]) {
+      const r = await cli('diff', SAMPLES + a, SAMPLES + b, '--map', MAP, '-f', 'json', '-q');
+      expect(r.code, r.err).toBe(0);
+      const doc = JSON.parse(r.out);
+      expect(doc.$schema).toBe('bootprof/schema/diff.v1.json');
+      expect(validators.diff(doc), JSON.stringify(validators.diff.errors?.slice(0, 3))).toBe(true);
+    }
+  });
 
   it('an untimed trace (-d exec) and one without symbols validate too', async () => {
     const dexec = join('test/fixtures/qemu-dexec/qemu-7.2-seabios.log');

@@ -81,7 +81,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
 }
 
 /** The initcall table's function names from System.map (read again: the symbol table keeps only text). */
-function readInitcallNames(path: string): Set<string> {
+export function readInitcallNames(path: string): Set<string> {
   try {
     let bytes: Buffer = readFileSync(path);
     if (isGzip(bytes)) bytes = gunzipSync(bytes);

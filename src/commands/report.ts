@@ -1,75 +1,160 @@
 /**
  * `bootprof report`: self time, the timeline and system calls from ONE pass over the trace (the
- * analyses share the parse, the symbol stage and the worker threads), as a table or JSON.
+ * analyses share the parse, the symbol stage and the worker threads), as a table or JSON; with
+ * --stacks also inclusive time, the initcalls and the whole call tree. Its JSON is the saved profile
+ * `bootprof diff` reads: JSON carries every function and system call name unless --top is given.
  */
+import { callTreeTable } from '../analyze/call-tree-table.js';
+import { InitcallCollector, INITCALL_CALLER, INITCALLS_TABLE, namedInitcalls } from '../analyze/initcalls.js';
 import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime } from '../analyze/self-time.js';
+import { StackReconstruction } from '../analyze/stacks.js';
 import { TraceCounts } from '../analyze/trace-counts.js';
 import { Syscalls, summarizeSyscalls } from '../analyze/syscalls.js';
 import { Timeline } from '../analyze/timeline.js';
-import { makeTable, type ResultDocument, type Section } from '../model/table.js';
+import { makeTable, type ResultDocument, type Section, type Table } from '../model/table.js';
+import type { Weight } from '../model/weight.js';
 import { MULTI_TABLE_FORMATS, writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
-import { formatCount } from '../output/units.js';
-import { loadSymbols, runPipeline } from '../pipeline.js';
+import { formatCount, formatDuration } from '../output/units.js';
+import { loadSymbols, runPipeline, type InputOptions, type RunResult, type Symbols } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseTop, parseWeight, runWeight, statedWeight, warn, type CommonOptions } from './common.js';
+import { readInitcallNames } from './initcalls.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 import { syscallStatsTable, syscallTotals, syscallTotalsText } from './syscalls.js';
 import { timelineSections, timelineSummaryFields, timelineTables, timelineText } from './timeline.js';
 
 export interface ReportOptions extends CommonOptions {
   top?: string;
+  /** Reconstruct call stacks: inclusive time, initcalls, the call tree. */
+  stacks?: boolean;
 }
 
-export async function reportCommand(trace: string | undefined, o: ReportOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'report');
-  const top = parseTop(o.top) ?? 15;
-  const asked = parseWeight(o.weight);
-  const out = openOutput(o.output);
-  const input = inputOptions(trace, o);
-  const symbols = await loadSymbols(input);
+/** What a report computes, before it is cut to --top and written: the single-boot side of a diff. */
+export interface ReportResult {
+  doc: ResultDocument;
+  weight: Weight;
+  run: RunResult;
+}
+
+/**
+ * Runs the report's analyses over one trace. `top`: rows of functions and syscall names kept in
+ * every format (undefined: all in JSON, `tableTop` in the terminal form).
+ */
+export async function analyzeReport(
+  input: InputOptions,
+  symbols: Symbols,
+  o: { weight?: Weight; stacks?: boolean; top?: number; tableTop?: number },
+): Promise<ReportResult> {
   const counts = new TraceCounts();
   let timeline!: Timeline;
   let syscalls!: Syscalls;
   let self!: SelfTime;
+  let sr: StackReconstruction | null = null;
+  let ic: InitcallCollector | null = null;
+  const table = symbols.table;
+  const initcalls = !!o.stacks && !!table && table.names.includes(INITCALL_CALLER);
+  const initcallNames = new Set<string>();
+  if (initcalls)
+    for (const path of new Set([...(input.maps ?? []), ...(symbols.mapPath ? [symbols.mapPath] : [])]))
+      for (const n of readInitcallNames(path)) initcallNames.add(n);
   const run = await runPipeline(
     input,
     (info) => {
       self = new SelfTime(info.unit);
       timeline = Timeline.fromInfo(info);
       syscalls = new Syscalls(info.names);
-      return [counts, self, timeline, syscalls];
+      if (!o.stacks) return [counts, self, timeline, syscalls];
+      sr = StackReconstruction.fromInfo(info);
+      if (initcalls) {
+        ic = new InitcallCollector(sr.tree, sr.names, false, initcallNames);
+        sr.callSink = ic;
+      }
+      return [counts, self, timeline, syscalls, sr];
     },
     symbols,
   );
+  const rec = sr as StackReconstruction | null;
+  const coll = ic as InitcallCollector | null;
+  const full = rec?.treeLimitNote();
+  if (full) warn(full);
   // no entry symbol among the names (no map, or not a kernel's): no syscalls section
   const useSyscalls = syscalls.classes.entries.length > 0;
   const tl = timeline.result();
+  const insns = run.translations.active;
 
-  const weight = runWeight(asked, run);
-  const rows = functionCosts(self, run.names, weight);
-  const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas, weight: statedWeight(asked, weight, run) });
+  const weight = runWeight(o.weight, run);
+  const tree = rec?.tree;
+  const nodeTotals = tree ? tree.totals() : null;
+  const nodeInsns = tree && insns ? tree.totals(tree.insns) : null;
+  const totals = tree ? tree.functionTotals(run.names.length, nodeTotals!) : null;
+  const totalsInsns = tree && nodeInsns ? tree.functionTotals(run.names.length, nodeInsns) : null;
+  const rows = functionCosts(self, run.names, weight, totals, totalsInsns);
+  const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas, weight: statedWeight(o.weight, weight, run) });
   const calls = useSyscalls ? syscalls.rows() : [];
   const stats = useSyscalls ? summarizeSyscalls(calls, weight) : [];
-  const totals = useSyscalls ? syscallTotals(calls, syscalls, run) : null;
+  const sysTotals = useSyscalls ? syscallTotals(calls, syscalls, run) : null;
   for (const w of inputWarnings(run, self.negativeDeltas)) warn(w);
   const unit = summary.unit;
-  const layout: Section[] = [...timelineSections(), { title: `Self time (top ${Math.min(top, rows.length)} of ${rows.length})`, table: 'functions' }];
+  const keep = <T>(a: T[]): T[] => (o.top === undefined ? a : a.slice(0, o.top));
+  const shownTop = o.top ?? o.tableTop ?? rows.length;
+  const fnShown = Math.min(shownTop, rows.length);
+  const layout: Section[] = [...timelineSections(), { title: `Self time (top ${fnShown} of ${rows.length})`, table: 'functions' }];
   if (useSyscalls) {
-    const names = stats.length > top ? `top ${top} of ${stats.length} names` : `${stats.length} name${stats.length === 1 ? '' : 's'}`;
+    const names = stats.length > shownTop ? `top ${shownTop} of ${stats.length} names` : `${stats.length} name${stats.length === 1 ? '' : 's'}`;
     layout.push({ title: `System calls (${formatCount(calls.length)}; ${names})`, table: 'syscalls', empty: '(none)' });
   }
   const lines = [...summaryText(summary), ...timelineText(tl, unit)];
-  if (totals) lines.push(...syscallTotalsText(totals, unit));
+  if (sysTotals) lines.push(...syscallTotalsText(sysTotals, unit));
+  const tables: Table[] = [
+    ...timelineTables(tl),
+    makeTable(FUNCTIONS_TABLE, keep(rows), { include: functionColumns(totals !== null, insns) }),
+    syscallStatsTable(stats, unit, o.top ?? stats.length, insns),
+  ];
+  let initcallSummary: object = {};
+  if (coll && tree) {
+    const all = namedInitcalls(coll.sorted('start'), run.names);
+    const open = all.filter((r) => !r.returned).length;
+    const sum = all.reduce((s, r) => s + r.duration, 0);
+    const sumInsns = all.reduce((s, r) => s + r.insns, 0);
+    initcallSummary = { initcalls: all.length, initcalls_unfinished: open, initcalls_total_ns: sum, ...(insns ? { initcalls_total_insns: sumInsns } : {}) };
+    tables.push(makeTable(INITCALLS_TABLE, all, { include: insns ? ['insns'] : [] }));
+    const byDuration = [...all].sort((a, b) => b.duration - a.duration);
+    layout.push({
+      title: `Initcalls (${formatCount(all.length)}; longest ${Math.min(shownTop, all.length)})`,
+      table: 'initcalls_shown',
+      empty: '(none)',
+    });
+    tables.push(makeTable({ ...INITCALLS_TABLE, name: 'initcalls_shown' }, byDuration.slice(0, shownTop), { include: insns ? ['insns'] : [] }));
+    lines.push(`initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, unit)} in total`);
+  }
+  if (tree && nodeTotals) tables.push(callTreeTable({ tree, names: run.names, totals: nodeTotals, insnsTotals: nodeInsns }));
   const doc: ResultDocument = {
     kind: 'report',
-    summary: { ...summary, ...timelineSummaryFields(tl), total_self_ns: self.totalSelf(), syscalls: totals },
-    tables: [
-      ...timelineTables(tl),
-      makeTable(FUNCTIONS_TABLE, rows.slice(0, top), { include: functionColumns(false, run.translations.active) }),
-      syscallStatsTable(stats, unit, top, run.translations.active),
-    ],
+    summary: {
+      ...summary,
+      ...timelineSummaryFields(tl),
+      total_self_ns: self.totalSelf(),
+      ...(insns ? { total_insns: self.totalInsns() } : {}),
+      syscalls: sysTotals,
+      ...(tree ? { stacks: true, call_nodes: tree.count - 1 } : {}),
+      ...initcallSummary,
+    },
+    tables,
     lines,
     layout,
   };
-  await writeDocument(format, doc, out, { quiet: o.quiet });
+  return { doc, weight, run };
+}
+
+export async function reportCommand(trace: string | undefined, o: ReportOptions): Promise<void> {
+  const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'report');
+  const top = parseTop(o.top);
+  const asked = parseWeight(o.weight);
+  const out = openOutput(o.output);
+  const input = inputOptions(trace, o);
+  const symbols = await loadSymbols(input);
+  const { doc } = await analyzeReport(input, symbols, { weight: asked, stacks: o.stacks, top: format === 'table' ? (top ?? 15) : top, tableTop: 15 });
+  // the terminal shows a shortened initcall list; JSON carries the whole one (by start) only
+  const tables = format === 'table' ? doc.tables : doc.tables.filter((t) => t.spec.name !== 'initcalls_shown');
+  await writeDocument(format, { ...doc, tables }, out, { quiet: o.quiet });
 }

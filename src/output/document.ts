@@ -5,7 +5,7 @@
 import { tableOf, type ResultDocument, type Section } from '../model/table.js';
 import { writeCsvTable } from './csv.js';
 import { humanFormat } from './human.js';
-import { documentJson } from './json.js';
+import { writeDocumentJson } from './json.js';
 import type { OutputSink } from './sink.js';
 import { renderModelTable } from './table.js';
 
@@ -54,7 +54,7 @@ const writeCsv: DocumentWriter = async (doc, out, ctx) => {
 };
 
 const writeJson: DocumentWriter = async (doc, out) => {
-  await out.write(documentJson(doc));
+  await writeDocumentJson(doc, (s) => out.write(s));
 };
 
 export const DOCUMENT_WRITERS: Readonly<Record<string, DocumentWriter>> = { table: writeText, csv: writeCsv, json: writeJson };

@@ -337,20 +337,54 @@ export interface InitcallsDocument extends DocumentHeader<'initcalls'> {
 
 export interface ReportSummary extends TraceSummary, TimelineSummaryFields {
   total_self_ns: Int;
+  /** Summed instructions of every event (traces with -d in_asm records). */
+  total_insns?: Int;
   /** null when the symbols have no system call entry. */
   syscalls: SyscallTotals | null;
+  /** --stacks: call stacks were rebuilt (total_ns, initcalls, call_tree present). */
+  stacks?: boolean;
+  /** --stacks: nodes of the call tree (rows of call_tree). */
+  call_nodes?: Int;
+  /** --stacks with a kernel map: initcalls found, those unfinished, their summed duration and instructions. */
+  initcalls?: Int;
+  initcalls_unfinished?: Int;
+  initcalls_total_ns?: Int;
+  initcalls_total_insns?: Int;
 }
 
-/** `bootprof report --format json`: self time, timeline and system calls of one pass. */
+/** A node of the reconstructed call tree (report --stacks); parents come before their children. */
+export interface CallTreeRow {
+  /** Node id, 1, 2, ... in row order. */
+  node: Int;
+  /** The caller's node id; 0 for an outermost frame. */
+  parent: Int;
+  function: string;
+  /** Time charged to exactly this stack. */
+  self_ns: Int;
+  /** self_ns plus that of every node below. */
+  total_ns: Int;
+  events: Int;
+  self_insns?: Int;
+  total_insns?: Int;
+}
+
+/**
+ * `bootprof report --format json`: self time, timeline and system calls of one pass; with --stacks
+ * also inclusive time, the initcalls and the call tree. A saved profile for `bootprof diff`.
+ */
 export interface ReportDocument extends DocumentHeader<'report'> {
   summary: ReportSummary;
   phases: PhaseRow[];
   phase_idle: PhaseIdleRow[];
   milestones: MilestoneRow[];
-  /** The top --top functions by self time. */
+  /** Every function by the run's weight (the top --top only when --top is given). */
   functions: FunctionRow[];
-  /** The top --top syscall names by total time. */
+  /** Every syscall name by total (the top --top only when --top is given). */
   syscalls: SyscallStatRow[];
+  /** --stacks with a kernel map: every initcall, by start. */
+  initcalls?: InitcallRow[];
+  /** --stacks: every call node. */
+  call_tree?: CallTreeRow[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -407,4 +441,132 @@ export interface InfoSummary extends TraceSummary {
 /** `bootprof info --format json` */
 export interface InfoDocument extends DocumentHeader<'info'> {
   summary: InfoSummary;
+}
+
+// ---------------------------------------------------------------------------------------------
+// diff
+
+/** One boot of a diff. */
+export interface DiffSide {
+  /** The trace or saved report's path. */
+  input: string;
+  /** trace: read from a trace; profile: a saved `report --format json`. */
+  source: 'trace' | 'profile';
+  unit: 'ns' | 'events';
+  events: Int;
+  span_ns: Int;
+  total_self_ns: Int;
+  /** null without instruction counts. */
+  total_insns: Int | null;
+  /** Instruction counts present (translation records). */
+  translations: boolean;
+  /** Call stacks present (inclusive time, initcalls, call tree). */
+  stacks: boolean;
+}
+
+export interface DiffSummary {
+  /** A's unit (ns; events for untimed traces). */
+  unit: 'ns' | 'events';
+  a: DiffSide;
+  b: DiffSide;
+  /** What the functions are sorted by and the totals count. */
+  weight: 'time' | 'insns' | 'events';
+  /** --normalize: B's time values were multiplied by b_scale. */
+  normalized: boolean;
+  b_scale: number;
+  /** Totals in the weight (summed self time, instructions or events) and their change. */
+  total_a: Int;
+  total_b: Int;
+  total_delta: Int;
+  /** null when total_a is 0. */
+  total_delta_pct: number | null;
+  /** Functions in either boot; those only in B (new) or only in A (gone). */
+  functions: Int;
+  functions_new: Int;
+  functions_gone: Int;
+}
+
+/** a_X / b_X are null where the row is absent from that boot; delta_X = b_X - a_X (absent = 0). */
+export interface PhaseDiffRow {
+  phase: string;
+  label: string;
+  a_duration_ns: Int | null;
+  b_duration_ns: Int | null;
+  delta_duration_ns: Int;
+  delta_pct: number | null;
+}
+
+export interface MilestoneDiffRow {
+  milestone: string;
+  label: string;
+  a_time_ns: Int | null;
+  b_time_ns: Int | null;
+  delta_time_ns: Int;
+  delta_pct: number | null;
+}
+
+export interface FunctionDiffRow {
+  function: string;
+  /** new (only in B), gone (only in A) or empty. */
+  status: string;
+  a_self_ns: Int | null;
+  b_self_ns: Int | null;
+  delta_self_ns: Int;
+  delta_self_pct: number | null;
+  /** Both sides with stacks. */
+  a_total_ns?: Int | null;
+  b_total_ns?: Int | null;
+  delta_total_ns?: Int;
+  a_events: Int | null;
+  b_events: Int | null;
+  delta_events: Int;
+  /** Both sides with instruction counts. */
+  a_self_insns?: Int | null;
+  b_self_insns?: Int | null;
+  delta_self_insns?: Int;
+  delta_self_insns_pct?: number | null;
+  a_total_insns?: Int | null;
+  b_total_insns?: Int | null;
+  delta_total_insns?: Int;
+}
+
+export interface InitcallDiffRow {
+  /** The initcall; a second call of the same one is name#2. */
+  initcall: string;
+  status: string;
+  a_duration_ns: Int | null;
+  b_duration_ns: Int | null;
+  delta_duration_ns: Int;
+  delta_pct: number | null;
+  a_insns?: Int | null;
+  b_insns?: Int | null;
+  delta_insns?: Int;
+}
+
+export interface SyscallDiffRow {
+  name: string;
+  compat: boolean;
+  status: string;
+  a_count: Int | null;
+  b_count: Int | null;
+  delta_count: Int;
+  a_total_ns: Int | null;
+  b_total_ns: Int | null;
+  delta_total_ns: Int;
+  delta_total_pct: number | null;
+  a_total_insns?: Int | null;
+  b_total_insns?: Int | null;
+  delta_total_insns?: Int;
+}
+
+/** `bootprof diff A B --format json`: the two boots compared, rows by the absolute change. */
+export interface DiffDocument extends DocumentHeader<'diff'> {
+  summary: DiffSummary;
+  functions: FunctionDiffRow[];
+  phases: PhaseDiffRow[];
+  milestones: MilestoneDiffRow[];
+  /** Absent when a side has no initcalls (a report saved without --stacks, no kernel map). */
+  initcalls?: InitcallDiffRow[];
+  /** Absent when a side's symbols have no system call entry. */
+  syscalls?: SyscallDiffRow[];
 }

@@ -9,13 +9,15 @@ export function schemaId(kind: string): string {
   return `bootprof/schema/${kind}.v${FORMAT_VERSION}.json`;
 }
 
+/** A row's JSON object: the table's columns of this run, in order, null for a missing value. */
+export function rowObject(t: Table, row: unknown): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const c of columnsOf(t)) o[c.key] = c.get(row) ?? null;
+  return o;
+}
+
 export function tableObjects(t: Table): Record<string, unknown>[] {
-  const cols = columnsOf(t);
-  return t.rows.map((r) => {
-    const o: Record<string, unknown> = {};
-    for (const c of cols) o[c.key] = c.get(r) ?? null;
-    return o;
-  });
+  return t.rows.map((r) => rowObject(t, r));
 }
 
 export function documentObject(doc: ResultDocument): Record<string, unknown> {
@@ -26,4 +28,35 @@ export function documentObject(doc: ResultDocument): Record<string, unknown> {
 
 export function documentJson(doc: ResultDocument): string {
   return JSON.stringify(documentObject(doc), null, 1) + '\n';
+}
+
+/** `JSON.stringify(value, null, 1)` as it reads nested `depth` levels deep. */
+function nested(value: unknown, depth: number): string {
+  const s = JSON.stringify(value, null, 1);
+  return depth === 0 || !s.includes('\n') ? s : s.replace(/\n/g, '\n' + ' '.repeat(depth));
+}
+
+/**
+ * The same text as documentJson, written in pieces of about `chunk` characters: a table of millions of
+ * rows (a report's call tree) is never one string nor one array of objects.
+ */
+export async function writeDocumentJson(doc: ResultDocument, write: (s: string) => Promise<void>, chunk = 1 << 20): Promise<void> {
+  let buf = `{\n "$schema": ${JSON.stringify(schemaId(doc.kind))},\n "format_version": ${FORMAT_VERSION},\n "summary": ${nested(doc.summary, 1)}`;
+  for (const t of doc.tables) {
+    buf += `,\n ${JSON.stringify(t.spec.name)}: `;
+    if (t.rows.length === 0) {
+      buf += '[]';
+      continue;
+    }
+    buf += '[\n';
+    for (let i = 0; i < t.rows.length; i++) {
+      buf += (i > 0 ? ',\n  ' : '  ') + nested(rowObject(t, t.rows[i]), 2);
+      if (buf.length >= chunk) {
+        await write(buf);
+        buf = '';
+      }
+    }
+    buf += '\n ]';
+  }
+  await write(buf + '\n}\n');
 }

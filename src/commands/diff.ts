@@ -1,0 +1,326 @@
+/**
+ * `bootprof diff A B`: two boots compared. Each side is a trace (read with the report's analyses,
+ * call stacks included) or a saved `report --format json`; both become a BootProfile
+ * (analyze/diff.ts) by the same rows, so every delta is B's single-boot value minus A's.
+ */
+import {
+  diffProfiles,
+  functionsDiffView,
+  initcallsDiffView,
+  milestonesDiffView,
+  phasesDiffView,
+  ProfileBuilder,
+  sideTotal,
+  syscallsDiffView,
+  deltaPercent,
+  type BootDiff,
+  type BootProfile,
+  type ProfileTree,
+} from '../analyze/diff.js';
+import { BootprofError } from '../io/errors.js';
+import { isSavedProfile, readSavedProfile } from '../io/profile-json.js';
+import { makeTable, type ResultDocument, type Section, type Table } from '../model/table.js';
+import type { Weight } from '../model/weight.js';
+import { DOCUMENT_WRITERS, writeDocument } from '../output/document.js';
+import { rowObject } from '../output/json.js';
+import { openOutput, type OutputSink } from '../output/sink.js';
+import { formatCount, formatDuration } from '../output/units.js';
+import { loadSymbols } from '../pipeline.js';
+import { chooseFormat, inputOptions, parseTop, parseWeight, warn, type CommonOptions } from './common.js';
+import { analyzeReport } from './report.js';
+
+export interface DiffCommandOptions extends CommonOptions {
+  mapA?: string | string[];
+  mapB?: string | string[];
+  top?: string;
+  minDelta?: string;
+  table?: string;
+  normalize?: boolean;
+  failAbove?: string;
+  failPhase?: string[];
+}
+
+export const DIFF_FORMATS = [...Object.keys(DOCUMENT_WRITERS), 'folded'];
+const CSV_TABLES = ['functions', 'phases', 'milestones', 'initcalls', 'syscalls'];
+/** Exit status when a --fail-above gate trips. */
+export const EXIT_GATE = 3;
+
+function list(v: string | string[] | undefined): string[] | undefined {
+  return v === undefined ? undefined : Array.isArray(v) ? v : [v];
+}
+
+/** One side: a saved report, or a trace run through the report's analyses with stacks. */
+async function loadSide(path: string, side: 'A' | 'B', o: DiffCommandOptions): Promise<BootProfile> {
+  if (isSavedProfile(path)) return readSavedProfile(path);
+  const maps = list(side === 'A' ? o.mapA : o.mapB) ?? list(o.map);
+  const input = inputOptions(path, { ...o, map: maps });
+  const symbols = await loadSymbols(input);
+  const { doc } = await analyzeReport(input, symbols, { stacks: true });
+  const b = new ProfileBuilder(path, 'trace');
+  b.setSummary(doc.summary as Record<string, unknown>);
+  for (const t of doc.tables) for (const r of t.rows) b.row(t.spec.name, rowObject(t, r));
+  return b.finish();
+}
+
+/** --min-delta: a value in the weight's unit (time: ns, or with us/ms/s), or N% of A's total. */
+export function parseMinDelta(v: string | undefined, weight: Weight, totalA: number): number {
+  if (v === undefined) return 0;
+  const m = /^([0-9]+(?:\.[0-9]+)?)(%|ns|us|µs|ms|s)?$/.exec(v.trim());
+  if (!m) throw new BootprofError('E_USAGE', `--min-delta takes a number, a time (500us, 2ms) or a percent of A's total (0.5%) (got '${v}')`);
+  const x = Number(m[1]);
+  const unit = m[2];
+  if (unit === '%') return (x / 100) * totalA;
+  if (unit && weight !== 'time') throw new BootprofError('E_USAGE', `--min-delta ${v}: a time, but the weight is ${weight} (give a count or a percent)`);
+  const scale = unit === 's' ? 1e9 : unit === 'ms' ? 1e6 : unit === 'us' || unit === 'µs' ? 1e3 : 1;
+  return x * scale;
+}
+
+function parsePercent(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^([0-9]+(?:\.[0-9]+)?)%?$/.exec(v.trim());
+  if (!m) throw new BootprofError('E_USAGE', `--fail-above takes a percent, e.g. 5 or 2.5% (got '${v}')`);
+  return Number(m[1]);
+}
+
+function chooseWeight(asked: Weight | undefined, A: BootProfile, B: BootProfile): Weight {
+  if (asked === 'insns') {
+    for (const [s, p] of [['A', A] as const, ['B', B] as const])
+      if (!p.insns)
+        throw new BootprofError(
+          'E_USAGE',
+          `--weight insns: ${s} (${p.input}) has no instruction counts; record with -d nochain,in_asm (a saved report keeps them when its trace had them)`,
+        );
+    return 'insns';
+  }
+  const w = asked ?? (A.insns && B.insns ? 'insns' : 'time');
+  if (w === 'time' && A.unit !== B.unit)
+    throw new BootprofError('E_USAGE', `A is ${A.unit === 'events' ? 'untimed' : 'timed'} and B is not: compare them with --weight events`);
+  return w;
+}
+
+function weightText(w: Weight, A: BootProfile, B: BootProfile, asked: boolean): string {
+  const why = asked
+    ? 'chosen with --weight'
+    : w === 'insns'
+      ? 'both sides have translation records'
+      : A.insns || B.insns
+        ? 'one side has no translation records'
+        : 'no translation records';
+  return `weight: ${w === 'insns' ? 'guest instructions' : w === 'events' ? 'events' : A.unit === 'events' ? 'events (untimed traces)' : 'host time'} (${why})`;
+}
+
+function amount(v: number, w: Weight, unit: 'ns' | 'events'): string {
+  return w === 'time' ? formatDuration(v, unit) : `${formatCount(v)} ${w === 'insns' ? 'instructions' : 'events'}`;
+}
+
+function signedPct(p: number | null): string {
+  return p === null ? 'n/a' : `${p > 0 ? '+' : ''}${p.toFixed(2)}%`;
+}
+
+function sideSummary(p: BootProfile): object {
+  return {
+    input: p.input,
+    source: p.source,
+    unit: p.unit,
+    events: p.events,
+    span_ns: p.span,
+    total_self_ns: p.totalSelf,
+    total_insns: p.insns ? p.totalInsns : null,
+    translations: p.insns,
+    stacks: p.stacks,
+  };
+}
+
+/** FlameGraph's differential folded form (difffolded.pl): `stack countA countB`, both trees merged. */
+export function differentialFolded(a: ProfileTree, b: ProfileTree, weight: Weight, scaleB: number): string[] {
+  const ids = new Map<string, number>();
+  const paths: string[] = [''];
+  const va: number[] = [0];
+  const vb: number[] = [0];
+  const add = (t: ProfileTree, into: number[], scale: number): void => {
+    const own = weight === 'insns' ? t.insns : weight === 'events' ? t.events : t.self;
+    const map = new Int32Array(t.count);
+    for (let k = 1; k < t.count; k++) {
+      const mp = map[t.parent[k]];
+      const name = t.fnNames[t.fn[k]].replace(/;/g, ':');
+      const key = mp + '\0' + name;
+      let id = ids.get(key);
+      if (id === undefined) {
+        id = paths.length;
+        ids.set(key, id);
+        paths.push(mp > 0 ? paths[mp] + ';' + name : name);
+        va.push(0);
+        vb.push(0);
+      }
+      map[k] = id;
+      into[id] += own[k] * scale;
+    }
+  };
+  add(a, va, 1);
+  add(b, vb, weight === 'time' ? scaleB : 1);
+  const lines: string[] = [];
+  for (let id = 1; id < paths.length; id++) {
+    const x = Math.round(va[id]);
+    const y = Math.round(vb[id]);
+    if (x > 0 || y > 0) lines.push(`${paths[id]} ${x} ${y}`);
+  }
+  lines.sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
+  return lines;
+}
+
+/** The gate: messages for each limit exceeded (empty: passed). */
+function gate(d: BootDiff, pct: number, phases: readonly string[]): string[] {
+  const out: string[] = [];
+  const total = deltaPercent(d.total);
+  if (total !== null && total > pct) out.push(`B's total ${d.weight === 'time' ? 'time' : d.weight} grew ${total.toFixed(2)}% (limit ${pct}%)`);
+  for (const name of phases) {
+    const p = d.phases.find((x) => x.phase === name || x.label === name);
+    if (!p)
+      throw new BootprofError('E_USAGE', `--fail-phase ${name}: no such phase in either boot (phases: ${d.phases.map((x) => x.phase).join(', ') || 'none'})`);
+    if (p.duration.a === null || p.duration.b === null) {
+      out.push(`phase ${p.phase} is ${p.duration.a === null ? 'only in B' : 'missing from B'}`);
+      continue;
+    }
+    const g = deltaPercent(p.duration);
+    if (g !== null && g > pct) out.push(`phase ${p.phase} grew ${g.toFixed(2)}% (limit ${pct}%)`);
+  }
+  return out;
+}
+
+export async function diffCommand(a: string, b: string, o: DiffCommandOptions): Promise<void> {
+  const format = chooseFormat(o.format, o.output, DIFF_FORMATS, 'diff');
+  const asked = parseWeight(o.weight);
+  const top = parseTop(o.top);
+  const failAbove = parsePercent(o.failAbove);
+  if (o.failPhase?.length && failAbove === undefined) throw new BootprofError('E_USAGE', '--fail-phase needs --fail-above PCT');
+  const csvTable = o.table ?? 'functions';
+  if (!CSV_TABLES.includes(csvTable)) throw new BootprofError('E_USAGE', `--table must be one of ${CSV_TABLES.join(', ')} (got '${o.table}')`);
+  if (o.normalize && asked !== undefined && asked !== 'time')
+    throw new BootprofError('E_USAGE', `--normalize scales host time: it does not apply to --weight ${asked}`);
+  const out = openOutput(o.output);
+  const A = await loadSide(a, 'A', o);
+  const B = await loadSide(b, 'B', o);
+  const weight = chooseWeight(asked, A, B);
+  if (o.normalize && weight !== 'time') throw new BootprofError('E_USAGE', `--normalize scales host time; this diff weighs ${weight} (add --weight time)`);
+  const d = diffProfiles(A, B, { weight, normalize: !!o.normalize });
+  const unit = A.unit;
+
+  if (format === 'folded') {
+    for (const [s, p] of [['A', A] as const, ['B', B] as const])
+      if (!p.tree) throw new BootprofError('E_USAGE', `--format folded needs call stacks: ${s} (${p.input}) is a report saved without --stacks`);
+    await writeFolded(differentialFolded(A.tree!, B.tree!, weight, d.scale), out);
+  } else {
+    const doc = diffDocument(d, A, B, {
+      weightLine: weightText(weight, A, B, asked !== undefined),
+      top: top ?? (format === 'table' ? 20 : undefined),
+      min: parseMinDelta(o.minDelta, weight, sideTotal(A, weight)),
+      csv: csvTable,
+      unit,
+    });
+    if (format === 'csv' && !doc.tables.some((t) => t.spec.name === csvTable))
+      throw new BootprofError(
+        'E_USAGE',
+        `--table ${csvTable}: not in this diff (${csvTable === 'initcalls' ? 'a side has no initcalls: a report saved without --stacks, or no kernel map' : 'a side has no system call entry symbols'})`,
+      );
+    await writeDocument(format, doc, out, { quiet: o.quiet });
+  }
+  if (failAbove !== undefined) {
+    const tripped = gate(d, failAbove, o.failPhase ?? []);
+    for (const m of tripped) warn(`diff gate: ${m}`);
+    if (tripped.length) process.exitCode = EXIT_GATE;
+  }
+}
+
+async function writeFolded(lines: string[], out: OutputSink): Promise<void> {
+  let buf = '';
+  for (const l of lines) {
+    buf += l + '\n';
+    if (buf.length > 1 << 20) {
+      await out.write(buf);
+      buf = '';
+    }
+  }
+  if (buf) await out.write(buf);
+  await out.close();
+}
+
+interface DocOptions {
+  weightLine: string;
+  top: number | undefined;
+  min: number;
+  csv: string;
+  unit: 'ns' | 'events';
+}
+
+function diffDocument(d: BootDiff, A: BootProfile, B: BootProfile, o: DocOptions): ResultDocument {
+  const w = d.weight;
+  const cut = <T extends { key: number }>(rows: T[]): T[] => {
+    const kept = o.min > 0 ? rows.filter((r) => r.key >= o.min) : rows;
+    return o.top === undefined ? kept : kept.slice(0, o.top);
+  };
+  const fnInclude = [...(d.stacks ? ['a_total_ns', 'b_total_ns', 'delta_total_ns'] : [])];
+  if (d.insns) fnInclude.push('a_self_insns', 'b_self_insns', 'delta_self_insns', 'delta_self_insns_pct');
+  if (d.insns && d.stacks) fnInclude.push('a_total_insns', 'b_total_insns', 'delta_total_insns');
+  const fnRows = cut(d.functions);
+  const newCount = d.functions.filter((r) => r.status === 'new').length;
+  const goneCount = d.functions.filter((r) => r.status === 'gone').length;
+  const tables: Table[] = [
+    makeTable(functionsDiffView(w, d.stacks), fnRows, { include: fnInclude }),
+    makeTable(phasesDiffView(), d.phases),
+    makeTable(milestonesDiffView(), d.milestones),
+  ];
+  const layout: Section[] = [
+    { title: 'Phases', table: 'phases', empty: '(none found)' },
+    { title: 'Milestones', table: 'milestones', empty: '(none found)' },
+    {
+      title: `Functions by change in ${w === 'insns' ? 'instructions' : w === 'events' ? 'events' : 'self time'} (${fnRows.length} of ${formatCount(d.functions.length)}; ${newCount} new, ${goneCount} gone)`,
+      table: 'functions',
+      empty: '(no change)',
+    },
+  ];
+  if (d.initcalls) {
+    const rows = cut(d.initcalls);
+    tables.push(makeTable(initcallsDiffView(w), rows, { include: d.insns ? ['a_insns', 'b_insns', 'delta_insns'] : [] }));
+    layout.push({ title: `Initcalls by change (${rows.length} of ${d.initcalls.length})`, table: 'initcalls', empty: '(none)' });
+  }
+  if (d.syscalls) {
+    const rows = cut(d.syscalls);
+    tables.push(makeTable(syscallsDiffView(w), rows, { include: d.insns ? ['a_total_insns', 'b_total_insns', 'delta_total_insns'] : [] }));
+    layout.push({ title: `System calls by change (${rows.length} of ${d.syscalls.length} names)`, table: 'syscalls', empty: '(none)' });
+  }
+  const totalPct = deltaPercent(d.total);
+  const da = (d.total.b ?? 0) - (d.total.a ?? 0);
+  const lines = [
+    `A: ${A.input} (${A.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(A.events)} events, ${formatDuration(A.span, A.unit)} traced`,
+    `B: ${B.input} (${B.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(B.events)} events, ${formatDuration(B.span, B.unit)} traced`,
+    o.weightLine,
+  ];
+  if (d.scale !== 1) lines.push(`normalized: B's times scaled by ${d.scale.toFixed(6)} so both total self times are equal (--normalize)`);
+  lines.push(
+    `total: A ${amount(d.total.a ?? 0, w, o.unit)}, B ${amount(d.total.b ?? 0, w, o.unit)}, delta ${da >= 0 ? '+' : '-'}${amount(Math.abs(da), w, o.unit)} (${signedPct(totalPct)})`,
+  );
+  if (!d.initcalls && (A.initcalls || B.initcalls)) lines.push('initcalls: not compared (one side is a report saved without --stacks)');
+  if (!d.stacks) lines.push('inclusive time: not compared (one side is a report saved without --stacks)');
+  return {
+    kind: 'diff',
+    summary: {
+      unit: o.unit,
+      a: sideSummary(A),
+      b: sideSummary(B),
+      weight: w,
+      normalized: d.scale !== 1,
+      b_scale: d.scale,
+      total_a: d.total.a,
+      total_b: d.total.b,
+      total_delta: da,
+      total_delta_pct: totalPct,
+      functions: d.functions.length,
+      functions_new: newCount,
+      functions_gone: goneCount,
+    },
+    tables,
+    lines,
+    layout,
+    csv: o.csv,
+  };
+}
