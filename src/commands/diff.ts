@@ -18,12 +18,13 @@ import {
   type ProfileTree,
 } from '../analyze/diff.js';
 import { BootprofError } from '../io/errors.js';
+import { CallTree, frameLabel, MAX_NODES } from '../model/call-tree.js';
 import { isSavedProfile, readSavedProfile } from '../io/profile-json.js';
 import { makeTable, type ResultDocument, type Section, type Table } from '../model/table.js';
 import type { Weight } from '../model/weight.js';
 import { DOCUMENT_WRITERS, writeDocument } from '../output/document.js';
 import { rowObject } from '../output/json.js';
-import { openOutput, type OutputSink } from '../output/sink.js';
+import { openOutput } from '../output/sink.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseTop, parseWeight, warn, type CommonOptions } from './common.js';
@@ -131,41 +132,69 @@ function sideSummary(p: BootProfile): object {
   };
 }
 
-/** FlameGraph's differential folded form (difffolded.pl): `stack countA countB`, both trees merged. */
-export function differentialFolded(a: ProfileTree, b: ProfileTree, weight: Weight, scaleB: number): string[] {
-  const ids = new Map<string, number>();
-  const paths: string[] = [''];
-  const va: number[] = [0];
-  const vb: number[] = [0];
-  const add = (t: ProfileTree, into: number[], scale: number): void => {
+/**
+ * FlameGraph's differential folded form (difffolded.pl): `stack countA countB` per line, both trees
+ * merged into one CallTree (typed columns, its own node bound), lines written depth first with
+ * siblings by name: only the current path's strings exist at a time.
+ */
+export async function writeDifferentialFolded(
+  a: ProfileTree,
+  b: ProfileTree,
+  weight: Weight,
+  scaleB: number,
+  write: (s: string) => Promise<void>,
+): Promise<void> {
+  const merged = new CallTree(Math.min(a.count + b.count, 2 * MAX_NODES));
+  const names: string[] = [];
+  const nameIds = new Map<string, number>();
+  const va = new Float64Array(a.count + b.count);
+  const vb = new Float64Array(a.count + b.count);
+  const add = (t: ProfileTree, into: Float64Array, scale: number): void => {
     const own = weight === 'insns' ? t.insns : weight === 'events' ? t.events : t.self;
+    const ids = new Int32Array(t.fnNames.length);
+    t.fnNames.forEach((n, i) => {
+      const name = n.replace(/;/g, ':');
+      let id = nameIds.get(name);
+      if (id === undefined) {
+        id = names.length;
+        names.push(name);
+        nameIds.set(name, id);
+      }
+      ids[i] = id;
+    });
     const map = new Int32Array(t.count);
     for (let k = 1; k < t.count; k++) {
-      const mp = map[t.parent[k]];
-      const name = t.fnNames[t.fn[k]].replace(/;/g, ':');
-      const key = mp + '\0' + name;
-      let id = ids.get(key);
-      if (id === undefined) {
-        id = paths.length;
-        ids.set(key, id);
-        paths.push(mp > 0 ? paths[mp] + ';' + name : name);
-        va.push(0);
-        vb.push(0);
-      }
-      map[k] = id;
-      into[id] += own[k] * scale;
+      map[k] = merged.child(map[t.parent[k]], ids[t.fn[k]]);
+      into[map[k]] += own[k] * scale;
     }
   };
   add(a, va, 1);
   add(b, vb, weight === 'time' ? scaleB : 1);
-  const lines: string[] = [];
-  for (let id = 1; id < paths.length; id++) {
-    const x = Math.round(va[id]);
-    const y = Math.round(vb[id]);
-    if (x > 0 || y > 0) lines.push(`${paths[id]} ${x} ${y}`);
+  const label = (n: number): string => frameLabel(names, merged.fn[n]);
+  const children = (n: number): number[] => {
+    const c: number[] = [];
+    for (let k = merged.firstChild[n]; k >= 0; k = merged.nextSibling[k]) c.push(k);
+    return c.sort((x, y) => (label(x) < label(y) ? -1 : label(x) > label(y) ? 1 : 0));
+  };
+  let buf = '';
+  const walk: { node: number; path: string }[] = children(0)
+    .reverse()
+    .map((n) => ({ node: n, path: label(n) }));
+  while (walk.length > 0) {
+    const { node, path } = walk.pop()!;
+    const x = Math.round(va[node]);
+    const y = Math.round(vb[node]);
+    if (x > 0 || y > 0) {
+      buf += `${path} ${x} ${y}\n`;
+      if (buf.length >= 1 << 20) {
+        await write(buf);
+        buf = '';
+      }
+    }
+    const c = children(node);
+    for (let i = c.length - 1; i >= 0; i--) walk.push({ node: c[i], path: path + ';' + label(c[i]) });
   }
-  lines.sort((p, q) => (p < q ? -1 : p > q ? 1 : 0));
-  return lines;
+  if (buf) await write(buf);
 }
 
 /** The gate: messages for each limit exceeded (empty: passed). */
@@ -208,7 +237,8 @@ export async function diffCommand(a: string, b: string, o: DiffCommandOptions): 
   if (format === 'folded') {
     for (const [s, p] of [['A', A] as const, ['B', B] as const])
       if (!p.tree) throw new BootprofError('E_USAGE', `--format folded needs call stacks: ${s} (${p.input}) is a report saved without --stacks`);
-    await writeFolded(differentialFolded(A.tree!, B.tree!, weight, d.scale), out);
+    await writeDifferentialFolded(A.tree!, B.tree!, weight, d.scale, (s) => out.write(s));
+    await out.close();
   } else {
     const doc = diffDocument(d, A, B, {
       weightLine: weightText(weight, A, B, asked !== undefined),
@@ -229,19 +259,6 @@ export async function diffCommand(a: string, b: string, o: DiffCommandOptions): 
     for (const m of tripped) warn(`diff gate: ${m}`);
     if (tripped.length) process.exitCode = EXIT_GATE;
   }
-}
-
-async function writeFolded(lines: string[], out: OutputSink): Promise<void> {
-  let buf = '';
-  for (const l of lines) {
-    buf += l + '\n';
-    if (buf.length > 1 << 20) {
-      await out.write(buf);
-      buf = '';
-    }
-  }
-  if (buf) await out.write(buf);
-  await out.close();
 }
 
 interface DocOptions {

@@ -4,7 +4,7 @@
  * region); a System.map with a million symbols.
  * BOOTPROF_EXTREME=1 runs the full sizes (10 million distinct pcs); CI runs 2 million.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { parseSymbolText } from '../../src/symbols/kallsyms.js';
 import { mergeSources } from '../../src/symbols/sources.js';
 import { MAP_PATH, systemMapTable } from '../formats-helpers.js';
 import { naiveSelfTime } from '../naive.js';
+import { cli as cliInProcess } from '../helpers.js';
 import { systemMapText } from '../formats-helpers.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
@@ -33,17 +34,6 @@ const syms: Symbols = { table, mapPath: 'System.map', note: null };
 function cli(args: string[]) {
   const r = spawnSync('node', [BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function cliAsync(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('node', [BIN, ...args]);
-    let out = '';
-    let err = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    p.on('close', (code) => resolve({ code, out, err }));
-  });
 }
 
 /** A source that writes `count` lines made by `line(i)` on the fly: nothing of the trace is held. */
@@ -157,10 +147,14 @@ describe('time going backwards, huge gaps, one timestamp a million times', () =>
     const path = join(dir, 'same-time.log');
     writeFileSync(path, Buffer.alloc(pattern.length * 250_000, pattern));
     const cmds = ['self-time', 'timeline', 'info'];
-    const [table, ...runs] = await Promise.all([
-      cliAsync(['self-time', path, '--map', MAP_PATH, '-f', 'table']),
-      ...cmds.map((cmd) => cliAsync([cmd, path, '--map', MAP_PATH, '-f', 'json'])),
-    ]);
+    // in this process, one after the other (the CLI's own process behaviour is tested elsewhere)
+    const inproc = async (args: string[]): Promise<{ code: number; out: string }> => {
+      const r = await cliInProcess(...args);
+      return { code: r.code, out: r.out };
+    };
+    const table = await inproc(['self-time', path, '--map', MAP_PATH, '-f', 'table', '-q']);
+    const runs: { code: number; out: string }[] = [];
+    for (const cmd of cmds) runs.push(await inproc([cmd, path, '--map', MAP_PATH, '-f', 'json', '-q']));
     runs.forEach((r, k) => {
       const cmd = cmds[k];
       expect([cmd, r.code]).toEqual([cmd, 0]);
