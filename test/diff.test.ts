@@ -4,6 +4,7 @@
  * `report --stacks --format json`; the differential folded stacks are the two flame graphs' folded
  * stacks side by side; the gate's exit codes.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -251,6 +252,17 @@ describe('diff options and errors', () => {
     expect(csv.split('\n')[0]).toBe('name,compat,status,a_count,b_count,delta_count,a_total_ns,b_total_ns,delta_total_ns,delta_total_pct');
   });
 
+  it('sides given as pipes (bash process substitution) are read once, as traces: the same CSV', async () => {
+    const want = await run('diff', a, b, '--map', MAP_PATH, '-f', 'csv');
+    const BIN = new URL('../bin/bootprof.js', import.meta.url).pathname;
+    const r = spawnSync('bash', ['-c', `node "${BIN}" diff <(cat "$0") <(zcat "$1") --map "$2" -f csv -q`, a, b, MAP_PATH], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe(want);
+  });
+
   it('clear errors: instructions without records, folded without stacks, a file that is not a report', async () => {
     const ins = await cli('diff', a, b, '--map', MAP_PATH, '--weight', 'insns', '-q');
     expect(ins.code).toBe(1);
@@ -265,6 +277,10 @@ describe('diff options and errors', () => {
     expect(r.code).toBe(2);
     expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
     expect(r.err).toMatch(new RegExp(`^bootprof: ${bad}: `));
+    const plain = join(dir, 'plain.json');
+    writeFileSync(plain, '{"x": 1}\n');
+    const p = await cli('diff', plain, b, '--map', MAP_PATH, '-q');
+    expect([p.code, p.err]).toEqual([2, `bootprof: ${plain}: JSON, but not a saved bootprof report (write one with bootprof report --format json)\n`]);
     const other = join(dir, 'other.json');
     writeFileSync(other, '{"$schema": "bootprof/schema/self-time.v1.json", "format_version": 1, "summary": {}}');
     const o = await cli('diff', other, b, '--map', MAP_PATH, '-q');

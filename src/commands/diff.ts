@@ -19,7 +19,7 @@ import {
 } from '../analyze/diff.js';
 import { BootprofError } from '../io/errors.js';
 import { CallTree, frameLabel, MAX_NODES } from '../model/call-tree.js';
-import { isSavedProfile, readSavedProfile } from '../io/profile-json.js';
+import { readSavedProfile, sniffJson } from '../io/profile-json.js';
 import { makeTable, type ResultDocument, type Section, type Table } from '../model/table.js';
 import type { Weight } from '../model/weight.js';
 import { DOCUMENT_WRITERS, writeDocument } from '../output/document.js';
@@ -52,7 +52,9 @@ function list(v: string | string[] | undefined): string[] | undefined {
 
 /** One side: a saved report, or a trace run through the report's analyses with stacks. */
 async function loadSide(path: string, side: 'A' | 'B', o: DiffCommandOptions): Promise<BootProfile> {
-  if (isSavedProfile(path)) return readSavedProfile(path);
+  const json = sniffJson(path);
+  if (json === 'report') return readSavedProfile(path);
+  if (json === 'json') throw new BootprofError('E_FORMAT', `${path}: JSON, but not a saved bootprof report (write one with bootprof report --format json)`);
   const maps = list(side === 'A' ? o.mapA : o.mapB) ?? list(o.map);
   const input = inputOptions(path, { ...o, map: maps });
   const symbols = await loadSymbols(input);

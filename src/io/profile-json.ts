@@ -4,7 +4,7 @@
  * the summary is assembled whole (it is small), every table row is assembled alone and handed to
  * the ProfileBuilder, anything else is skipped.
  */
-import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import streamJson from 'stream-json';
 import Assembler from 'stream-json/Assembler.js';
@@ -31,22 +31,30 @@ function head(path: string, n: number): Buffer {
 }
 
 /**
- * Whether `path` is a saved bootprof report (JSON naming a bootprof schema in its first bytes) rather
- * than a trace. A gzip file is looked into. Standard input ('-') is always a trace.
+ * What `path` is: 'report', a saved bootprof report (JSON naming a bootprof schema in its first bytes);
+ * 'json', some other JSON document; null, not JSON (a trace). A gzip file is looked into; standard
+ * input ('-'), a pipe or a device is always a trace.
  */
-export function isSavedProfile(path: string): boolean {
-  if (path === '-') return false;
+export function sniffJson(path: string): 'report' | 'json' | null {
+  if (path === '-') return null;
+  // a pipe (`<(zcat trace.gz)`) or device is read once, as a trace: peeking would eat its first bytes
+  try {
+    if (!statSync(path).isFile()) return null;
+  } catch (err) {
+    throw fsError(err, path);
+  }
   let b = head(path, 65536);
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
     try {
       // the first member's start is enough: a sync flush inflates what the bytes hold
       b = gunzipSync(b, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
     } catch {
-      return false;
+      return null;
     }
   }
   const text = b.subarray(0, 4096).toString('latin1').trimStart();
-  return text.startsWith('{') && /"\$schema"\s*:\s*"bootprof\/schema\//.test(text.slice(0, 512));
+  if (!text.startsWith('{')) return null;
+  return /"\$schema"\s*:\s*"bootprof\/schema\//.test(text.slice(0, 512)) ? 'report' : 'json';
 }
 
 /** Tables a profile's rows are read from. */
