@@ -105,6 +105,16 @@ function checkDiff(doc: Record<string, unknown[]> & { summary: Record<string, un
       d(pa.get(r.phase as string) ?? null, pb.get(r.phase as string) ?? null),
     ]);
   expect(doc.phases.length).toBe(new Set([...pa.keys(), ...pb.keys()]).size);
+  if (insns) {
+    const pi = (s: Single) => new Map((s.timeline.phases as { phase: string; insns: number }[]).map((p) => [p.phase, p.insns]));
+    const [ia, ib] = [pi(A), pi(B)];
+    for (const r of doc.phases as Record<string, number | string | null>[])
+      expect([r.phase, r.a_insns, r.b_insns]).toEqual([r.phase, ia.get(r.phase as string) ?? null, ib.get(r.phase as string) ?? null]);
+    const mi = (s: Single) => new Map((s.timeline.milestones as { milestone: string; insns: number }[]).map((p) => [p.milestone, p.insns]));
+    const [ma, mb] = [mi(A), mi(B)];
+    for (const r of doc.milestones as Record<string, number | string | null>[])
+      expect([r.milestone, r.a_insns, r.b_insns]).toEqual([r.milestone, ma.get(r.milestone as string) ?? null, mb.get(r.milestone as string) ?? null]);
+  }
   const ms = (s: Single) => new Map((s.timeline.milestones as { milestone: string; time_ns: number }[]).map((p) => [p.milestone, p.time_ns]));
   const [ma, mb] = [ms(A), ms(B)];
   for (const r of doc.milestones as Record<string, number | string | null>[])

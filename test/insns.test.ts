@@ -39,6 +39,15 @@ describe.each(SAMPLES)('instruction counts on %s', (sample) => {
     expect(r.out).toBe(naiveInsnsCsv(naive.rows));
   });
 
+  it("timeline: each milestone's instruction position is the naive count before its first call; phases add up to the total", async () => {
+    const naive = naiveInsns(gunzipSync(readFileSync(sample)).toString('latin1'), mapText);
+    const r = await cli('timeline', sample, '--map', MAP, '-q', '--format', 'json');
+    const doc = JSON.parse(r.out);
+    for (const m of doc.milestones) expect([m.milestone, m.insns]).toEqual([m.milestone, naive.firstBefore.get(m.function)]);
+    expect(doc.phases.reduce((s: number, p: { insns: number }) => s + p.insns, 0)).toBe(naive.total);
+    expect(naive.total).toBeGreaterThan(100_000);
+  });
+
   it('identical for 1-3 workers, tiny work units (records across seams) and read sizes', async () => {
     const args = ['self-time', plain[sample], '--map', MAP, '--weight', 'insns', '-f', 'csv', '-q'];
     const ref = (await cli(...args, '-j', '1')).out;

@@ -17,7 +17,10 @@ export interface NaiveInsnRow {
   insns: number;
 }
 
-export function naiveInsns(traceText: string, mapText: string): { rows: NaiveInsnRow[]; withoutRecord: number; records: number } {
+export function naiveInsns(
+  traceText: string,
+  mapText: string,
+): { rows: NaiveInsnRow[]; withoutRecord: number; records: number; firstBefore: Map<string, number>; total: number } {
   const nameOf = naiveNamer(mapText);
   const pending = new Map<string, number>(); // first pc (hex, no zeros) -> instruction count
   const bound = new Map<string, number>(); // tb pointer text -> instruction count
@@ -27,6 +30,9 @@ export function naiveInsns(traceText: string, mapText: string): { rows: NaiveIns
   const insns = new Map<string, number>();
   let withoutRecord = 0;
   let records = 0;
+  // instructions of every event before each function's first event (file order)
+  const firstBefore = new Map<string, number>();
+  let total = 0;
   let record: string[] | null = null;
   for (const line of traceText.split('\n')) {
     if (record !== null) {
@@ -70,9 +76,11 @@ export function naiveInsns(traceText: string, mapText: string): { rows: NaiveIns
     if (!self.has(name)) self.set(name, 0n);
     events.set(name, (events.get(name) ?? 0) + 1);
     insns.set(name, (insns.get(name) ?? 0) + (weight ?? 0));
+    if (!firstBefore.has(name)) firstBefore.set(name, total);
+    total += weight ?? 0;
   }
   const rows = [...events.keys()].map((f) => ({ function: f, self: self.get(f)!, events: events.get(f)!, insns: insns.get(f)! }));
-  return { rows, withoutRecord, records };
+  return { rows, withoutRecord, records, firstBefore, total };
 }
 
 /** The CSV `bootprof self-time --weight insns --format csv` must print for these rows (trace with records). */

@@ -65,8 +65,9 @@ export interface BootProfile {
   insns: boolean;
   /** Call stacks present (total columns, initcalls, the call tree). */
   stacks: boolean;
-  phases: Map<string, { label: string; duration: number }>;
-  milestones: Map<string, { label: string; time: number }>;
+  /** insns: guest instructions of the phase, and a milestone's position (with instruction counts). */
+  phases: Map<string, { label: string; duration: number; insns: number }>;
+  milestones: Map<string, { label: string; time: number; insns: number }>;
   functions: Map<string, FunctionCosts>;
   /** null: not in this profile (a report saved without --stacks, or no kernel map). */
   initcalls: Map<string, InitcallCost> | null;
@@ -92,8 +93,8 @@ function str(v: unknown, what: string): string {
 /** Builds a BootProfile from a report's summary and rows (JSON objects keyed by column). */
 export class ProfileBuilder {
   private summary: Row | null = null;
-  private readonly phases = new Map<string, { label: string; duration: number }>();
-  private readonly milestones = new Map<string, { label: string; time: number }>();
+  private readonly phases = new Map<string, { label: string; duration: number; insns: number }>();
+  private readonly milestones = new Map<string, { label: string; time: number; insns: number }>();
   private readonly functions = new Map<string, FunctionCosts>();
   private initcalls: Map<string, InitcallCost> | null = null;
   private syscalls: Map<string, SyscallCost> | null = null;
@@ -120,11 +121,11 @@ export class ProfileBuilder {
     switch (table) {
       case 'phases':
         this.cap(this.phases.size, 'phases');
-        this.phases.set(str(r.phase, where), { label: String(r.label ?? r.phase), duration: num(r.duration_ns, where) });
+        this.phases.set(str(r.phase, where), { label: String(r.label ?? r.phase), duration: num(r.duration_ns, where), insns: optNum(r.insns) });
         break;
       case 'milestones':
         this.cap(this.milestones.size, 'milestones');
-        this.milestones.set(str(r.milestone, where), { label: String(r.label ?? r.milestone), time: num(r.time_ns, where) });
+        this.milestones.set(str(r.milestone, where), { label: String(r.label ?? r.milestone), time: num(r.time_ns, where), insns: optNum(r.insns) });
         break;
       case 'functions': {
         this.cap(this.functions.size, 'functions');
@@ -277,12 +278,14 @@ export interface PhaseDiff {
   phase: string;
   label: string;
   duration: Pair;
+  insns: Pair;
 }
 
 export interface MilestoneDiff {
   milestone: string;
   label: string;
   time: Pair;
+  insns: Pair;
 }
 
 export interface InitcallDiff {
@@ -349,12 +352,12 @@ export function diffProfiles(A: BootProfile, B: BootProfile, o: DiffOptions): Bo
   const phases = keysOf(A.phases.keys(), B.phases.keys()).map((k) => {
     const a = A.phases.get(k);
     const b = B.phases.get(k);
-    return { phase: k, label: (a ?? b)!.label, duration: pair(a, b, (x) => x.duration, scale) };
+    return { phase: k, label: (a ?? b)!.label, duration: pair(a, b, (x) => x.duration, scale), insns: pair(a, b, (x) => x.insns) };
   });
   const milestones = keysOf(A.milestones.keys(), B.milestones.keys()).map((k) => {
     const a = A.milestones.get(k);
     const b = B.milestones.get(k);
-    return { milestone: k, label: (a ?? b)!.label, time: pair(a, b, (x) => x.time, scale) };
+    return { milestone: k, label: (a ?? b)!.label, time: pair(a, b, (x) => x.time, scale), insns: pair(a, b, (x) => x.insns) };
   });
   milestones.sort((x, y) => (x.time.a ?? x.time.b ?? 0) - (y.time.a ?? y.time.b ?? 0));
 
@@ -470,6 +473,7 @@ export const PHASES_DIFF_TABLE = defineTable<PhaseDiff>({
     { key: 'phase', kind: 'text', doc: 'Phase key.', get: (r) => r.phase },
     { key: 'label', kind: 'text', title: 'phase', doc: 'Its name for people.', get: (r) => r.label },
     ...pairColumns<PhaseDiff>('duration_ns', 'duration', 'Duration', (r) => r.duration, { pct: 'delta_pct' }),
+    ...pairColumns<PhaseDiff>('insns', 'count', 'Guest instructions (both sides with records)', (r) => r.insns, { pct: 'delta_insns_pct', optional: true }),
   ],
 });
 
@@ -480,6 +484,10 @@ export const MILESTONES_DIFF_TABLE = defineTable<MilestoneDiff>({
     { key: 'milestone', kind: 'text', doc: 'Milestone key.', get: (r) => r.milestone },
     { key: 'label', kind: 'text', title: 'milestone', doc: 'Its name for people.', get: (r) => r.label },
     ...pairColumns<MilestoneDiff>('time_ns', 'duration', 'Time since the first event', (r) => r.time, { pct: 'delta_pct' }),
+    ...pairColumns<MilestoneDiff>('insns', 'count', 'Instructions run before it (both sides with records)', (r) => r.insns, {
+      pct: 'delta_insns_pct',
+      optional: true,
+    }),
   ],
 });
 
@@ -583,15 +591,16 @@ export function functionsDiffView(w: Weight, stacks: boolean): TableSpec<Functio
   return { ...FUNCTIONS_DIFF_TABLE, view };
 }
 
-export function phasesDiffView(): TableSpec<PhaseDiff> {
-  return { ...PHASES_DIFF_TABLE, view: [{ title: 'phase', cell: (r: PhaseDiff) => r.label }, ...pairView('', 'duration', (r: PhaseDiff) => r.duration)] };
+/** Phases by duration, or by instructions when the weight is insns. */
+export function phasesDiffView(w: Weight): TableSpec<PhaseDiff> {
+  const cols = w === 'insns' ? pairView('insns', 'count', (r: PhaseDiff) => r.insns) : pairView('', 'duration', (r: PhaseDiff) => r.duration);
+  return { ...PHASES_DIFF_TABLE, view: [{ title: 'phase', cell: (r: PhaseDiff) => r.label }, ...cols] };
 }
 
-export function milestonesDiffView(): TableSpec<MilestoneDiff> {
-  return {
-    ...MILESTONES_DIFF_TABLE,
-    view: [{ title: 'milestone', cell: (r: MilestoneDiff) => r.label }, ...pairView('at', 'duration', (r: MilestoneDiff) => r.time)],
-  };
+/** Milestones by time, or by instruction position when the weight is insns. */
+export function milestonesDiffView(w: Weight): TableSpec<MilestoneDiff> {
+  const cols = w === 'insns' ? pairView('insns before', 'count', (r: MilestoneDiff) => r.insns) : pairView('at', 'duration', (r: MilestoneDiff) => r.time);
+  return { ...MILESTONES_DIFF_TABLE, view: [{ title: 'milestone', cell: (r: MilestoneDiff) => r.label }, ...cols] };
 }
 
 export function initcallsDiffView(w: Weight): TableSpec<InitcallDiff> {

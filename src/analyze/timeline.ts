@@ -36,8 +36,11 @@ interface Slot {
   anyTime: number;
   anyCpu: number;
   anyId: number;
+  /** Instructions of all events before the `any` hit (traces with translation records). */
+  anyInsns: number;
   byTime: Float64Array;
   byId: Int32Array;
+  byInsns: Float64Array;
 }
 
 /** Merged idle runs of one vCPU, in time order. */
@@ -55,6 +58,8 @@ export interface MilestoneHit {
   cpu: number;
   /** Name id of the function (or region) whose event it is. */
   id: number;
+  /** Guest instructions of every event before it in the trace, all vCPUs (traces with translation records). */
+  insns: number;
   /** Its name (filled by result()). */
   function?: string;
   /** Time since the previous milestone, or since the trace's start for the first (filled by result()). */
@@ -75,6 +80,8 @@ export interface PhaseRow {
   idle: number;
   /** Idle time of every vCPU within the phase, by vCPU index. */
   idleByCpu: number[];
+  /** Guest instructions from its start to its end (positions of its milestones; traces with records). */
+  insns: number;
   /** First phase only: self time of the boot vCPU's [firmware] and [boot] events. */
   firmware?: number;
   boot?: number;
@@ -110,6 +117,8 @@ export interface TimelineResult {
   functions: FunctionRow[];
   /** Milestone labels per name id, where the milestone is that function's first call. */
   milestoneLabels: Map<number, string[]>;
+  /** The trace has translation records: milestones and phases carry instruction counts. */
+  insns: boolean;
   vmm: Record<keyof typeof VMM_POINTS, number | null>;
   totalIdle: number;
   negativeDeltas: number;
@@ -123,13 +132,26 @@ export function baseName(name: string): string | null {
 }
 
 function newSlot(): Slot {
-  return { anyTime: Infinity, anyCpu: -1, anyId: -1, byTime: new Float64Array(16).fill(Infinity), byId: new Int32Array(16).fill(-1) };
+  return {
+    anyTime: Infinity,
+    anyCpu: -1,
+    anyId: -1,
+    anyInsns: 0,
+    byTime: new Float64Array(16).fill(Infinity),
+    byId: new Int32Array(16).fill(-1),
+    byInsns: new Float64Array(16),
+  };
 }
 
 export class Timeline implements Analysis {
   /** Per name id: time of its earliest event (+Infinity: none) and that event's vCPU. */
   firstTime: Float64Array;
   firstCpu: Int32Array;
+  /** Per name id: instructions of every event before its first one (traces with translation records). */
+  private firstInsns: Float64Array;
+  /** Instructions of every event so far, in file order; whether any batch had records. */
+  private insnsSoFar = 0;
+  hasInsns = false;
   /** Per name id: IDLE | REGION | WATCH bits. */
   private cls: Uint8Array;
   /** Names classified so far (the list grows while a pre-resolved trace is read). */
@@ -166,6 +188,7 @@ export class Timeline implements Analysis {
   private entryTime = Infinity;
   private entryCpu = -1;
   private entryId = -1;
+  private entryInsns = 0;
   negativeDeltas = 0;
 
   /**
@@ -179,6 +202,7 @@ export class Timeline implements Analysis {
   ) {
     this.firstTime = new Float64Array(FIRST_FUNCTION).fill(Infinity);
     this.firstCpu = new Int32Array(FIRST_FUNCTION).fill(-1);
+    this.firstInsns = new Float64Array(FIRST_FUNCTION);
     this.cls = new Uint8Array(FIRST_FUNCTION);
     this.cls[REGION_FIRMWARE] |= REGION;
     this.cls[REGION_BOOT] |= REGION;
@@ -214,6 +238,7 @@ export class Timeline implements Analysis {
       this.cls = grow(this.cls, n - 1);
       this.firstTime = grow(this.firstTime, n - 1, Infinity);
       this.firstCpu = grow(this.firstCpu, n - 1, -1);
+      this.firstInsns = grow(this.firstInsns, n - 1);
     }
     for (let id = Math.max(this.known, FIRST_FUNCTION); id < n; id++) {
       const base = baseName(names[id]);
@@ -245,10 +270,15 @@ export class Timeline implements Analysis {
     let lastSym = this.lastSym;
     let minT = this.minTime;
     let maxT = this.maxTime;
+    // instructions before each event (file order), for milestone positions: only with records
+    const counts = batch.translated ? batch.insns : null;
+    if (counts) this.hasInsns = true;
+    let before = this.insnsSoFar;
     for (let i = 0; i < n; i++) {
       const t = thread[i];
       const s = sym[i];
       const now = time[i];
+      if (i > 0 && counts !== null) before += counts[i - 1];
       if (t >= lastSym.length) {
         this.lastSym = lastSym = grow(lastSym, t, -1);
         this.lastTime = lastTime = grow(lastTime, t);
@@ -256,9 +286,9 @@ export class Timeline implements Analysis {
       }
       if (now < minT) minT = now;
       if (now > maxT) maxT = now;
-      if (now < first[s]) this.firstSeen(s, t, now);
+      if (now < first[s]) this.firstSeen(s, t, now, before);
       const c = cls[s];
-      if (c & WATCH && off[i] === 0) this.watched(s, t, now, pcHi[i], pcLo[i]);
+      if (c & WATCH && off[i] === 0) this.watched(s, t, now, pcHi[i], pcLo[i], before);
       const prev = lastSym[t];
       if (prev >= 0) {
         const then = lastTime[t];
@@ -272,15 +302,18 @@ export class Timeline implements Analysis {
     }
     this.minTime = minT;
     this.maxTime = maxT;
+    if (counts !== null) this.insnsSoFar = before + counts[n - 1];
   }
 
-  private firstSeen(s: number, t: number, now: number): void {
+  private firstSeen(s: number, t: number, now: number, insns: number): void {
     this.firstTime[s] = now;
     this.firstCpu[s] = t;
+    this.firstInsns[s] = insns;
     if ((s >= FIRST_FUNCTION || s === REGION_KERNEL) && now < this.entryTime) {
       this.entryTime = now;
       this.entryCpu = t;
       this.entryId = s;
+      this.entryInsns = insns;
     }
   }
 
@@ -335,7 +368,7 @@ export class Timeline implements Analysis {
   }
 
   /** Slow path: a call (an event at offset 0) of a milestone candidate function. */
-  private watched(s: number, t: number, now: number, hi: number, lo: number): void {
+  private watched(s: number, t: number, now: number, hi: number, lo: number, insns: number): void {
     for (const [m, c] of this.watchers.get(s)!) {
       const when = MILESTONES[m].when;
       if (when?.initText && !this.inInitText(s, hi, lo)) continue;
@@ -345,14 +378,17 @@ export class Timeline implements Analysis {
         slot.anyTime = now;
         slot.anyCpu = t;
         slot.anyId = s;
+        slot.anyInsns = insns;
       }
       if (t >= slot.byTime.length) {
         slot.byTime = grow(slot.byTime, t, Infinity);
         slot.byId = grow(slot.byId, t, -1);
+        slot.byInsns = grow(slot.byInsns, t);
       }
       if (now < slot.byTime[t]) {
         slot.byTime[t] = now;
         slot.byId[t] = s;
+        slot.byInsns[t] = insns;
       }
     }
   }
@@ -376,23 +412,24 @@ export class Timeline implements Analysis {
   }
 
   /** The hit of milestone m on vCPU `cpu` (-1: any vCPU), before `before` applies. */
-  private pick(def: MilestoneDef, m: number, cpu: number): { time: number; cpu: number; id: number } | null {
+  private pick(def: MilestoneDef, m: number, cpu: number): { time: number; cpu: number; id: number; insns: number } | null {
     const match = def.match;
     if ('region' in match) {
       const r = REGION_IDS[match.region];
       const time = this.firstTime[r];
       if (def.when?.notFirst && this.firstSym === r) return null;
-      return time < Infinity ? { time, cpu: this.firstCpu[r], id: r } : null;
+      return time < Infinity ? { time, cpu: this.firstCpu[r], id: r, insns: this.firstInsns[r] } : null;
     }
     if ('kernelEntry' in match) {
       if (this.entryTime === Infinity || this.startsInKernel()) return null;
-      return { time: this.entryTime, cpu: this.entryCpu, id: this.entryId };
+      return { time: this.entryTime, cpu: this.entryCpu, id: this.entryId, insns: this.entryInsns };
     }
-    let best: { time: number; cpu: number; id: number } | null = null;
+    let best: { time: number; cpu: number; id: number; insns: number } | null = null;
     for (const slot of this.slots[m]) {
       const time = cpu < 0 ? slot.anyTime : cpu < slot.byTime.length ? slot.byTime[cpu] : Infinity;
       if (time === Infinity) continue;
-      if (best === null || time < best.time) best = { time, cpu: cpu < 0 ? slot.anyCpu : cpu, id: cpu < 0 ? slot.anyId : slot.byId[cpu] };
+      if (best === null || time < best.time)
+        best = cpu < 0 ? { time, cpu: slot.anyCpu, id: slot.anyId, insns: slot.anyInsns } : { time, cpu, id: slot.byId[cpu], insns: slot.byInsns[cpu] };
       if (def.pick === 'listed') break;
     }
     return best;
@@ -464,23 +501,29 @@ export class Timeline implements Analysis {
     const end = this.maxTime;
     if (!(end >= start)) return [];
     const at = new Map<string, number>();
-    for (const h of hits) if (!at.has(h.key)) at.set(h.key, h.time);
+    const pos = new Map<string, number>();
+    for (const h of hits)
+      if (!at.has(h.key)) {
+        at.set(h.key, h.time);
+        pos.set(h.key, h.insns);
+      }
     // Present phase starts, in table order, kept only while monotonic.
-    const bounds: { p: number; time: number }[] = [];
+    const bounds: { p: number; time: number; insns: number }[] = [];
     PHASES.forEach((def, p) => {
       const time = def.start === 'trace_start' ? (this.startsInKernel() || this.firstSym < 0 ? undefined : start) : at.get(def.start);
       if (time === undefined) return;
       if (bounds.length > 0 && time < bounds[bounds.length - 1].time) return;
-      bounds.push({ p, time });
+      bounds.push({ p, time, insns: def.start === 'trace_start' ? 0 : pos.get(def.start)! });
     });
+    const allInsns = this.insnsSoFar;
     const rows: PhaseRow[] = [];
     const threads = this.threads;
-    const make = (key: string, label: string, from: string, a: number, b: number, partial: boolean): PhaseRow => {
+    const make = (key: string, label: string, from: string, a: number, b: number, partial: boolean, insns: number): PhaseRow => {
       const idleByCpu: number[] = [];
       for (let c = 0; c < threads; c++) idleByCpu.push(this.idleIn(c, a, b));
       const idle = idleByCpu[bootCpu] ?? 0;
       const share = sharePercent(b - a, end - start);
-      return { key, label, from, start: a, end: b, duration: b - a, partial, idle, idleByCpu, share, idleShare: sharePercent(idle, b - a) };
+      return { key, label, from, start: a, end: b, duration: b - a, partial, idle, idleByCpu, share, idleShare: sharePercent(idle, b - a), insns };
     };
     if (bounds.length === 0 || bounds[0].time > start) {
       // The trace starts inside a phase: the one before the first present start, else a guess.
@@ -488,12 +531,13 @@ export class Timeline implements Analysis {
       let def = firstP > 0 ? PHASES[firstP - 1] : null;
       if (bounds.length === 0) def = this.firstTime[REGION_USER] < Infinity ? PHASES[PHASES.length - 1] : null;
       const b = bounds.length > 0 ? bounds[0].time : end;
-      rows.push(make(def?.key ?? 'trace', def?.label ?? '(trace start)', 'trace_start', start, b, true));
+      rows.push(make(def?.key ?? 'trace', def?.label ?? '(trace start)', 'trace_start', start, b, true, bounds.length > 0 ? bounds[0].insns : allInsns));
     }
     bounds.forEach((bd, k) => {
       const def = PHASES[bd.p];
       const b = k + 1 < bounds.length ? bounds[k + 1].time : end;
-      const row = make(def.key, def.label, def.start, bd.time, b, def.start === 'trace_start' && this.firstSym !== REGION_FIRMWARE);
+      const bi = k + 1 < bounds.length ? bounds[k + 1].insns : allInsns;
+      const row = make(def.key, def.label, def.start, bd.time, b, def.start === 'trace_start' && this.firstSym !== REGION_FIRMWARE, bi - bd.insns);
       if (def.start === 'trace_start') {
         row.firmware = this.regionSelf[bootCpu * FIRST_FUNCTION + REGION_FIRMWARE];
         row.boot = this.regionSelf[bootCpu * FIRST_FUNCTION + REGION_BOOT];
@@ -557,6 +601,7 @@ export class Timeline implements Analysis {
       phases,
       functions,
       milestoneLabels,
+      insns: this.hasInsns,
       vmm,
       totalIdle,
       negativeDeltas: this.negativeDeltas,
@@ -579,6 +624,13 @@ export const PHASES_TABLE = defineTable<PhaseRow>({
     { key: 'idle_share', kind: 'percent', doc: 'idle_ns as a percent of duration_ns.', get: (r) => r.idleShare },
     { key: 'partial', kind: 'flag', doc: 'The trace starts inside this phase (an excerpt): its true start is earlier.', get: (r) => r.partial },
     {
+      key: 'insns',
+      kind: 'count',
+      optional: true,
+      doc: 'Guest instructions of the events between its starting milestone and the next (file order, all vCPUs; traces with -d in_asm records).',
+      get: (r) => r.insns,
+    },
+    {
       key: 'firmware_ns',
       kind: 'duration',
       nullable: true,
@@ -592,6 +644,7 @@ export const PHASES_TABLE = defineTable<PhaseRow>({
     'start_ns',
     'duration_ns',
     'share',
+    'insns',
     {
       key: 'idle',
       title: 'idle',
@@ -640,8 +693,15 @@ export const MILESTONES_TABLE = defineTable<MilestoneHit>({
     { key: 'function', kind: 'text', doc: 'The function (or region) whose event it is.', get: (r) => r.function ?? '' },
     { key: 'time_ns', kind: 'time', title: 'time (s)', titleEvents: 'time', doc: "Time since the trace's first event.", get: (r) => r.time },
     { key: 'cpu', kind: 'index', title: 'vCPU', doc: 'vCPU index.', get: (r) => r.cpu },
+    {
+      key: 'insns',
+      kind: 'count',
+      optional: true,
+      doc: 'Guest instructions of every event before it in the trace (all vCPUs; traces with -d in_asm records): its position in guest work.',
+      get: (r) => r.insns,
+    },
   ],
-  view: ['time_ns', { title: '+prev', align: 'right', cell: (r, f) => f.duration(r.sincePrev ?? 0) }, 'label', 'function', 'cpu'],
+  view: ['time_ns', { title: '+prev', align: 'right', cell: (r, f) => f.duration(r.sincePrev ?? 0) }, 'label', 'function', 'cpu', 'insns'],
 });
 
 export const FIRST_CALLS_TABLE = defineTable<FunctionRow>({

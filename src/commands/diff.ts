@@ -212,8 +212,8 @@ function gate(d: BootDiff, pct: number, phases: readonly string[]): string[] {
       out.push(`phase ${p.phase} is ${p.duration.a === null ? 'only in B' : 'missing from B'}`);
       continue;
     }
-    const g = deltaPercent(p.duration);
-    if (g !== null && g > pct) out.push(`phase ${p.phase} grew ${g.toFixed(2)}% (limit ${pct}%)`);
+    const g = deltaPercent(d.weight === 'insns' ? p.insns : p.duration);
+    if (g !== null && g > pct) out.push(`phase ${p.phase} grew ${g.toFixed(2)}%${d.weight === 'insns' ? ' in instructions' : ''} (limit ${pct}%)`);
   }
   return out;
 }
@@ -285,12 +285,12 @@ function diffDocument(d: BootDiff, A: BootProfile, B: BootProfile, o: DocOptions
   const goneCount = d.functions.filter((r) => r.status === 'gone').length;
   const tables: Table[] = [
     makeTable(functionsDiffView(w, d.stacks), fnRows, { include: fnInclude }),
-    makeTable(phasesDiffView(), d.phases),
-    makeTable(milestonesDiffView(), d.milestones),
+    makeTable(phasesDiffView(w), d.phases, { include: d.insns ? ['a_insns', 'b_insns', 'delta_insns', 'delta_insns_pct'] : [] }),
+    makeTable(milestonesDiffView(w), d.milestones, { include: d.insns ? ['a_insns', 'b_insns', 'delta_insns', 'delta_insns_pct'] : [] }),
   ];
   const layout: Section[] = [
-    { title: 'Phases', table: 'phases', empty: '(none found)' },
-    { title: 'Milestones', table: 'milestones', empty: '(none found)' },
+    { title: w === 'insns' ? 'Phases (guest instructions)' : 'Phases (host time)', table: 'phases', empty: '(none found)' },
+    { title: w === 'insns' ? 'Milestones (instructions run before each)' : 'Milestones', table: 'milestones', empty: '(none found)' },
     {
       title: `Functions by change in ${w === 'insns' ? 'instructions' : w === 'events' ? 'events' : 'self time'} (${fnRows.length} of ${formatCount(d.functions.length)}; ${newCount} new, ${goneCount} gone)`,
       table: 'functions',

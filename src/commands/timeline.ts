@@ -49,9 +49,9 @@ export function timelineSummaryFields(r: TimelineResult): TimelineSummaryFields 
 /** The phases, their idle time per vCPU and the milestones: tables timeline and report share. */
 export function timelineTables(r: TimelineResult): Table[] {
   return [
-    makeTable(PHASES_TABLE, r.phases, { titles: { idle: `idle (vCPU ${r.bootCpu})` } }),
+    makeTable(PHASES_TABLE, r.phases, { titles: { idle: `idle (vCPU ${r.bootCpu})` }, include: r.insns ? ['insns'] : [] }),
     makeTable(PHASE_IDLE_TABLE, phaseIdleRows(r.phases)),
-    makeTable(MILESTONES_TABLE, r.milestones),
+    makeTable(MILESTONES_TABLE, r.milestones, { include: r.insns ? ['insns'] : [] }),
   ];
 }
 

@@ -176,6 +176,8 @@ export interface PhaseRow {
   idle_share: number;
   /** The trace starts inside this phase (an excerpt): its true start is earlier. */
   partial: boolean;
+  /** Guest instructions of its events (traces with -d in_asm records). */
+  insns?: Int;
   /** First phase only: self time of the boot vCPU's [firmware] events, else null. */
   firmware_ns: Int | null;
   /** First phase only: self time of the boot vCPU's [boot] events, else null. */
@@ -197,6 +199,8 @@ export interface MilestoneRow {
   function: string;
   time_ns: Int;
   cpu: Int;
+  /** Guest instructions of every event before it (all vCPUs; traces with -d in_asm records). */
+  insns?: Int;
 }
 
 /** The first event of a function over all vCPUs (CSV: function,first_ns,cpu,milestone). */
@@ -494,6 +498,11 @@ export interface PhaseDiffRow {
   b_duration_ns: Int | null;
   delta_duration_ns: Int;
   delta_pct: number | null;
+  /** Both sides with instruction counts: the phase's instructions. */
+  a_insns?: Int | null;
+  b_insns?: Int | null;
+  delta_insns?: Int;
+  delta_insns_pct?: number | null;
 }
 
 export interface MilestoneDiffRow {
@@ -503,6 +512,11 @@ export interface MilestoneDiffRow {
   b_time_ns: Int | null;
   delta_time_ns: Int;
   delta_pct: number | null;
+  /** Both sides with instruction counts: instructions run before it. */
+  a_insns?: Int | null;
+  b_insns?: Int | null;
+  delta_insns?: Int;
+  delta_insns_pct?: number | null;
 }
 
 export interface FunctionDiffRow {
