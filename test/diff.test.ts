@@ -251,6 +251,19 @@ describe('diff options and errors', () => {
     expect([bad.code, bad.err]).toEqual([1, 'bootprof: --fail-phase nosuch: no such phase in either boot (phases: user)\n']);
   });
 
+  it('--map-a / --map-b give each side its symbols (here the same map: the same CSV as --map)', async () => {
+    const both = await run('diff', a, b, '--map', MAP_PATH, '-f', 'csv');
+    expect(await run('diff', a, b, '--map-a', MAP_PATH, '--map-b', MAP_PATH, '-f', 'csv')).toBe(both);
+    // B with a map of one function: A's side is unchanged, B's functions are that one and regions
+    const tiny = join(dir, 'tiny.map');
+    writeFileSync(tiny, 'ffffffff81000000 T _text\nffffffff81c00080 T clear_page_rep\nffffffff83000000 T _etext\n');
+    const doc = JSON.parse(await run('diff', a, b, '--map-a', MAP_PATH, '--map-b', tiny, '-f', 'json'));
+    const ref = JSON.parse(await run('diff', a, b, '--map', MAP_PATH, '-f', 'json'));
+    const side = (d: { functions: Record<string, unknown>[] }, k: string) => new Map(d.functions.filter((r) => r[k] !== null).map((r) => [r.function, r[k]]));
+    expect(side(doc, 'a_self_ns')).toEqual(side(ref, 'a_self_ns'));
+    expect([...side(doc, 'b_self_ns').keys()].filter((f) => !String(f).startsWith('[')).sort()).toEqual(['_text', 'clear_page_rep']);
+  });
+
   it('--top, --min-delta and --table cut the rows', async () => {
     const all = JSON.parse(await run('diff', a, b, '--map', MAP_PATH, '-f', 'json'));
     const top = JSON.parse(await run('diff', a, b, '--map', MAP_PATH, '-f', 'json', '--top', '3'));
