@@ -102,6 +102,7 @@ function chooseWeight(asked: Weight | undefined, A: BootProfile, B: BootProfile)
 }
 
 function weightText(w: Weight, A: BootProfile, B: BootProfile, asked: boolean): string {
+  if (w === 'time' && A.unit === 'events') return `weight: events (untimed traces: every event weighs 1)`;
   const why = asked
     ? 'chosen with --weight'
     : w === 'insns'
@@ -109,7 +110,7 @@ function weightText(w: Weight, A: BootProfile, B: BootProfile, asked: boolean): 
       : A.insns || B.insns
         ? 'one side has no translation records'
         : 'no translation records';
-  return `weight: ${w === 'insns' ? 'guest instructions' : w === 'events' ? 'events' : A.unit === 'events' ? 'events (untimed traces)' : 'host time'} (${why})`;
+  return `weight: ${w === 'insns' ? 'guest instructions' : w === 'events' ? 'events' : 'host time'} (${why})`;
 }
 
 function amount(v: number, w: Weight, unit: 'ns' | 'events'): string {
@@ -309,11 +310,9 @@ function diffDocument(d: BootDiff, A: BootProfile, B: BootProfile, o: DocOptions
   }
   const totalPct = deltaPercent(d.total);
   const da = (d.total.b ?? 0) - (d.total.a ?? 0);
-  const lines = [
-    `A: ${A.input} (${A.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(A.events)} events, ${formatDuration(A.span, A.unit)} traced`,
-    `B: ${B.input} (${B.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(B.events)} events, ${formatDuration(B.span, B.unit)} traced`,
-    o.weightLine,
-  ];
+  const side = (name: string, p: BootProfile): string =>
+    `${name}: ${p.input} (${p.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(p.events)} events, ${p.unit === 'events' ? 'untimed' : formatDuration(p.span) + ' traced'}`;
+  const lines = [side('A', A), side('B', B), o.weightLine];
   if (d.scale !== 1) lines.push(`normalized: B's times scaled by ${d.scale.toFixed(6)} so both total self times are equal (--normalize)`);
   lines.push(
     `total: A ${amount(d.total.a ?? 0, w, o.unit)}, B ${amount(d.total.b ?? 0, w, o.unit)}, delta ${da >= 0 ? '+' : '-'}${amount(Math.abs(da), w, o.unit)} (${signedPct(totalPct)})`,
