@@ -256,7 +256,9 @@ Examples:
     .action((a: string, b: string, opts) => diffCommand(a, b, opts));
 
   withInput(program.command('initcalls'))
-    .description('every function called by do_one_initcall, in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)')
+    .description(
+      'every function called by do_one_initcall (and console_init), in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)',
+    )
     .addOption(formatOption(DOCUMENT_FORMATS))
     .addOption(
       new Option(

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StackReconstruction } from '../src/analyze/stacks.js';
 import { foldedLines, foldTree } from '../src/output/folded.js';
 import { CHUNK_SIZES } from './helpers.js';
-import { runStacks } from './synthetic.js';
+import { addrOf, runStacks } from './synthetic.js';
 import { renderIsa, runIsa, type IsaBlock, type IsaProg, type IsaStep } from './isa-synthetic.js';
 
 const p = (fn: IsaProg['fn'], ...steps: IsaStep[]): IsaProg => ({ fn, steps });
@@ -148,5 +148,49 @@ describe('stack reconstruction from translation records', () => {
     expect(truth(bs)).toEqual(['start_kernel 3000', 'start_kernel;kmalloc 5000', 'start_kernel;kmalloc;memset 5000']);
     expect(got).toEqual(['start_kernel 3000', 'start_kernel;kmalloc 5000', 'start_kernel;kmalloc;memset 2000', 'start_kernel;memset 3000']);
     expect(sr.stats.missedEntries).toBe(1);
+  });
+
+  it('a retpoline target whose unlogged entry block called on: the frames its callees return through never replace its caller', async () => {
+    // hrtimer_interrupt calls walk_a through a retpoline; the second time walk_a's entry block runs
+    // unlogged, its first callee (strcmp) looks called by the retpoline, and its second (walk_b, called
+    // from an unlogged return site) is placed without a return address
+    const target = p('walk_a', call(STRCMP), call(p('walk_b', call(p('memset', work(1))), work(1))), work(1));
+    const q = p('start_kernel', call(p('hrtimer_interrupt', retpoline(target), retpoline(target), work(2))), work(1));
+    const bs = runIsa(q);
+    const { sr, run } = await runStacks(renderIsa(bs));
+    const got = folded(sr, run.names);
+    // hrtimer_interrupt keeps its frame: its last blocks (after the second call) are its own
+    const want = truth(bs);
+    // exact self time for every function on the way (walk_a's last blocks are its own, under
+    // hrtimer_interrupt); walk_a's callees sit one level up until walk_a is seen again
+    for (const exact of ['start_kernel 2000', 'start_kernel;hrtimer_interrupt 5000', 'start_kernel;hrtimer_interrupt;walk_a 5000']) {
+      expect(want).toContain(exact);
+      expect(got).toContain(exact);
+    }
+    expect(got).toContain('start_kernel;hrtimer_interrupt;walk_b;memset 2000');
+    expect(got.filter((l) => !l.startsWith('start_kernel;hrtimer_interrupt'))).toEqual(['start_kernel 2000']);
+  });
+
+  it('a call through a retpoline starts when the retpoline is called: an interrupt taken inside it counts', async () => {
+    const q = p('do_one_initcall', work(1), retpoline(p('foo_init', work(2))), work(1));
+    const bs = runIsa(q);
+    const lines = renderIsa(bs).split('\n');
+    // a long interrupt between the thunk's last block and foo_init's entry (QEMU translating it)
+    const entry = lines.findIndex((l) => l.endsWith('pc=0x' + addrOf('foo_init', 0).toString(16)));
+    let us = 0;
+    const text = lines
+      .map((l, i) => (l.includes(':exec_tb ') ? l.replace(/@\d+\.\d+:/, `@1700000000.${String((us += i === entry ? 5000 : 1)).padStart(6, '0')}:`) : l))
+      .join('\n');
+    const calls: { node: number; start: number; end: number }[] = [];
+    const { sr, run } = await runStacks(text, {
+      configure: (r) => {
+        r.callSink = { returned: (_c, node, start, end) => void calls.push({ node, start, end }), unfinished: () => undefined };
+      },
+    });
+    expect(run.translations.active).toBe(true);
+    const foo = calls.find((c) => run.names[sr.tree.fn[c.node]] === 'foo_init')!;
+    // called at the thunk's first block (us 3), returned at do_one_initcall's next block
+    expect(foo.start).toBe(2000);
+    expect(foo.end - foo.start).toBeGreaterThan(5000_000);
   });
 });

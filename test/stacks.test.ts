@@ -21,6 +21,19 @@ function folded(sr: StackReconstruction, names: readonly string[], threshold = 0
 
 const line = (tid: number, usec: number, fn: FnName, off = 0): string => logLine(tid, usec, '0x' + addrOf(fn, off).toString(16));
 
+/** The initcalls of blocks (function, offset) 10 us apart on one vCPU, with `table`'s initcall symbols. */
+async function initcallsOf(seq: readonly [FnName, number][], table: string): Promise<{ ic: InitcallCollector; names: readonly string[] }> {
+  const text = seq.map(([fn, off], i) => line(7, i * 10, fn, off)).join('');
+  let ic!: InitcallCollector;
+  const { run } = await runStacks(text, {
+    configure: (s) => {
+      ic = new InitcallCollector(s.tree, s.names, false, initcallNamesFromMap(table));
+      s.callSink = ic;
+    },
+  });
+  return { ic, names: run.names };
+}
+
 describe('stack reconstruction on the synthetic acceptance tree', () => {
   const blocks = acceptanceBlocks();
   const text = render(blocks);
@@ -196,18 +209,27 @@ describe('reconstruction rules', () => {
       ['do_one_initcall', 0x30],
       ['kernel_init', 0x10],
     ];
-    const text = seq.map(([fn, off], i) => line(7, i * 10, fn, off)).join('');
-    let ic!: InitcallCollector;
-    const { run } = await runStacks(text, {
-      configure: (s) => {
-        ic = new InitcallCollector(s.tree, s.names, false, initcallNamesFromMap(INITCALL_TABLE));
-        s.callSink = ic;
-      },
-    });
-    expect(ic.sorted('duration').map((r) => [run.names[r.fn], r.start, r.duration])).toEqual([
+    const { ic, names } = await initcallsOf(seq, INITCALL_TABLE);
+    expect(ic.sorted('duration').map((r) => [names[r.fn], r.start, r.duration])).toEqual([
       ['foo_init', 40_000, 20_000],
       ['bar_init', 110_000, 20_000],
     ]);
+  });
+
+  it('initcalls: console initcalls are the ones console_init calls that the table lists (con level)', async () => {
+    const seq: [FnName, number][] = [
+      ['start_kernel', 0],
+      ['console_init', 0],
+      ['memset', 0], // not an initcall
+      ['console_init', 0x10],
+      ['bar_init', 0],
+      ['bar_init', 0x10],
+      ['console_init', 0x20],
+      ['start_kernel', 0x10],
+    ];
+    const table = INITCALL_TABLE + '\nffffffff8324b2bc d __initcall__kmod_vt__336_3557_bar_initcon';
+    const { ic, names } = await initcallsOf(seq, table);
+    expect(ic.sorted().map((r) => [names[r.fn], r.start, r.duration])).toEqual([['bar_init', 40_000, 20_000]]);
   });
 
   it('initcalls: an initcall whose frame was lost still ends at the next do_one_initcall block', async () => {

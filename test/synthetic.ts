@@ -46,6 +46,7 @@ export const FUNCTIONS = [
   '__x86_return_thunk',
   'cpu_idle',
   'fact',
+  'console_init',
 ] as const;
 export type FnName = (typeof FUNCTIONS)[number];
 

@@ -1,5 +1,6 @@
 /**
- * Initcalls from reconstructed stacks: every function called directly by `do_one_initcall`, with
+ * Initcalls from reconstructed stacks: every function called directly by `do_one_initcall` (and the
+ * console initcalls `console_init` calls, when System.map's initcall table lists them), with
  * its call time, inclusive (wall-clock) duration and vCPU. The duration runs from the call to the
  * return, whatever ran meanwhile (the task may sleep and be switched out): what `initcall_debug`
  * measures. do_one_initcall's own helpers (the blacklist check, initcall_debug's printk and clock
@@ -10,6 +11,8 @@ import { INTERRUPT_ENTRY, RETURN_THUNK, THUNK, type CallSink } from './stacks.js
 import { defineTable } from '../model/table.js';
 
 export const INITCALL_CALLER = 'do_one_initcall';
+/** Runs the console initcalls (`console_initcall()`, timed by `initcall_debug` too) itself, from start_kernel. */
+export const CONSOLE_INITCALL_CALLER = 'console_init';
 /** Functions do_one_initcall calls around the initcall itself (Linux 5.x-6.x). */
 export const INITCALL_HELPERS =
   /^(initcall_blacklisted|do_trace_initcall_(start|finish)|trace_initcall_(start|finish)_cb|__traceiter_initcall_\w+|_?printk|vprintk\w*|ktime_get\w*|sprintf|strlcat|add_latent_entropy|add_device_randomness|__fentry__|__warn_printk|preempt_count_\w+|__x86_\w+|__sanitizer\w*)$/;
@@ -43,6 +46,8 @@ export interface InitcallRow {
 export class InitcallCollector implements CallSink {
   readonly rows: InitcallRow[] = [];
   private readonly caller: number;
+  /** console_init's name id (-1: none): its callees that the initcall table lists are initcalls too. */
+  private readonly console: number;
   /** do_one_initcall's helpers (never initcalls; a frame nested under one is still an initcall). */
   private readonly skip: Uint8Array;
   /** Interrupt entries and thunks: never initcalls. */
@@ -69,11 +74,12 @@ export class InitcallCollector implements CallSink {
     initcallNames: ReadonlySet<string> = new Set(),
   ) {
     this.caller = names.indexOf(INITCALL_CALLER);
+    this.console = names.indexOf(CONSOLE_INITCALL_CALLER);
     this.skip = new Uint8Array(names.length);
     this.never = new Uint8Array(names.length);
     this.listed = new Uint8Array(names.length);
     this.watch = new Uint8Array(names.length);
-    for (let id = 0; id < names.length; id++) if (id === this.caller || /initcall_finish/.test(names[id])) this.watch[id] = 1;
+    for (let id = 0; id < names.length; id++) if (id === this.caller || id === this.console || /initcall_finish/.test(names[id])) this.watch[id] = 1;
     this.hasList = initcallNames.size > 0;
     for (let id = 0; id < names.length; id++) {
       if (initcallNames.has(names[id])) this.listed[id] = 1;
@@ -98,6 +104,7 @@ export class InitcallCollector implements CallSink {
     if (fn < 0 || this.caller < 0 || this.skip[fn] || this.never[fn] || fn === this.caller) return false;
     const p = tree.parent[node];
     if (tree.fn[p] === this.caller) return this.all || !this.hasList || this.listed[fn] === 1;
+    if (this.console >= 0 && tree.fn[p] === this.console) return this.listed[fn] === 1; // not its other callees
     // under a helper: only a function the initcall table lists
     if (!this.hasList || !this.listed[fn]) return false;
     for (let q = p; q > 0; q = tree.parent[q]) {
@@ -144,10 +151,10 @@ export class InitcallCollector implements CallSink {
     this.record(p.cpu, p.node, p.start, p.end, true, p.endInsns - p.startInsns);
   }
 
-  /** Only a return into do_one_initcall counts (or into a call do_one_initcall makes right after). */
+  /** Only a return into do_one_initcall or console_init counts (or into a call do_one_initcall makes right after). */
   returned(cpu: number, node: number, callTime: number, time: number, by: number, insns: number): void {
     if (!this.isInitcall(node)) return;
-    if (by !== this.caller && !this.skip[by]) {
+    if (by !== this.caller && by !== this.console && !this.skip[by]) {
       this.spurious++;
       return;
     }
@@ -176,7 +183,7 @@ export function namedInitcalls(rows: readonly InitcallRow[], names: readonly str
 
 export const INITCALLS_TABLE = defineTable<InitcallRow>({
   name: 'initcalls',
-  doc: 'Every function do_one_initcall called, with its start, inclusive duration and vCPU (by start, or --sort duration).',
+  doc: 'Every function do_one_initcall called (and every console initcall console_init called), with its start, inclusive duration and vCPU (by start, or --sort duration).',
   columns: [
     { key: 'initcall', kind: 'text', doc: 'The initcall function.', get: (r) => r.name ?? '' },
     { key: 'start_ns', kind: 'time', title: 'start (s)', titleEvents: 'start', doc: "Its call, since the trace's first event.", get: (r) => r.start },

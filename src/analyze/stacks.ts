@@ -253,9 +253,11 @@ export class StackReconstruction implements Analysis {
     readonly names: readonly string[],
     treeLimit: number = StackReconstruction.treeLimit,
     translations: Translations | null = null,
+    /** False: the tree keeps only its shape (no self, events or instructions per node), for callers that read calls and returns only. */
+    readonly counting = true,
   ) {
     this.xl = translations;
-    this.tree = new CallTree(treeLimit);
+    this.tree = new CallTree(treeLimit, counting);
     this.classify();
   }
 
@@ -263,8 +265,8 @@ export class StackReconstruction implements Analysis {
   static treeLimit = MAX_NODES;
 
   /** For a pipeline's setup. */
-  static fromInfo(info: TraceInfo): StackReconstruction {
-    return new StackReconstruction(info.unit, info.names, StackReconstruction.treeLimit, info.translations ?? null);
+  static fromInfo(info: TraceInfo, counting = true): StackReconstruction {
+    return new StackReconstruction(info.unit, info.names, StackReconstruction.treeLimit, info.translations ?? null, counting);
   }
 
   /** The one stderr line saying the call tree was full, or null. */
@@ -316,6 +318,7 @@ export class StackReconstruction implements Analysis {
     const n = batch.length;
     const { time, thread, sym, pcHi, pcLo, off } = batch;
     const weighted = this.unit === 'events';
+    const counting = this.counting;
     const cpus = this.cpus;
     const ins = batch.translated ? batch.insns : null;
     const tree = this.tree;
@@ -326,8 +329,8 @@ export class StackReconstruction implements Analysis {
       const now = time[i];
       if (!weighted && st.seen) {
         const d = now - st.lastTime;
-        if (d >= 0) this.tree.self[st.cur] += d;
-        else this.negativeDeltas++;
+        if (d < 0) this.negativeDeltas++;
+        else if (counting) tree.self[st.cur] += d;
       }
       st.seen = true;
       st.lastTime = now;
@@ -344,12 +347,12 @@ export class StackReconstruction implements Analysis {
       st.prevHi = hi;
       st.prevLo = lo;
       st.prevSym = s;
-      if (weighted) tree.self[st.cur] += 1;
-      tree.events[st.cur] += 1;
-      if (ins !== null) {
-        tree.insns[st.cur] += ins[i];
-        st.insns += ins[i];
+      if (counting) {
+        if (weighted) tree.self[st.cur] += 1;
+        tree.events[st.cur] += 1;
+        if (ins !== null) tree.insns[st.cur] += ins[i];
       }
+      if (ins !== null) st.insns += ins[i];
     }
   }
 
@@ -368,6 +371,7 @@ export class StackReconstruction implements Analysis {
     const n = batch.length;
     const { time, thread, sym, pcHi, pcLo, off, xlat } = batch;
     const weighted = this.unit === 'events';
+    const counting = this.counting;
     const cpus = this.cpus;
     const ins = batch.insns;
     const tree = this.tree;
@@ -393,8 +397,8 @@ export class StackReconstruction implements Analysis {
       const now = time[i];
       if (!weighted && st.seen) {
         const d = now - st.lastTime;
-        if (d >= 0) tree.self[st.cur] += d;
-        else this.negativeDeltas++;
+        if (d < 0) this.negativeDeltas++;
+        else if (counting) tree.self[st.cur] += d;
       }
       st.seen = true;
       st.lastTime = now;
@@ -419,9 +423,11 @@ export class StackReconstruction implements Analysis {
       st.prevX = xlat[i];
       st.prevPcHi = hi;
       st.prevPcLo = lo;
-      if (weighted) tree.self[st.cur] += 1;
-      tree.events[st.cur] += 1;
-      tree.insns[st.cur] += ins[i];
+      if (counting) {
+        if (weighted) tree.self[st.cur] += 1;
+        tree.events[st.cur] += 1;
+        tree.insns[st.cur] += ins[i];
+      }
       st.insns += ins[i];
     }
   }
@@ -559,10 +565,14 @@ export class StackReconstruction implements Analysis {
     const rh = st.retHi[d];
     const rl = st.retLo[d];
     if (rh === 0 && rl === 0) return false;
+    const call = st.call[d];
+    const callInsns = st.callInsns[d];
     this.popTo(st, t, d - 1, now);
     // back inside the caller: the target ran unlogged and returned
     if (o !== 0 && st.depth > 0 && st.topFn === s) return true;
-    this.push(st, t, s, FRAME_CALL, now);
+    // called when the caller called the retpoline (an interrupt taken inside it counts, as it does
+    // for a direct call's first block)
+    this.push(st, t, s, FRAME_CALL, now, call, callInsns);
     st.retHi[st.depth - 1] = rh;
     st.retLo[st.depth - 1] = rl;
     return true;
@@ -677,7 +687,9 @@ export class StackReconstruction implements Analysis {
     }
     // Landing inside a function on no frame: the frame just popped was pushed for the target of an
     // indirect call whose entry block QEMU did not log (it ran from its code cache), so it was that
-    // function's callee. The function resumes here, and returns where the popped frame would have.
+    // function's callee. The function resumes here, and returns where the popped frame would have
+    // (unknown when the popped frame had no return address: then it nests under the top frame, which
+    // a return cannot have left for another function's body).
     if (s !== st.topFn && st.switched > 0) {
       // after a task switch the frames below the scheduler's belong to the task switched out: the
       // task that resumed is the one whose saved stack holds s
@@ -693,7 +705,7 @@ export class StackReconstruction implements Analysis {
       this.push(st, t, s, FRAME_CALL, now);
       return;
     }
-    if (s !== st.topFn && (o > 0 || c === C_RET_THUNK) && (r0h !== 0 || r0l !== 0) && this.findIsa(st, s) < 0 && !this.adopt(st, t, s, now)) {
+    if (s !== st.topFn && (o > 0 || c === C_RET_THUNK) && this.findIsa(st, s) < 0 && !this.adopt(st, t, s, now)) {
       this.stats.missedEntries++;
       this.push(st, t, s, FRAME_CALL, now);
       st.retHi[st.depth - 1] = r0h;
@@ -928,7 +940,7 @@ export class StackReconstruction implements Analysis {
     this.baseKnown = n;
   }
 
-  private push(st: VcpuStack, t: number, s: number, kind: number, now: number): void {
+  private push(st: VcpuStack, t: number, s: number, kind: number, now: number, callTime = now, callInsns = st.insns): void {
     if (st.depth >= MAX_DEPTH) {
       this.stats.depthCapped++;
       this.popTo(st, t, MAX_DEPTH - 2, now);
@@ -939,8 +951,8 @@ export class StackReconstruction implements Analysis {
     const node = this.tree.child(parent, s);
     st.node[d] = node;
     st.fn[d] = s;
-    st.call[d] = now;
-    st.callInsns[d] = st.insns;
+    st.call[d] = callTime;
+    st.callInsns[d] = callInsns;
     st.kind[d] = kind;
     if (st.isa) {
       st.retHi[d] = 0;
@@ -951,7 +963,7 @@ export class StackReconstruction implements Analysis {
     st.topFn = s;
     if (st.depth > this.stats.maxDepth) this.stats.maxDepth = st.depth;
     if (this.frameSink) this.frameSink.enter(t, d, node, now);
-    if (this.callSink?.called) this.callSink.called(t, node, now, st.insns);
+    if (this.callSink?.called) this.callSink.called(t, node, callTime, callInsns);
   }
 
   /** Returns from every frame above depth index `d` (d = -1 empties the stack). */

@@ -43,7 +43,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const run = await runPipeline(
     input,
     (info) => {
-      sr = StackReconstruction.fromInfo(info);
+      sr = StackReconstruction.fromInfo(info, false); // calls and returns only: the tree keeps no weights
       ic = new InitcallCollector(sr.tree, sr.names, !!o.all, initcallNames);
       sr.callSink = ic;
       return [counts, sr];

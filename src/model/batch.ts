@@ -39,7 +39,7 @@ const COLUMNS = {
   xlat: Int32Array,
   insns: Int32Array,
 } as const;
-type ColumnName = keyof typeof COLUMNS;
+export type ColumnName = keyof typeof COLUMNS;
 const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
 type Columns = { readonly [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
 
@@ -119,10 +119,14 @@ export class EventBatch {
     return COLUMN_NAMES.map((k) => c[k].buffer as ArrayBuffer);
   }
 
-  /** A copy of the first `length` events and the batch's flags, in a batch of just that size. */
-  copy(): EventBatch {
+  /**
+   * A copy of the first `length` events and the batch's flags, in a batch of just that size. Columns
+   * in `omit` are not copied (left empty: restore() gives them back, zeroed) to save memory where a
+   * batch is held and the column is not read again, or not filled yet.
+   */
+  copy(omit: readonly ColumnName[] = []): EventBatch {
     const n = this.length;
-    const c = new EventBatch(Math.max(1, n));
+    const c = new EventBatch(Math.max(1, n), omit.length > 0 ? this.emptyColumns(omit) : undefined);
     c.length = n;
     c.firstLine = this.firstLine;
     c.presymbolized = this.presymbolized;
@@ -132,8 +136,22 @@ export class EventBatch {
     c.kernelResolved = this.kernelResolved;
     c.records = this.records.slice();
     c.translated = this.translated;
-    for (const k of COLUMN_NAMES) (c[k] as Float64Array).set((this[k] as Float64Array).subarray(0, n));
+    for (const k of COLUMN_NAMES) if (!omit.includes(k)) (c[k] as Float64Array).set((this[k] as Float64Array).subarray(0, n));
     return c;
+  }
+
+  /** Columns for copy(omit): empty for the omitted ones, `length` long for the rest. */
+  private emptyColumns(omit: readonly ColumnName[]): BatchColumns {
+    const n = Math.max(1, this.length);
+    const c = { length: 0, records: [], finalizeEnd: -1, kernelEvents: 0, kernelResolved: 0 } as Record<string, unknown>;
+    for (const k of COLUMN_NAMES) c[k] = new COLUMNS[k](omit.includes(k) ? 0 : n);
+    return c as unknown as BatchColumns;
+  }
+
+  /** Gives columns emptied by copy(omit) back, zeroed, `capacity` long. */
+  restore(): void {
+    const self = this as unknown as Record<ColumnName, { length: number }>;
+    for (const k of COLUMN_NAMES) if (self[k].length < this.capacity) self[k] = new COLUMNS[k](this.capacity);
   }
 
   get full(): boolean {

@@ -309,7 +309,7 @@ export interface SyscallsDocument extends DocumentHeader<'syscalls'> {
 // ---------------------------------------------------------------------------------------------
 // initcalls
 
-/** A function do_one_initcall called (CSV: initcall,start_ns,duration_ns,cpu,returned). */
+/** A function do_one_initcall (or, for a console initcall, console_init) called (CSV: initcall,start_ns,duration_ns,cpu,returned). */
 export interface InitcallRow {
   initcall: string;
   start_ns: Int;

@@ -7,8 +7,9 @@
  * the slide does not affect, so batches with no kernel-half pc pass straight through. From the
  * first kernel-half event on, the gate holds the batches (unsymbolized) until it has sampled
  * SAMPLE_KERNEL kernel-half events among which at least VOTE_DISTINCT distinct pcs (early boot
- * code can repeat one pc for 100,000 events), or HOLD_MAX events have passed since the first
- * kernel-half one, or the trace ends; then it
+ * code can repeat one pc for 100,000 events: a real boot ran 8 million kernel events over its
+ * first 1,024 pcs), or HOLD_MAX events have passed since the first kernel-half one, or the trace
+ * ends; then it
  *  - counts, per candidate slide, how many of the most frequent distinct kernel-half pcs land exactly
  *    on a function start (TB starts are often function starts; under a wrong slide almost none are).
  *    Candidates come from pairing each pc with the function starts that share its low 21 bits, so
@@ -23,7 +24,7 @@
  * warnings go to the summary; the whole-run resolution rate is counted as batches pass.
  */
 import { BootprofError } from '../io/errors.js';
-import { EventBatch } from '../model/batch.js';
+import { EventBatch, type ColumnName } from '../model/batch.js';
 import { FIRST_FUNCTION } from '../model/names.js';
 import { addressKey, parseHexKey } from './address.js';
 import type { Resolver } from './resolver.js';
@@ -44,8 +45,10 @@ export const SLIDE_ALIGN = 0x200000;
 export const SAMPLE_KERNEL = 1 << 16;
 /** Distinct kernel-half pcs wanted among them before deciding. */
 export const VOTE_DISTINCT = 1024;
-/** Events held at most from the first kernel-half one on (32 bytes of columns each: 64 MiB). */
+/** Events held at most from the first kernel-half one on (28 bytes each as held, 40 with parse workers' sym/off: 56-80 MiB). */
 export const HOLD_MAX = 1 << 21;
+const HELD_OMIT_TB: readonly ColumnName[] = ['tbHi', 'tbLo'];
+const HELD_OMIT_ALL: readonly ColumnName[] = ['tbHi', 'tbLo', 'sym', 'off'];
 /** Distinct pcs (most frequent first) that vote. */
 export const VOTERS = 4096;
 /** Kernel-half events sampled before a map may be judged unusable. */
@@ -230,7 +233,9 @@ export class KaslrGate {
         return;
       }
     }
-    this.held.push(batch.copy()); // the caller reuses its batch
+    // the caller reuses its batch; tb pointers are read by the translation stage only, and sym/off
+    // are not filled yet unless parse workers (finalizeEnd >= 0) or a pre-resolved parser filled them
+    this.held.push(batch.copy(batch.finalizeEnd < 0 && !batch.presymbolized ? HELD_OMIT_ALL : HELD_OMIT_TB));
     const before = this.heldEvents;
     this.heldEvents += n - i;
     const pcs = this.pcs;
@@ -303,7 +308,12 @@ export class KaslrGate {
     this.checkMap();
     const held = this.held;
     this.held = [];
-    for (const b of held) this.pass(b);
+    for (let k = 0; k < held.length; k++) {
+      const b = held[k];
+      held[k] = null!; // released as it goes: one batch at a time is restored to full width
+      b.restore();
+      this.pass(b);
+    }
   }
 
   /**
