@@ -112,20 +112,23 @@ function low21(key: number): number {
 /** Votes for the slide under which the most frequent pcs land on function starts. */
 export function voteSlide(table: SymbolTable, pcs: Map<number, number>): SlideVote {
   const ranked = [...pcs.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, VOTERS);
-  const starts = new Map<number, number[]>();
+  // the voters by their low 21 bits; then one pass over the function starts (no object per symbol:
+  // this runs in every run that sees kernel pcs)
+  const voters = new Map<number, number[]>();
+  for (const [pc] of ranked) {
+    const k = low21(pc);
+    const list = voters.get(k);
+    if (list) list.push(pc);
+    else voters.set(k, [pc]);
+  }
+  const votes = new Map<number, number>();
   const { addrs, fnAt } = table;
   for (let i = 0; i < addrs.length; i++) {
     if (fnAt[i] < FIRST_FUNCTION) continue;
-    const k = low21(addrs[i]);
-    const list = starts.get(k);
-    if (list) list.push(addrs[i]);
-    else starts.set(k, [addrs[i]]);
-  }
-  const votes = new Map<number, number>();
-  for (const [pc] of ranked) {
-    const list = starts.get(low21(pc));
+    const s = addrs[i];
+    const list = voters.get(low21(s));
     if (!list) continue;
-    for (const s of list) {
+    for (const pc of list) {
       const slide = pc - s;
       if (slide < 0 || slide > MAX_SLIDE) continue;
       votes.set(slide, (votes.get(slide) ?? 0) + 1);
