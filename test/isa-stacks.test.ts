@@ -171,6 +171,20 @@ describe('stack reconstruction from translation records', () => {
     expect(got.filter((l) => !l.startsWith('start_kernel;hrtimer_interrupt'))).toEqual(['start_kernel 2000']);
   });
 
+  it('after a task switch, the frames of an interrupt follow the usual rules (they never drop the stack)', async () => {
+    // the same unlogged-entry pattern as above, in a timer interrupt taken right after a task switch,
+    // before the resumed task has returned below the scheduler's frames
+    const target = p('walk_a', call(STRCMP), call(p('walk_b', call(p('memset', work(1))), work(1))), work(1));
+    const handler = p('hrtimer_interrupt', retpoline(target), retpoline(target), work(2));
+    const q = p('start_kernel', call(p('schedule', call(p('__switch_to_asm', work(1))), work(1), irq(handler), work(1))), work(1));
+    const bs = runIsa(q);
+    const { sr, run } = await runStacks(renderIsa(bs));
+    const got = folded(sr, run.names);
+    const roots = new Set(got.map((l) => l.split(/[; ]/)[0]));
+    expect([...roots]).toEqual(['start_kernel']);
+    expect(got).toContain('start_kernel;schedule;asm_sysvec_apic_timer_interrupt;hrtimer_interrupt;walk_a 5000');
+  });
+
   it('a call through a retpoline starts when the retpoline is called: an interrupt taken inside it counts', async () => {
     const q = p('do_one_initcall', work(1), retpoline(p('foo_init', work(2))), work(1));
     const bs = runIsa(q);

@@ -690,9 +690,10 @@ export class StackReconstruction implements Analysis {
     // function's callee. The function resumes here, and returns where the popped frame would have
     // (unknown when the popped frame had no return address: then it nests under the top frame, which
     // a return cannot have left for another function's body).
-    if (s !== st.topFn && st.switched > 0) {
+    if (s !== st.topFn && st.switched > 0 && st.depth <= st.switched) {
       // after a task switch the frames below the scheduler's belong to the task switched out: the
-      // task that resumed is the one whose saved stack holds s
+      // task that resumed is the one whose saved stack holds s (frames pushed since the switch, such
+      // as an interrupt's, are the resumed task's own: the rules below apply to them)
       const d = this.findIsa(st, s);
       if (d >= 0 && d >= st.switched - 2) {
         this.popTo(st, t, d, now);
