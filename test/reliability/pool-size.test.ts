@@ -29,17 +29,22 @@ describe('parse worker pool size', () => {
   });
 
   it('-j 256 through the CLI: one note on stderr, none with -q, same CSV as -j 2', () => {
-    const plain = join(dir, 'userspace.log'); // 35 MB: 5 work units of 8 MiB
-    writeFileSync(plain, gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz')));
+    // 6 MB in units of 1 MB: 6 work units (more than the 4 workers of a 2-core machine)
+    const all = gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz'));
+    const plain = join(dir, 'userspace.log');
+    writeFileSync(plain, all.subarray(0, all.indexOf(10, 6_000_000) + 1));
     const run = (...args: string[]) =>
-      spawnSync('node', [BIN, 'self-time', plain, '--map', MAP_PATH, '--format', 'csv', ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      spawnSync('node', [BIN, 'self-time', plain, '--map', MAP_PATH, '--format', 'csv', '--unit-size', '1000000', ...args], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 26,
+      });
     const cores = Number(spawnSync('node', ['-p', 'require("os").availableParallelism()'], { encoding: 'utf8' }).stdout);
     const wide = run('-j', '256');
     const ref = run('-j', '2');
     expect(wide.status).toBe(0);
     expect(wide.stdout).toBe(ref.stdout);
     const notes = wide.stderr.split('\n').filter((l) => l.includes('capped'));
-    if (cores * WORKERS_PER_CORE < 5)
+    if (cores * WORKERS_PER_CORE < 6)
       expect(notes).toEqual([`bootprof: --threads 256 capped to ${cores * WORKERS_PER_CORE} parse workers (2 per core, ${cores} cores)`]);
     else expect(notes).toEqual([]);
     expect(run('-j', '256', '-q').stderr).not.toContain('capped');
