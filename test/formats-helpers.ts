@@ -29,6 +29,12 @@ export function systemMapTable(): SymbolTable {
   return (table ??= mergeSources([parseSymbolText(systemMapText(), 'System.map')]).table);
 }
 
+/** The first whole lines of a bundled sample, at least `bytes` of them (cut after the line that reaches it). */
+export function samplePrefix(name: string, bytes: number): Buffer {
+  const all = gunzipSync(readFileSync(SAMPLES + name));
+  return all.subarray(0, all.indexOf(0x0a, bytes) + 1);
+}
+
 export function sampleLines(name: string): string[] {
   return gunzipSync(readFileSync(SAMPLES + name))
     .toString('latin1')

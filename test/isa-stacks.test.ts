@@ -71,6 +71,13 @@ export const exactProg = p(
   work(3),
 );
 
+/**
+ * Called twice through a retpoline: the second time its entry block runs unlogged, its first callee
+ * (strcmp) looks called by the retpoline, and its second (walk_b, called from an unlogged return
+ * site) is placed without a return address.
+ */
+const UNLOGGED_ENTRY_TARGET = p('walk_a', call(STRCMP), call(p('walk_b', call(p('memset', work(1))), work(1))), work(1));
+
 describe('stack reconstruction from translation records', () => {
   const blocks = runIsa(exactProg);
   const text = renderIsa(blocks);
@@ -151,10 +158,8 @@ describe('stack reconstruction from translation records', () => {
   });
 
   it('a retpoline target whose unlogged entry block called on: the frames its callees return through never replace its caller', async () => {
-    // hrtimer_interrupt calls walk_a through a retpoline; the second time walk_a's entry block runs
-    // unlogged, its first callee (strcmp) looks called by the retpoline, and its second (walk_b, called
-    // from an unlogged return site) is placed without a return address
-    const target = p('walk_a', call(STRCMP), call(p('walk_b', call(p('memset', work(1))), work(1))), work(1));
+    // hrtimer_interrupt calls walk_a through a retpoline (UNLOGGED_ENTRY_TARGET)
+    const target = UNLOGGED_ENTRY_TARGET;
     const q = p('start_kernel', call(p('hrtimer_interrupt', retpoline(target), retpoline(target), work(2))), work(1));
     const bs = runIsa(q);
     const { sr, run } = await runStacks(renderIsa(bs));
@@ -174,7 +179,7 @@ describe('stack reconstruction from translation records', () => {
   it('after a task switch, the frames of an interrupt follow the usual rules (they never drop the stack)', async () => {
     // the same unlogged-entry pattern as above, in a timer interrupt taken right after a task switch,
     // before the resumed task has returned below the scheduler's frames
-    const target = p('walk_a', call(STRCMP), call(p('walk_b', call(p('memset', work(1))), work(1))), work(1));
+    const target = UNLOGGED_ENTRY_TARGET;
     const handler = p('hrtimer_interrupt', retpoline(target), retpoline(target), work(2));
     const q = p('start_kernel', call(p('schedule', call(p('__switch_to_asm', work(1))), work(1), irq(handler), work(1))), work(1));
     const bs = runIsa(q);

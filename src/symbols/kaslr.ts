@@ -311,9 +311,8 @@ export class KaslrGate {
     this.checkMap();
     const held = this.held;
     this.held = [];
-    for (let k = 0; k < held.length; k++) {
-      const b = held[k];
-      held[k] = null!; // released as it goes: one batch at a time is restored to full width
+    // released as it goes: one batch at a time is restored to full width
+    for (let b = held.shift(); b !== undefined; b = held.shift()) {
       b.restore();
       this.pass(b);
     }

@@ -3,13 +3,12 @@
  * WORKERS_PER_CORE workers per core and one per work unit; stderr says so once (not under -q).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { poolSize, WORKERS_PER_CORE } from '../../src/parallel/pool.js';
-import { MAP_PATH, SAMPLES } from '../formats-helpers.js';
+import { MAP_PATH, samplePrefix } from '../formats-helpers.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-pool-'));
@@ -30,9 +29,8 @@ describe('parse worker pool size', () => {
 
   it('-j 256 through the CLI: one note on stderr, none with -q, same CSV as -j 2', () => {
     // 6 MB in units of 1 MB: 6 work units (more than the 4 workers of a 2-core machine)
-    const all = gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz'));
     const plain = join(dir, 'userspace.log');
-    writeFileSync(plain, all.subarray(0, all.indexOf(10, 6_000_000) + 1));
+    writeFileSync(plain, samplePrefix('userspace-500k.log.gz', 6_000_000));
     const run = (...args: string[]) =>
       spawnSync('node', [BIN, 'self-time', plain, '--map', MAP_PATH, '--format', 'csv', '--unit-size', '1000000', ...args], {
         encoding: 'utf8',

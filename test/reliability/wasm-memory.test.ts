@@ -15,7 +15,7 @@ import { SelfTime } from '../../src/analyze/self-time.js';
 import { StackReconstruction } from '../../src/analyze/stacks.js';
 import { loadSymbols, runPipeline, type InputOptions } from '../../src/pipeline.js';
 import { setWasmMemoryConstructor } from '../../src/wasm/load.js';
-import { MAP_PATH, SAMPLES } from '../formats-helpers.js';
+import { MAP_PATH, SAMPLES, samplePrefix } from '../formats-helpers.js';
 import { cli } from '../helpers.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
@@ -94,9 +94,8 @@ describe('no wasm memory: the JavaScript paths, same results', () => {
 
   it('the CLI under ulimit -v 3000000 (3 GB: no wasm memory fits), -j 1 and -j 2 on a plain file: same CSV as unlimited', async () => {
     // 10 MB: two 8 MiB work units for -j 2, a third of the sample's parse time
-    const all = gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz'));
     const plain = join(dir, 'userspace.log');
-    writeFileSync(plain, all.subarray(0, all.indexOf(10, 10_000_000) + 1));
+    writeFileSync(plain, samplePrefix('userspace-500k.log.gz', 10_000_000));
     const run = (limit: string, j: number) =>
       spawnSync('bash', ['-c', `${limit} exec node "$0" self-time "$1" -j ${j} --map "$2" --format csv`, BIN, plain, MAP_PATH], {
         encoding: 'utf8',
