@@ -75,7 +75,7 @@ function inputOptionsOf(cmd: Command): Command {
     )
     .option(
       '-o, --output <file>',
-      'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), flamegraph: .folded, .speedscope.json, .json (chrome)',
+      'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), .html (a page: report, diff), flamegraph: .folded, .speedscope.json, .json (chrome)',
     )
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
     .option('-j, --threads <n>', 'parse workers for plain files, a decimal number 1-256 (default: number of cores; 1: parse on the main thread)')
@@ -122,9 +122,12 @@ Examples:
       'after',
       `
 The JSON form is a saved profile: \`bootprof diff\` compares it with another profile or a trace.
+The HTML form is one self-contained page (no network): the boot at a glance, per-vCPU lanes, a
+flame graph of the call tree and sortable tables; it always reconstructs stacks.
 
 Examples:
   bootprof report trace.log.gz --map System.map
+  bootprof report trace.log.gz --map System.map -o boot.html
   bootprof report trace.log.gz --map System.map --stacks --format json -o boot-a.json`,
     )
     .action((trace: string | undefined, opts) => reportCommand(trace, opts));
@@ -251,7 +254,8 @@ Examples:
   bootprof diff before.log.gz after.log.gz --map System.map
   bootprof report before.log.gz --map System.map --stacks -f json -o before.json
   bootprof diff before.json after.log.gz --map System.map --fail-above 5 --fail-phase initcalls
-  bootprof diff before.json after.json --format folded | flamegraph.pl > diff.svg`,
+  bootprof diff before.json after.json --format folded | flamegraph.pl > diff.svg
+  bootprof diff before.json after.json -o diff.html`,
     )
     .action((a: string, b: string, opts) => diffCommand(a, b, opts));
 

@@ -37,13 +37,15 @@ const EXTENSION_FORMATS: readonly { suffix: string; formats: readonly string[] }
   { suffix: '.json', formats: ['json', 'chrome', 'speedscope'] },
   { suffix: '.csv', formats: ['csv'] },
   { suffix: '.folded', formats: ['folded'] },
+  { suffix: '.html', formats: ['html'] },
+  { suffix: '.htm', formats: ['html'] },
   { suffix: '.txt', formats: ['table', 'folded', 'csv'] },
 ];
 
 /**
  * The output format, by one rule for every command: --format; else what the -o file's extension
  * names (`.json`: json, or chrome for flamegraph; `.speedscope.json`: speedscope; `.csv`; `.folded`;
- * `.txt`: the table, or folded stacks); else the command's default (table on a terminal; into a pipe
+ * `.txt`: the table, or folded stacks; `.html`); else the command's default (table on a terminal; into a pipe
  * or another file CSV where the command writes CSV, else its first format). A --format the extension
  * contradicts, or an extension naming only formats the command cannot write, is a usage error,
  * raised before any input is read.

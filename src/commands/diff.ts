@@ -18,7 +18,8 @@ import {
   type ProfileTree,
 } from '../analyze/diff.js';
 import { BootprofError } from '../io/errors.js';
-import { CallTree, frameLabel, MAX_NODES } from '../model/call-tree.js';
+import { frameLabel } from '../model/call-tree.js';
+import { mergedTreeTable, mergeTrees } from '../analyze/diff-tree.js';
 import { readSavedProfile, sniffJson } from '../io/profile-json.js';
 import { makeTable, type ResultDocument, type Section, type Table } from '../model/table.js';
 import type { Weight } from '../model/weight.js';
@@ -147,32 +148,7 @@ export async function writeDifferentialFolded(
   scaleB: number,
   write: (s: string) => Promise<void>,
 ): Promise<void> {
-  const merged = new CallTree(Math.min(a.count + b.count, 2 * MAX_NODES));
-  const names: string[] = [];
-  const nameIds = new Map<string, number>();
-  const va = new Float64Array(a.count + b.count);
-  const vb = new Float64Array(a.count + b.count);
-  const add = (t: ProfileTree, into: Float64Array, scale: number): void => {
-    const own = weight === 'insns' ? t.insns : weight === 'events' ? t.events : t.self;
-    const ids = new Int32Array(t.fnNames.length);
-    t.fnNames.forEach((n, i) => {
-      const name = n.replace(/;/g, ':');
-      let id = nameIds.get(name);
-      if (id === undefined) {
-        id = names.length;
-        names.push(name);
-        nameIds.set(name, id);
-      }
-      ids[i] = id;
-    });
-    const map = new Int32Array(t.count);
-    for (let k = 1; k < t.count; k++) {
-      map[k] = merged.child(map[t.parent[k]], ids[t.fn[k]]);
-      into[map[k]] += own[k] * scale;
-    }
-  };
-  add(a, va, 1);
-  add(b, vb, weight === 'time' ? scaleB : 1);
+  const { tree: merged, names, a: va, b: vb } = mergeTrees(a, b, weight, scaleB);
   const label = (n: number): string => frameLabel(names, merged.fn[n]);
   const children = (n: number): number[] => {
     const c: number[] = [];
@@ -255,7 +231,9 @@ export async function diffCommand(a: string, b: string, o: DiffCommandOptions): 
         'E_USAGE',
         `--table ${csvTable}: not in this diff (${csvTable === 'initcalls' ? 'a side has no initcalls: a report saved without --stacks, or no kernel map' : 'a side has no system call entry symbols'})`,
       );
-    await writeDocument(format, doc, out, { quiet: o.quiet });
+    // the page's differential flame graph: both call trees merged, when both sides have them
+    const tables = format === 'html' && A.tree && B.tree ? [...doc.tables, mergedTreeTable(mergeTrees(A.tree, B.tree, weight, d.scale))] : doc.tables;
+    await writeDocument(format, { ...doc, tables }, out, { quiet: o.quiet });
   }
   if (failAbove !== undefined) {
     const tripped = gate(d, failAbove, o.failPhase ?? []);

@@ -11,6 +11,7 @@ import { StackReconstruction } from '../analyze/stacks.js';
 import { TraceCounts } from '../analyze/trace-counts.js';
 import { Syscalls, summarizeSyscalls } from '../analyze/syscalls.js';
 import { Timeline } from '../analyze/timeline.js';
+import { syscallTicksTable, VcpuSpans, vcpuLanesTable } from '../analyze/lanes.js';
 import { makeTable, type ResultDocument, type Section, type Table } from '../model/table.js';
 import type { Weight } from '../model/weight.js';
 import { MULTI_TABLE_FORMATS, writeDocument } from '../output/document.js';
@@ -43,9 +44,10 @@ export interface ReportResult {
 export async function analyzeReport(
   input: InputOptions,
   symbols: Symbols,
-  o: { weight?: Weight; stacks?: boolean; top?: number; tableTop?: number },
+  o: { weight?: Weight; stacks?: boolean; top?: number; tableTop?: number; lanes?: boolean },
 ): Promise<ReportResult> {
   const counts = new TraceCounts();
+  const spans = o.lanes ? new VcpuSpans() : null;
   let timeline!: Timeline;
   let syscalls!: Syscalls;
   let self!: SelfTime;
@@ -63,13 +65,14 @@ export async function analyzeReport(
       self = new SelfTime(info.unit);
       timeline = Timeline.fromInfo(info);
       syscalls = new Syscalls(info.names);
-      if (!o.stacks) return [counts, self, timeline, syscalls];
+      const base = spans ? [counts, self, timeline, syscalls, spans] : [counts, self, timeline, syscalls];
+      if (!o.stacks) return base;
       sr = StackReconstruction.fromInfo(info);
       if (initcalls) {
         ic = new InitcallCollector(sr.tree, sr.names, false, initcallNames);
         sr.callSink = ic;
       }
-      return [counts, self, timeline, syscalls, sr];
+      return [...base, sr];
     },
     symbols,
   );
@@ -127,6 +130,7 @@ export async function analyzeReport(
     tables.push(makeTable({ ...INITCALLS_TABLE, name: 'initcalls_shown' }, byDuration.slice(0, shownTop), { include: insns ? ['insns'] : [] }));
     lines.push(`initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, unit)} in total`);
   }
+  if (spans) tables.push(vcpuLanesTable(spans, run.parser.threadIds), syscallTicksTable(calls, summary.span_ns ?? 0));
   if (tree && nodeTotals) tables.push(callTreeTable({ tree, names: run.names, totals: nodeTotals, insnsTotals: nodeInsns }));
   const doc: ResultDocument = {
     kind: 'report',
@@ -153,7 +157,15 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
-  const { doc } = await analyzeReport(input, symbols, { weight: asked, stacks: o.stacks, top: format === 'table' ? (top ?? 15) : top, tableTop: 15 });
+  // the page draws the call tree, the initcalls and per-vCPU lanes: HTML always reconstructs stacks
+  const html = format === 'html';
+  const { doc } = await analyzeReport(input, symbols, {
+    weight: asked,
+    stacks: o.stacks || html,
+    lanes: html,
+    top: format === 'table' ? (top ?? 15) : top,
+    tableTop: 15,
+  });
   // the terminal shows a shortened initcall list; JSON carries the whole one (by start) only
   const tables = format === 'table' ? doc.tables : doc.tables.filter((t) => t.spec.name !== 'initcalls_shown');
   await writeDocument(format, { ...doc, tables }, out, { quiet: o.quiet });

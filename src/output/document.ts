@@ -5,6 +5,7 @@
 import { tableOf, type ResultDocument, type Section } from '../model/table.js';
 import { writeCsvTable } from './csv.js';
 import { humanFormat } from './human.js';
+import { htmlPage } from './html.js';
 import { writeDocumentJson } from './json.js';
 import type { OutputSink } from './sink.js';
 import { renderModelTable } from './table.js';
@@ -57,7 +58,11 @@ const writeJson: DocumentWriter = async (doc, out) => {
   await writeDocumentJson(doc, (s) => out.write(s));
 };
 
-export const DOCUMENT_WRITERS: Readonly<Record<string, DocumentWriter>> = { table: writeText, csv: writeCsv, json: writeJson };
+const writeHtml: DocumentWriter = async (doc, out) => {
+  for (const piece of htmlPage(doc)) await out.write(piece);
+};
+
+export const DOCUMENT_WRITERS: Readonly<Record<string, DocumentWriter>> = { table: writeText, csv: writeCsv, json: writeJson, html: writeHtml };
 
 /** What a command that returns a document writes: every writer's format. */
 export const DOCUMENT_FORMATS: readonly string[] = Object.keys(DOCUMENT_WRITERS);
