@@ -19,6 +19,7 @@ function collect(v: string, prev: string[] | undefined): string[] {
 }
 import { syscallsCommand } from './commands/syscalls.js';
 import { timelineCommand } from './commands/timeline.js';
+import { recordCommand } from './commands/record.js';
 
 /** Lists formats the way help text reads: "table, csv or json". */
 function orList(v: readonly string[]): string {
@@ -258,6 +259,37 @@ Examples:
   bootprof diff before.json after.json -o diff.html`,
     )
     .action((a: string, b: string, opts) => diffCommand(a, b, opts));
+
+  program
+    .command('record')
+    .description('run a QEMU command with tracing added and analyse the boot while it runs: report.json, report.html, no trace file on disk')
+    .argument('<qemu...>', 'the QEMU command and its arguments, after --')
+    .option('--out <dir>', 'where the results go (created; default: bootprof-record-DATE-TIME)')
+    .option('--save-trace <file.gz>', 'also keep the trace, gzip-compressed as it is read')
+    .option('--report <list>', 'reports to write: html, json or html,json (default)')
+    .option('--duration <seconds>', 'stop QEMU after this many seconds (results marked partial; exit 0)')
+    .option('-m, --map <file>', "symbols: the guest kernel's System.map (or /proc/kallsyms copy, or ELF); repeatable, later ones fill gaps", collect)
+    .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab); used before any --map')
+    .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel, when known (default: found from the trace)')
+    .addOption(new Option('--kaslr <mode>', 'auto (default) or off').choices(['auto', 'off']))
+    .option('-q, --quiet', 'the guest console goes to DIR/console.txt instead of the terminal; no progress or summary on stderr')
+    .addHelpText(
+      'after',
+      `
+record adds to the QEMU command: -d nochain,in_asm (merged with your -d flags), -trace exec_tb,
+-msg timestamp=on and -D pointing at a FIFO that bootprof reads while QEMU runs; your own -D,
+a -trace with file=, -msg timestamp=off and -daemonize are refused. QEMU blocks when bootprof
+falls behind: nothing is dropped. Ctrl-C stops QEMU and writes what was captured (exit 130).
+
+Exit status: 0 recorded (complete, or stopped by --duration: partial), 1 usage error, 2 QEMU
+failed (results for what was captured are written, marked partial) or wrote no trace, 130 interrupted.
+
+Examples:
+  bootprof record --map System.map-6.1.0-47-cloud-amd64 --out boot1 -- \\
+    qemu-system-x86_64 -m 512 -nographic -no-reboot -kernel vmlinuz -initrd initrd.img -append 'console=ttyS0 panic=-1'
+  bootprof record --duration 5 --report json -- qemu-system-x86_64 -nographic -nodefaults`,
+    )
+    .action((qemu: string[], opts) => recordCommand(qemu, opts));
 
   withInput(program.command('initcalls'))
     .description(

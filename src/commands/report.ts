@@ -150,6 +150,12 @@ export async function analyzeReport(
   return { doc, weight, run };
 }
 
+/** Tables a format writes: the terminal's shortened initcall list only in the table, the lanes only in HTML. */
+export function reportTables(doc: ResultDocument, format: string): readonly Table[] {
+  const drop = new Set(format === 'table' ? [] : format === 'html' ? ['initcalls_shown'] : ['initcalls_shown', 'vcpu_lanes', 'syscall_ticks']);
+  return doc.tables.filter((t) => !drop.has(t.spec.name));
+}
+
 export async function reportCommand(trace: string | undefined, o: ReportOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'report');
   const top = parseTop(o.top);
@@ -166,7 +172,5 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
     top: format === 'table' ? (top ?? 15) : top,
     tableTop: 15,
   });
-  // the terminal shows a shortened initcall list; JSON carries the whole one (by start) only
-  const tables = format === 'table' ? doc.tables : doc.tables.filter((t) => t.spec.name !== 'initcalls_shown');
-  await writeDocument(format, { ...doc, tables }, out, { quiet: o.quiet });
+  await writeDocument(format, { ...doc, tables: reportTables(doc, format) }, out, { quiet: o.quiet });
 }
