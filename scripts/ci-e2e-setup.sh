@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# What the speedscope end-to-end test (test/e2e/speedscope.test.ts) needs besides npm packages:
-# Debian's Chromium at /usr/bin/chromium (playwright-core drives it; no browser download).
-# Idempotent and instant when Chromium is already there. Run as root or with sudo available.
+# What the end-to-end tests need besides npm packages, from Debian's packages:
+#  - Chromium at /usr/bin/chromium (test/e2e/speedscope.test.ts, test/e2e/html-report.test.ts;
+#    playwright-core drives it, no browser download)
+#  - qemu-system-x86_64 (test/e2e/record-qemu.test.ts: `bootprof record` running SeaBIOS)
+# Idempotent and instant when both are there. Run as root or with sudo available.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
+want=()
+[ -x /usr/bin/chromium ] || want+=(chromium)
+command -v qemu-system-x86_64 >/dev/null 2>&1 || want+=(qemu-system-x86)
+if [ "${#want[@]}" -eq 0 ]; then
   exit 0
 fi
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
+t0=$(date +%s)
 # try without refreshing the package lists first (fast when they are current)
-if ! $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; then
+if ! $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null 2>&1; then
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends chromium
+  $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}"
 fi
 test -x /usr/bin/chromium
-echo "ci-e2e-setup: $(/usr/bin/chromium --version 2>/dev/null || echo chromium installed)"
+command -v qemu-system-x86_64 >/dev/null
+echo "ci-e2e-setup: installed ${want[*]} in $(($(date +%s) - t0)) s"

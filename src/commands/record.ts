@@ -106,7 +106,6 @@ export async function recordCommand(qemu: string[], o: RecordOptions): Promise<v
     timeUnit: parseTimeUnit(o.timeUnit),
     kaslr: { mode: (o.kaslr as KaslrMode | undefined) ?? 'auto', offset: o.kaslrOffset !== undefined ? parseSlide(o.kaslrOffset) : undefined },
   };
-  if (!maps.length && !o.vmlinux) warn('no --map or --vmlinux: kernel pcs stay unresolved (phases, initcalls and system calls need symbols)');
   prepareDir(dir);
   // symbols before QEMU starts: a bad map fails at once
   const symbols = await loadSymbols(input);
