@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { BootprofError } from '../io/errors.js';
 import { findBinary, planQemu, shellQuote } from '../io/qemu.js';
-import { openSource, withRead, type ByteSource } from '../io/source.js';
+import { coalesced, openSource, withRead, type ByteSource } from '../io/source.js';
 import type { ResultDocument } from '../model/table.js';
 import { writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
@@ -161,8 +161,9 @@ export async function recordCommand(qemu: string[], o: RecordOptions): Promise<v
   try {
     const fifoSource = await openSource(fifo);
     opened = true;
+    // QEMU writes its log a few KiB at a time: reads are gathered into chunks of 256 KiB (or 20 ms);
     // messages and the report name the QEMU run, not the FIFO
-    let source: ByteSource = { ...withRead(fifoSource, (buf, off, len) => fifoSource.read(buf, off, len)), name: `${basename(plan.binary)} (live)` };
+    let source: ByteSource = { ...coalesced(fifoSource), name: `${basename(plan.binary)} (live)` };
     if (o.saveTrace) {
       tee = teeToGzip(source, resolve(o.saveTrace));
       source = tee.source;

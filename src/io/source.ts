@@ -248,6 +248,36 @@ class FileSource implements ByteSource {
 }
 
 /**
+ * A pipe, FIFO or device read in order straight into the caller's buffer (position null: the
+ * handle's own), after `head` (the bytes read to sniff gzip). No stream: a Readable allocates a
+ * buffer per read, and a live writer (QEMU's log in a FIFO) makes thousands of small reads a second.
+ */
+class SequentialSource extends PullSource implements ByteSource {
+  readonly gzip = false;
+  readonly size = undefined;
+  constructor(
+    readonly name: string,
+    private readonly fh: fsp.FileHandle,
+    head: Uint8Array,
+  ) {
+    super();
+    if (head.length > 0) this.pending = head;
+  }
+  async read(buf: Uint8Array, off: number, len: number): Promise<number> {
+    const n = this.takePending(buf, off, len);
+    if (n >= 0) return n;
+    try {
+      return (await this.fh.read(buf, off, len, null)).bytesRead;
+    } catch (err) {
+      throw fsError(err, this.name);
+    }
+  }
+  async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
+
+/**
  * Opens `path` ('-' or undefined: stdin), sniffing gzip by magic bytes. A regular file is read with
  * positioned reads (and may be cut into parallel work units: its `size` is known); anything else that
  * can be read as a stream (a FIFO, a `<(zcat ...)` /dev/fd/N pipe, /dev/stdin, a character device) is
@@ -312,7 +342,7 @@ async function openSequential(path: string, fh: fsp.FileHandle): Promise<ByteSou
   if (isGzip(head)) {
     return new GzipSource(path, fh.createReadStream({ highWaterMark: GZIP_READ }), undefined, head);
   }
-  return new StreamSource(path, fh.createReadStream({ highWaterMark: 1 << 20 }), undefined, false, head);
+  return new SequentialSource(path, fh, Buffer.from(head));
 }
 
 async function openStdin(): Promise<ByteSource> {
@@ -371,6 +401,32 @@ export function memorySource(bytes: Uint8Array, name = 'memory'): ByteSource {
 /** `src` with its reads done by `read` (which may call src.read); name, size, close and cut() forwarded. */
 export function withRead(src: ByteSource, read: ByteSource['read']): ByteSource {
   return { name: src.name, size: src.size, gzip: src.gzip, read, close: () => src.close(), cut: () => src.cut?.() ?? null };
+}
+
+/**
+ * `src` with short reads gathered: a live producer (QEMU writing its log into a FIFO a few KiB at a
+ * time) would otherwise hand the pipeline one tiny chunk per write, each paying a whole chunk's fixed
+ * cost. A read returns once it has `min` bytes (or `len`), or `waitMs` after its first byte, or at
+ * the end of the data; after a short read it waits 2 ms for the pipe to fill.
+ */
+export function coalesced(src: ByteSource, min = 256 << 10, waitMs = 20): ByteSource {
+  return withRead(src, async (buf, off, len) => {
+    const want = Math.min(len, min);
+    let got = 0;
+    let first = 0;
+    while (got < want) {
+      const n = await src.read(buf, off + got, len - got);
+      if (n === 0) break;
+      if (got === 0) first = Date.now();
+      got += n;
+      if (Date.now() - first >= waitMs) break;
+      // a read well under a pipe's 64 KiB: the writer is slower than we are; let the pipe fill
+      // (each read costs the main thread ~0.1 ms; a writer a few KiB at a time would otherwise
+      // keep it busy reading)
+      if (n < 16 << 10) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    return got;
+  });
 }
 
 /** Reads up to `n` bytes from the front of `src` and returns them with a source that replays them first. */
