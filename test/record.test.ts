@@ -67,13 +67,15 @@ describe('bootprof record with a stand-in QEMU', () => {
     expect(readFileSync(join(r.dir, 'cmdline.txt'), 'utf8')).toContain(`${FAKE} -m 512 -nographic -d nochain,in_asm -D `);
   });
 
-  it('--save-trace keeps the exact trace, gzip-compressed; the summary goes to stderr', () => {
+  it('--save-trace keeps the exact trace, gzip-compressed; milestones as reached and the summary go to stderr', () => {
     const r = record('ok', ['--save-trace', join(tmp, 'kept.log.gz')]);
     expect(r.status).toBe(0);
     expect(gunzipSync(readFileSync(join(tmp, 'kept.log.gz'))).equals(gunzipSync(readFileSync(SAMPLE)))).toBe(true);
     expect(r.stderr).toMatch(/^recorded: 120,000 events from .*qemu-system-x86_64; .* exited with status 0$/m);
     expect(r.stderr).toContain(`written: ${join(r.dir, 'report.html')}, ${join(r.dir, 'report.json')}, ${join(tmp, 'kept.log.gz')}`);
     expect(r.stdout).toContain('Booting from ROM');
+    // milestones as they are reached, while QEMU runs
+    expect(r.stderr).toMatch(/^bootprof: setup_arch at \d+\.\d{3} s \(event [\d,]+\)$/m);
   });
 
   it('QEMU dying midway: the captured part is reported, marked partial; exit 2 with QEMU’s status and last words', () => {

@@ -19,6 +19,8 @@ import { writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
 import { formatCount } from '../output/units.js';
 import { loadSymbols, type InputOptions } from '../pipeline.js';
+import { LiveStatus, type Reached } from '../analyze/live.js';
+import { progressStyle } from '../output/progress.js';
 import { parseTimeUnit, warn, type CommonOptions } from './common.js';
 import { analyzeReport, reportTables } from './report.js';
 import { parseSlide, type KaslrMode } from '../symbols/kaslr.js';
@@ -84,6 +86,35 @@ function teeToGzip(src: ByteSource, path: string): { source: ByteSource; finish(
       await once(file, 'close');
       renameSync(temp, path);
     },
+  };
+}
+
+/**
+ * The live view on stderr: each milestone as a line when it is reached; with the console in a file
+ * (--quiet) and stderr a terminal, also a status line (events, rate, the last milestone) redrawn in place.
+ */
+function liveStatus(quiet: boolean): { report: (reached: Reached[], events: number) => void; stop(): void } {
+  const tty = quiet && !!process.stderr.isTTY && progressStyle(true) !== 'none';
+  const t0 = Date.now();
+  let last = 'waiting for the first milestone';
+  let drawn = false;
+  const clear = (): void => {
+    if (drawn) process.stderr.write('\r\x1b[K');
+    drawn = false;
+  };
+  return {
+    report(reached, events) {
+      if (reached.length) clear();
+      for (const m of reached) {
+        last = `${m.label} at ${(m.time / 1e9).toFixed(3)} s`;
+        process.stderr.write(`bootprof: ${last} (event ${formatCount(m.events)})\n`);
+      }
+      if (!tty) return;
+      const s = (Date.now() - t0) / 1000;
+      process.stderr.write(`\r\x1b[Krecording: ${formatCount(events)} events in ${s.toFixed(0)} s; last: ${last}`);
+      drawn = true;
+    },
+    stop: clear,
   };
 }
 
@@ -168,7 +199,13 @@ export async function recordCommand(qemu: string[], o: RecordOptions): Promise<v
       tee = teeToGzip(source, resolve(o.saveTrace));
       source = tee.source;
     }
-    const r = await analyzeReport({ ...input, source }, symbols, { stacks: true, lanes: true });
+    const status = liveStatus(!!o.quiet);
+    const r = await analyzeReport({ ...input, source, progress: false }, symbols, {
+      stacks: true,
+      lanes: true,
+      more: (info) => [new LiveStatus(info.names, status.report)],
+    });
+    status.stop();
     doc = r.doc;
     events = (r.doc.summary as { events: number }).events;
   } catch (err) {

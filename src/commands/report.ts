@@ -17,7 +17,8 @@ import type { Weight } from '../model/weight.js';
 import { MULTI_TABLE_FORMATS, writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
 import { formatCount, formatDuration } from '../output/units.js';
-import { loadSymbols, runPipeline, type InputOptions, type RunResult, type Symbols } from '../pipeline.js';
+import { loadSymbols, runPipeline, type InputOptions, type RunResult, type Symbols, type TraceInfo } from '../pipeline.js';
+import type { Analysis } from '../analyze/analysis.js';
 import { chooseFormat, inputOptions, parseTop, parseWeight, runWeight, statedWeight, warn, type CommonOptions } from './common.js';
 import { readInitcallNames } from './initcalls.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
@@ -44,7 +45,7 @@ export interface ReportResult {
 export async function analyzeReport(
   input: InputOptions,
   symbols: Symbols,
-  o: { weight?: Weight; stacks?: boolean; top?: number; tableTop?: number; lanes?: boolean },
+  o: { weight?: Weight; stacks?: boolean; top?: number; tableTop?: number; lanes?: boolean; more?: (info: TraceInfo) => Analysis[] },
 ): Promise<ReportResult> {
   const counts = new TraceCounts();
   const spans = o.lanes ? new VcpuSpans() : null;
@@ -65,7 +66,7 @@ export async function analyzeReport(
       self = new SelfTime(info.unit);
       timeline = Timeline.fromInfo(info);
       syscalls = new Syscalls(info.names);
-      const base = spans ? [counts, self, timeline, syscalls, spans] : [counts, self, timeline, syscalls];
+      const base: Analysis[] = [counts, self, timeline, syscalls, ...(spans ? [spans] : []), ...(o.more?.(info) ?? [])];
       if (!o.stacks) return base;
       sr = StackReconstruction.fromInfo(info);
       if (initcalls) {
