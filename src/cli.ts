@@ -2,24 +2,15 @@
 import { Command, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
 import { invocation } from './io/invocation.js';
-import { selfTimeCommand } from './commands/self-time.js';
-import { reportCommand } from './commands/report.js';
-import { diffCommand, DIFF_FORMATS, EXIT_GATE } from './commands/diff.js';
-import { flamegraphCommand } from './commands/flamegraph.js';
-import { initcallsCommand } from './commands/initcalls.js';
-import { resolveCommand } from './commands/resolve.js';
-import { infoCommand } from './commands/info.js';
 import { FORMAT_NAMES } from './formats/index.js';
 import { DOCUMENT_FORMATS, MULTI_TABLE_FORMATS } from './output/document.js';
+import { DIFF_FORMATS, EXIT_GATE } from './commands/diff-options.js';
 import { discardOpenOutputs } from './output/sink.js';
 
 /** Collects a repeatable option's values. */
 function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
 }
-import { syscallsCommand } from './commands/syscalls.js';
-import { timelineCommand } from './commands/timeline.js';
-import { recordCommand } from './commands/record.js';
 
 /** Lists formats the way help text reads: "table, csv or json". */
 function orList(v: readonly string[]): string {
@@ -111,7 +102,7 @@ Examples:
   bootprof self-time trace.log --format csv > self.csv
   zcat trace.log.gz | bootprof self-time - --map System.map --top 10`,
     )
-    .action((trace: string | undefined, opts) => selfTimeCommand(trace, opts));
+    .action(async (trace: string | undefined, opts) => (await import('./commands/self-time.js')).selfTimeCommand(trace, opts));
 
   withInput(program.command('report'))
     .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
@@ -131,7 +122,7 @@ Examples:
   bootprof report trace.log.gz --map System.map -o boot.html
   bootprof report trace.log.gz --map System.map --stacks --format json -o boot-a.json`,
     )
-    .action((trace: string | undefined, opts) => reportCommand(trace, opts));
+    .action(async (trace: string | undefined, opts) => (await import('./commands/report.js')).reportCommand(trace, opts));
 
   withInput(program.command('resolve'))
     .description('stream the trace back out with symbols, one line per event: TIME_NS CPU symbol+0xOFF')
@@ -147,7 +138,7 @@ Examples:
   bootprof resolve trace.log --map System.map --map kallsyms.txt -o resolved.txt
   bootprof resolve trace.log --vmlinux vmlinux --kaslr auto | head`,
     )
-    .action((trace: string | undefined, opts) => resolveCommand(trace, opts));
+    .action(async (trace: string | undefined, opts) => (await import('./commands/resolve.js')).resolveCommand(trace, opts));
 
   withInput(program.command('info'))
     .description('what the trace is: format, time unit, events, vCPUs, span, distinct pcs, regions, resolution rate, KASLR slide, malformed lines')
@@ -159,7 +150,7 @@ Examples:
   bootprof info trace.log.gz --map System.map
   bootprof info gdb-symbols.txt --time-unit us --format json`,
     )
-    .action((trace: string | undefined, opts) => infoCommand(trace, opts));
+    .action(async (trace: string | undefined, opts) => (await import('./commands/info.js')).infoCommand(trace, opts));
   withInput(program.command('syscalls'))
     .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
     .addOption(formatOption(DOCUMENT_FORMATS))
@@ -179,7 +170,7 @@ Examples:
   bootprof syscalls trace.log.gz --map System.map --summary
   bootprof syscalls trace.log.gz --map System.map --format csv -o calls.csv`,
     )
-    .action((trace: string | undefined, opts) => syscallsCommand(trace, opts));
+    .action(async (trace: string | undefined, opts) => (await import('./commands/syscalls.js')).syscallsCommand(trace, opts));
 
   withInput(program.command('timeline'))
     .description('first call of every function, boot milestones (start_kernel, init exec, ...) and phases with their idle time')
@@ -198,7 +189,7 @@ Examples:
   bootprof timeline trace.log --grep '^ext4_' --format table
   bootprof timeline trace.log --format json -o timeline.json`,
     )
-    .action((trace: string | undefined, opts) => timelineCommand(trace, opts));
+    .action(async (trace: string | undefined, opts) => (await import('./commands/timeline.js')).timelineCommand(trace, opts));
 
   withInput(program.command('flamegraph'))
     .description('call stacks reconstructed from the trace, as folded stacks, a speedscope file or Chrome/Perfetto JSON')
@@ -220,7 +211,7 @@ Examples:
   bootprof flamegraph trace.log --format speedscope | npx speedscope -
   bootprof flamegraph trace.log --format chrome -o boot.json   # open in https://ui.perfetto.dev`,
     )
-    .action((trace: string | undefined, opts) => flamegraphCommand(trace, opts));
+    .action(async (trace: string | undefined, opts) => (await import('./commands/flamegraph.js')).flamegraphCommand(trace, opts));
 
   inputOptionsOf(
     program
@@ -258,7 +249,7 @@ Examples:
   bootprof diff before.json after.json --format folded | flamegraph.pl > diff.svg
   bootprof diff before.json after.json -o diff.html`,
     )
-    .action((a: string, b: string, opts) => diffCommand(a, b, opts));
+    .action(async (a: string, b: string, opts) => (await import('./commands/diff.js')).diffCommand(a, b, opts));
 
   program
     .command('record')
@@ -289,7 +280,7 @@ Examples:
     qemu-system-x86_64 -m 512 -nographic -no-reboot -kernel vmlinuz -initrd initrd.img -append 'console=ttyS0 panic=-1'
   bootprof record --duration 5 --report json -- qemu-system-x86_64 -nographic -nodefaults`,
     )
-    .action((qemu: string[], opts) => recordCommand(qemu, opts));
+    .action(async (qemu: string[], opts) => (await import('./commands/record.js')).recordCommand(qemu, opts));
 
   withInput(program.command('initcalls'))
     .description(
@@ -304,7 +295,7 @@ Examples:
     )
     .option('-n, --top <n>', 'only the first N rows')
     .option('--all', "also list do_one_initcall's own helpers (printk, ktime_get, ...)")
-    .action((trace: string | undefined, opts) => initcallsCommand(trace, opts));
+    .action(async (trace: string | undefined, opts) => (await import('./commands/initcalls.js')).initcallsCommand(trace, opts));
 
   return program;
 }

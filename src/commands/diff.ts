@@ -23,7 +23,8 @@ import { mergedTreeTable, mergeTrees } from '../analyze/diff-tree.js';
 import { readSavedProfile, sniffJson } from '../io/profile-json.js';
 import { makeTable, type ResultDocument, type Section, type Table } from '../model/table.js';
 import type { Weight } from '../model/weight.js';
-import { DOCUMENT_WRITERS, writeDocument } from '../output/document.js';
+import { writeDocument } from '../output/document.js';
+import { DIFF_FORMATS, EXIT_GATE } from './diff-options.js';
 import { rowObject } from '../output/json.js';
 import { openOutput } from '../output/sink.js';
 import { formatCount, formatDuration } from '../output/units.js';
@@ -42,10 +43,7 @@ export interface DiffCommandOptions extends CommonOptions {
   failPhase?: string[];
 }
 
-export const DIFF_FORMATS = [...Object.keys(DOCUMENT_WRITERS), 'folded'];
 const CSV_TABLES = ['functions', 'phases', 'milestones', 'initcalls', 'syscalls'];
-/** Exit status when a --fail-above gate trips. */
-export const EXIT_GATE = 3;
 
 function list(v: string | string[] | undefined): string[] | undefined {
   return v === undefined ? undefined : Array.isArray(v) ? v : [v];
