@@ -35,7 +35,5 @@ const zooms = await page.evaluate(async () => {
   return t;
 });
 await page.screenshot({ path: png });
-console.log(
-  JSON.stringify({ page: page0, ready_ms: Math.round(ready), lanes_redraw_ms: zooms.map((z) => Math.round(z * 10) / 10), errors }),
-);
+console.log(JSON.stringify({ page: page0, ready_ms: Math.round(ready), lanes_redraw_ms: zooms.map((z) => Math.round(z * 10) / 10), errors }));
 await browser.close();
