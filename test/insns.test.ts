@@ -123,3 +123,35 @@ describe('translation records in the summary and the weight', () => {
     expect(s.translation.records).toBeGreaterThan(100);
   });
 });
+
+describe('a table of thousands of records', () => {
+  it('records past the table’s growth points (1,024, 2,048, ...) keep their counts in the batch that grows it, on every path', async () => {
+    // 3,000 translations, each run once after its record and once more later: all in one batch on
+    // one thread (stdin, gzip, --threads 1), across units with workers
+    let text = '';
+    let us = 0;
+    const tb = (i: number): string => '0x7f00' + (0x10000000 + i * 0x140).toString(16);
+    const pc = (i: number): string => '0xffffffff81' + (0x100000 + i * 0x40).toString(16);
+    for (let i = 0; i < 3000; i++) {
+      text += '----------------\nIN: \n';
+      const n = 1 + (i % 7);
+      for (let k = 0; k < n; k++) {
+        const a = (BigInt(pc(i)) + BigInt(k)).toString(16);
+        text += `0x${a}:  90                       ${k === n - 1 ? 'retq' : 'nop'}\n`;
+      }
+      text += '\n';
+      text += `4415@1700000000.${String(++us).padStart(6, '0')}:exec_tb tb:${tb(i)} pc=${pc(i)}\n`;
+      if (i > 0) text += `4415@1700000000.${String(++us).padStart(6, '0')}:exec_tb tb:${tb(i - 1)} pc=${pc(i - 1)}\n`;
+    }
+    const f = join(dir, 'many-records.log');
+    writeFileSync(f, text);
+    const naive = naiveInsns(text, mapText);
+    expect(naive.records).toBe(3000);
+    expect(naive.withoutRecord).toBe(0);
+    const want = naiveInsnsCsv(naive.rows);
+    for (const extra of [['--threads', '1'], ['--threads', '2', '--unit-size', '100000'], []]) {
+      const r = await cli('self-time', f, '--map', MAP, '--weight', 'insns', '-f', 'csv', '-q', ...extra);
+      expect(r.out, extra.join(' ')).toBe(want);
+    }
+  });
+});

@@ -143,10 +143,14 @@ export class TranslationStage {
     const weight = batch.insns;
     const n = batch.length;
     const map = this.byPointer;
-    const insns = this.table.insns;
+    // the table's arrays are replaced when it grows (at 1,024 records, 2,048, ...): re-read after placing
+    let insns = this.table.insns;
     let r = 0;
     for (let i = 0; i < n; i++) {
-      while (r < records.length && records[r].at <= i) this.placed(records[r++]);
+      if (r < records.length && records[r].at <= i) {
+        while (r < records.length && records[r].at <= i) this.placed(records[r++]);
+        insns = this.table.insns;
+      }
       const hi = tbHi[i];
       const lo = tbLo[i];
       if (this.pendingId.length > 0) this.bind(pcHi[i], pcLo[i], hi, lo);
