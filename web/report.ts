@@ -177,7 +177,9 @@ function header(): void {
     );
   const startsIn = S.starts_in as string | undefined;
   if (startsIn && startsIn !== 'firmware') caveats.push(`Partial trace: it starts in ${startsIn}; what ran before is not seen.`);
-  if (S.truncated) caveats.push('The input was cut short: the last phase runs to the last complete line.');
+  const partial = data.lines.find((l) => l.includes('PARTIAL: '));
+  if (partial) caveats.push(`Partial recording (${partial.slice(partial.indexOf('PARTIAL: ') + 9)}): the last phase runs to the last event captured.`);
+  else if (S.truncated) caveats.push('The input was cut short: the last phase runs to the last complete line.');
   if (caveats.length) {
     const c = h.append('ul').attr('class', 'caveats');
     for (const t of caveats) c.append('li').text(t);
@@ -227,7 +229,7 @@ function drawBar(
   const x = scaleLinear()
     .domain([0, domain])
     .range([28, W - 34]);
-  const markRows = Math.min(6, marks.length);
+  const markRows = Math.min(7, marks.length);
   const H = 34 + 14 * markRows + 16 + 22;
   const svg = box.append('svg').attr('width', W).attr('height', H).attr('class', 'glance');
   const g = svg.append('g').attr('transform', 'translate(1,0)');
@@ -264,7 +266,21 @@ function drawBar(
     showTip(ev, `<b>${esc(d.label)}</b><br>${fmt(d.start)} → ${fmt(d.end)}<br>${fmt(d.end - d.start)} (${pct(d.end - d.start, domain)})${d.extra ?? ''}`),
   );
   seg.on('mouseleave', hideTip);
-  // milestones: staggered labels under the bar
+  // milestones: each label in the first row where it does not overlap the one before it (about 6 px
+  // a character); a label that fits no row is left out (its marker stays, with its tooltip)
+  const rowEnd: number[] = new Array(markRows).fill(-Infinity);
+  const rowOf = marks.map((d) => {
+    const px = x(d.at);
+    const w = (d.label.length + 12) * 6;
+    const right = px > W * 0.75;
+    const [a, b] = right ? [px - w, px] : [px, px + w];
+    for (let r = 0; r < markRows; r++)
+      if (a > rowEnd[r] + 4) {
+        rowEnd[r] = b;
+        return r;
+      }
+    return -1;
+  });
   const m = g
     .selectAll('g.milestone')
     .data(marks)
@@ -273,11 +289,12 @@ function drawBar(
     .attr('transform', (d) => `translate(${x(d.at)},0)`);
   m.append('line')
     .attr('y1', 0)
-    .attr('y2', (_d, i) => 36 + 14 * (i % Math.max(1, markRows)))
+    .attr('y2', (_d, i) => 36 + 14 * Math.max(0, rowOf[i]))
     .attr('class', 'marker');
-  m.append('text')
-    .attr('y', (_d, i) => 46 + 14 * (i % Math.max(1, markRows)))
-    .attr('x', 2)
+  m.filter((_d, i) => rowOf[i] >= 0)
+    .append('text')
+    .attr('y', (d) => 46 + 14 * rowOf[marks.indexOf(d)])
+    .attr('x', (d) => (x(d.at) > W * 0.75 ? -2 : 2))
     .attr('text-anchor', (d) => (x(d.at) > W * 0.75 ? 'end' : 'start'))
     .text((d) => `${d.label} ${fmt(d.at)}`);
   m.on('mousemove', (ev: MouseEvent, d) => showTip(ev, `<b>${esc(d.label)}</b><br>at ${fmt(d.at)}`)).on('mouseleave', hideTip);
