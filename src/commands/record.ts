@@ -91,7 +91,8 @@ function teeToGzip(src: ByteSource, path: string): { source: ByteSource; finish(
 
 /**
  * The live view on stderr: each milestone as a line when it is reached; with the console in a file
- * (--quiet) and stderr a terminal, also a status line (events, rate, the last milestone) redrawn in place.
+ * (--quiet) and stderr a terminal, also a status line (events, the last milestone) redrawn in place;
+ * with --quiet and stderr no terminal, nothing.
  */
 function liveStatus(quiet: boolean): { report: (reached: Reached[], events: number) => void; stop(): void } {
   const tty = quiet && !!process.stderr.isTTY && progressStyle(true) !== 'none';
@@ -104,6 +105,7 @@ function liveStatus(quiet: boolean): { report: (reached: Reached[], events: numb
   };
   return {
     report(reached, events) {
+      if (quiet && !tty) return; // --quiet into a file or pipe: nothing
       if (reached.length) clear();
       for (const m of reached) {
         last = `${m.label} at ${(m.time / 1e9).toFixed(3)} s`;
