@@ -13,6 +13,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openOutput, setWriteForTesting } from '../../src/output/sink.js';
 import { ENTRY, MAP_PATH, USERSPACE, expectLine, inproc, run, scratchDevice } from './output-helpers.js';
 
+/** 120,000 events: its report JSON is 16 KB (the user-space sample's 146 KB, and five times the reading). */
+const START = new URL('../../samples/start-kernel-120k.log.gz', import.meta.url).pathname;
+
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-full-'));
 const errnoError = (code: string, text: string): NodeJS.ErrnoException =>
   Object.assign(new Error(`${code}: ${text}, write`), { code, syscall: 'write', errno: -28 });
@@ -127,16 +130,16 @@ describe('a small tmpfs', () => {
     expectLine(run(['self-time', USERSPACE, '--map', MAP_PATH, '-f', 'csv', '-q'], { stdoutTo: x }), 2, 'bootprof: standard output: no space left on device');
   });
 
-  it.skipIf(!mounted)('4 KiB free: report -f json (9 KB) fails whole, by -o and by stdout; the old -o file is kept', () => {
+  it.skipIf(!mounted)('4 KiB free: report -f json (16 KB) fails whole, by -o and by stdout; the old -o file is kept', () => {
     leaveFree(4 * 1024);
     const j = join(mnt, 'report.json');
-    expectLine(run(['report', USERSPACE, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]), 2, `bootprof: ${j}: no space left on device`);
+    expectLine(run(['report', START, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]), 2, `bootprof: ${j}: no space left on device`);
     expect(readdirSync(mnt)).toEqual(['filler']);
     const x = join(mnt, 'x.json');
-    expectLine(run(['report', USERSPACE, '--map', MAP_PATH, '-f', 'json', '-q'], { stdoutTo: x }), 2, 'bootprof: standard output: no space left on device');
+    expectLine(run(['report', START, '--map', MAP_PATH, '-f', 'json', '-q'], { stdoutTo: x }), 2, 'bootprof: standard output: no space left on device');
     rmSync(x);
     writeFileSync(j, 'old');
-    expectLine(run(['report', USERSPACE, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]), 2, `bootprof: ${j}: no space left on device`);
+    expectLine(run(['report', START, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]), 2, `bootprof: ${j}: no space left on device`);
     expect(readdirSync(mnt).sort()).toEqual(['filler', 'report.json']);
     expect(readFileSync(j, 'utf8')).toBe('old');
   });
