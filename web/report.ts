@@ -185,7 +185,8 @@ function header(): void {
     for (const t of caveats) c.append('li').text(t);
   }
   if (data.lines.length) {
-    const d = h.append('details');
+    // a document without tables (info): its summary lines are the result, shown open
+    const d = h.append('details').property('open', !data.tables.some((t) => t.rows.length > 0) && !data.flame);
     d.append('summary').text('Summary lines (as on the terminal)');
     d.append('pre').text(data.lines.join('\n'));
   }
