@@ -25,6 +25,14 @@ function weightOption(): Option {
   ).choices(['time', 'insns', 'events']);
 }
 
+/** --kaslr, for every command that resolves a trace (record included). */
+function kaslrOption(): Option {
+  return new Option(
+    '--kaslr <mode>',
+    'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never',
+  ).choices(['auto', 'off']);
+}
+
 /** -f for a command whose result is a document (model/table.ts): every document writer's format. */
 function formatOption(formats: readonly string[]): Option {
   const dflt = formats.includes('csv') ? 'table on a terminal, csv otherwise' : 'table';
@@ -59,12 +67,7 @@ function inputOptionsOf(cmd: Command): Command {
       ]),
     )
     .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel: hex with 0x, >= 0 (e.g. 0x1e000000)')
-    .addOption(
-      new Option(
-        '--kaslr <mode>',
-        'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never',
-      ).choices(['auto', 'off']),
-    )
+    .addOption(kaslrOption())
     .option(
       '-o, --output <file>',
       'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), .html (a page: report, diff), flamegraph: .folded, .speedscope.json, .json (chrome)',
@@ -262,7 +265,7 @@ Examples:
     .option('-m, --map <file>', "symbols: the guest kernel's System.map (or /proc/kallsyms copy, or ELF); repeatable, later ones fill gaps", collect)
     .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab); used before any --map')
     .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel, when known (default: found from the trace)')
-    .addOption(new Option('--kaslr <mode>', 'auto (default) or off').choices(['auto', 'off']))
+    .addOption(kaslrOption())
     .option('-q, --quiet', 'the guest console goes to DIR/console.txt instead of the terminal; no progress or summary on stderr')
     .addHelpText(
       'after',

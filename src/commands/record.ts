@@ -21,9 +21,8 @@ import { formatCount } from '../output/units.js';
 import { loadSymbols, type InputOptions } from '../pipeline.js';
 import { LiveStatus, type Reached } from '../analyze/live.js';
 import { progressStyle } from '../output/progress.js';
-import { parseTimeUnit, warn, type CommonOptions } from './common.js';
+import { inputOptions, warn, type CommonOptions } from './common.js';
 import { analyzeReport, reportTables } from './report.js';
-import { parseSlide, type KaslrMode } from '../symbols/kaslr.js';
 
 export interface RecordOptions extends CommonOptions {
   out?: string;
@@ -68,7 +67,10 @@ function defaultDir(): string {
   return `bootprof-record-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-/** A gzip copy of everything read from `src` (--save-trace), renamed into place by `finish()`. */
+/**
+ * A gzip copy of everything read from `src` (--save-trace), renamed into place by `finish()`. Not
+ * openOutput: its signal hook discards the temp file on Ctrl-C, and record keeps what was captured.
+ */
 function teeToGzip(src: ByteSource, path: string): { source: ByteSource; finish(): Promise<void> } {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const file = createWriteStream(temp);
@@ -95,7 +97,7 @@ function teeToGzip(src: ByteSource, path: string): { source: ByteSource; finish(
  * with --quiet and stderr no terminal, nothing.
  */
 function liveStatus(quiet: boolean): { report: (reached: Reached[], events: number) => void; stop(): void } {
-  const tty = quiet && !!process.stderr.isTTY && progressStyle(true) !== 'none';
+  const tty = quiet && progressStyle(process.stderr.isTTY) !== 'none';
   const t0 = Date.now();
   let last = 'waiting for the first milestone';
   let drawn = false;
@@ -127,18 +129,8 @@ export async function recordCommand(qemu: string[], o: RecordOptions): Promise<v
   const fifo = join(dir, `.trace.${process.pid}.fifo`);
   const plan = planQemu(qemu, fifo);
   const binary = findBinary(plan.binary);
-  const maps = o.map === undefined ? [] : Array.isArray(o.map) ? o.map : [o.map];
-  const input: InputOptions = {
-    trace: fifo,
-    maps,
-    vmlinux: o.vmlinux,
-    strict: o.strict,
-    inputFormat: o.inputFormat ?? 'qemu-log',
-    progress: !o.quiet,
-    quiet: !!o.quiet,
-    timeUnit: parseTimeUnit(o.timeUnit),
-    kaslr: { mode: (o.kaslr as KaslrMode | undefined) ?? 'auto', offset: o.kaslrOffset !== undefined ? parseSlide(o.kaslrOffset) : undefined },
-  };
+  // the options every trace-reading command turns into input options; the trace is QEMU's log in the FIFO
+  const input: InputOptions = { ...inputOptions(fifo, o), inputFormat: o.inputFormat ?? 'qemu-log', progress: false };
   prepareDir(dir);
   // symbols before QEMU starts: a bad map fails at once
   const symbols = await loadSymbols(input);
@@ -202,7 +194,7 @@ export async function recordCommand(qemu: string[], o: RecordOptions): Promise<v
       source = tee.source;
     }
     const status = liveStatus(!!o.quiet);
-    const r = await analyzeReport({ ...input, source, progress: false }, symbols, {
+    const r = await analyzeReport({ ...input, source }, symbols, {
       stacks: true,
       lanes: true,
       more: (info) => [new LiveStatus(info.names, status.report)],
