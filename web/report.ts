@@ -12,35 +12,8 @@ import flamegraph, { type FlameNode, type Frame } from 'd3-flame-graph';
 import { scaleLinear, type ScaleLinear } from 'd3-scale';
 import { select } from 'd3-selection';
 import { zoom, zoomIdentity, type ZoomTransform } from 'd3-zoom';
-
-type Cell = string | number | boolean | null;
-interface PageTable {
-  name: string;
-  doc: string;
-  columns: { key: string; kind: string; doc: string }[];
-  rows: Cell[][];
-}
-interface FlameData {
-  weight: string;
-  names: string[];
-  parent: number[];
-  name: number[];
-  value: number[];
-  delta?: number[];
-  nodes: number;
-  kept: number;
-  total: number;
-}
-interface PageData {
-  format_version: number;
-  kind: string;
-  title: string;
-  summary: Record<string, unknown>;
-  lines: string[];
-  sections: { title?: string; table?: string }[];
-  tables: PageTable[];
-  flame: FlameData | null;
-}
+import type { CellValue } from '../src/model/table.js';
+import type { PageData, PageTable } from '../src/output/page-data.js';
 
 /** What tests and people measuring the page read (window.bootprof). */
 interface PageState {
@@ -55,7 +28,7 @@ const state: PageState = { ready: false, readyMs: 0, lastLanesDrawMs: 0, lanesDr
 (window as unknown as { bootprof: PageState }).bootprof = state;
 
 const data = JSON.parse(document.getElementById('bootprof-data')!.textContent!) as PageData;
-const S = data.summary;
+const S = data.summary as Record<string, unknown>;
 const isDiff = data.kind === 'diff';
 const unit = (S.unit as string) === 'events' ? 'events' : 'ns';
 const app = select('#app');
@@ -80,7 +53,7 @@ function fmtWeight(v: number, weight: string): string {
   if (weight === 'events') return fmtInt(Math.round(v)) + ' events';
   return fmtDuration(v);
 }
-function fmtCell(v: Cell, kind: string): string {
+function fmtCell(v: CellValue, kind: string): string {
   if (v === null || v === undefined) return '';
   if (typeof v !== 'number') return String(v);
   switch (kind) {
@@ -104,7 +77,7 @@ function table(name: string): PageTable | undefined {
   return data.tables.find((t) => t.name === name);
 }
 /** Rows of a table as objects keyed by column. */
-function objects(name: string): Record<string, Cell>[] {
+function objects(name: string): Record<string, CellValue>[] {
   const t = table(name);
   if (!t) return [];
   return t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c.key, r[i]])));
@@ -324,7 +297,7 @@ function drawBar(
     );
 }
 
-function regionsOf(ms: Record<string, Cell>[], end: number, at: (m: Record<string, Cell>) => number): Segment[] {
+function regionsOf(ms: Record<string, CellValue>[], end: number, at: (m: Record<string, CellValue>) => number): Segment[] {
   const t = (k: string): number | null => {
     const m = ms.find((r) => r.milestone === k);
     return m ? at(m) : null;
@@ -350,7 +323,7 @@ function glance(): void {
   );
   if (isDiff) {
     const insns = S.weight === 'insns' && phases.some((p) => p.a_insns !== undefined);
-    const get = (p: Record<string, Cell>, side: 'a' | 'b'): number => Number((insns ? p[`${side}_insns`] : p[`${side}_duration_ns`]) ?? 0);
+    const get = (p: Record<string, CellValue>, side: 'a' | 'b'): number => Number((insns ? p[`${side}_insns`] : p[`${side}_duration_ns`]) ?? 0);
     const fmt = (v: number): string => (insns ? fmtInt(Math.round(v)) : fmtDuration(v));
     const totals = (['a', 'b'] as const).map((side) => phases.reduce((t, p) => t + get(p, side), 0));
     const domain = Math.max(1, ...totals);

@@ -69,16 +69,8 @@ export const CALL_TREE_DIFF_TABLE = defineTable<DiffNode>({
 /** The merged tree as a table with inclusive weights, rounded to integers. */
 export function mergedTreeTable(m: MergedTree): Table<DiffNode> {
   const n = m.tree.count;
-  const ta = Float64Array.from(m.a.subarray(0, n));
-  const tb = Float64Array.from(m.b.subarray(0, n));
-  // children are created after their parents: one backward pass adds each node into its parent
-  for (let k = n - 1; k > 0; k--) {
-    const p = m.tree.parent[k];
-    if (p > 0) {
-      ta[p] += ta[k];
-      tb[p] += tb[k];
-    }
-  }
+  const ta = m.tree.totals(m.a);
+  const tb = m.tree.totals(m.b);
   const rows: DiffNode[] = [];
   for (let k = 1; k < n; k++)
     rows.push({ node: k, parent: m.tree.parent[k], fn: frameLabel(m.names, m.tree.fn[k]), a: Math.round(ta[k]), b: Math.round(tb[k]) });

@@ -9,11 +9,10 @@ import type { EventBatch } from '../model/batch.js';
 import { defineTable, makeTable, type Table } from '../model/table.js';
 import type { SyscallRow } from './syscalls.js';
 
-/** Per vCPU index: first and last event time and event count (bounded by the vCPU cap). */
+/** Per vCPU index: first and last event time (bounded by the vCPU cap; events per vCPU are TraceCounts'). */
 export class VcpuSpans implements Analysis {
   first = new Float64Array(16).fill(NaN);
   last = new Float64Array(16).fill(NaN);
-  events = new Float64Array(16);
   /** vCPUs seen (highest index + 1). */
   count = 0;
 
@@ -24,13 +23,11 @@ export class VcpuSpans implements Analysis {
       if (t >= this.count) {
         this.first = grow(this.first, t, NaN);
         this.last = grow(this.last, t, NaN);
-        this.events = grow(this.events, t);
         this.count = t + 1;
       }
       const now = time[i];
       if (Number.isNaN(this.first[t])) this.first[t] = now;
       this.last[t] = now;
-      this.events[t]++;
     }
   }
 }
@@ -55,10 +52,11 @@ export const VCPU_LANES_TABLE = defineTable<LaneRow>({
   ],
 });
 
-export function vcpuLanesTable(spans: VcpuSpans, tids: readonly number[]): Table<LaneRow> {
+/** `events`: events per vCPU index (TraceCounts.threadEvents). */
+export function vcpuLanesTable(spans: VcpuSpans, tids: readonly number[], events: ArrayLike<number>): Table<LaneRow> {
   const rows: LaneRow[] = [];
   for (let c = 0; c < spans.count; c++)
-    if (spans.events[c] > 0) rows.push({ cpu: c, tid: tids[c] ?? -1, first: spans.first[c], last: spans.last[c], events: spans.events[c] });
+    if (!Number.isNaN(spans.first[c])) rows.push({ cpu: c, tid: tids[c] ?? -1, first: spans.first[c], last: spans.last[c], events: events[c] ?? 0 });
   return makeTable(VCPU_LANES_TABLE, rows);
 }
 

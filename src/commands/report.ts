@@ -131,7 +131,7 @@ export async function analyzeReport(
     tables.push(makeTable({ ...INITCALLS_TABLE, name: 'initcalls_shown' }, byDuration.slice(0, shownTop), { include: insns ? ['insns'] : [] }));
     lines.push(`initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, unit)} in total`);
   }
-  if (spans) tables.push(vcpuLanesTable(spans, run.parser.threadIds), syscallTicksTable(calls, summary.span_ns ?? 0));
+  if (spans) tables.push(vcpuLanesTable(spans, run.parser.threadIds, counts.threadEvents), syscallTicksTable(calls, summary.span_ns ?? 0));
   if (tree && nodeTotals) tables.push(callTreeTable({ tree, names: run.names, totals: nodeTotals, insnsTotals: nodeInsns }));
   const doc: ResultDocument = {
     kind: 'report',

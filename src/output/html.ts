@@ -10,48 +10,15 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { columnsOf, type CellValue, type ResultDocument, type Table } from '../model/table.js';
+import { columnsOf, type ResultDocument, type Table } from '../model/table.js';
+import type { FlameData, PageData, PageTable } from './page-data.js';
+
+export type { FlameData, PageData, PageTable } from './page-data.js';
 
 /** Call-tree nodes the page's flame graph keeps, the heaviest (by the weight) first; the rest is left out. */
 export const MAX_FLAME_NODES = 40_000;
 /** ... and never a node under this share of the whole (1/10,000: under a pixel on any screen). */
 export const MIN_FLAME_SHARE = 1e-4;
-
-/** The page's data: the document's tables as column arrays, the call tree cut for drawing. */
-export interface PageData {
-  format_version: 1;
-  kind: string;
-  title: string;
-  summary: object;
-  lines: readonly string[];
-  sections: readonly { title?: string; table?: string }[];
-  tables: PageTable[];
-  flame: FlameData | null;
-}
-
-export interface PageTable {
-  name: string;
-  doc: string;
-  columns: { key: string; kind: string; doc: string }[];
-  rows: CellValue[][];
-}
-
-/** Kept call-tree nodes, parents before children; parent indexes into these arrays (-1: a root frame). */
-export interface FlameData {
-  /** What the widths are: the call tree's `total_ns`, `total_insns` or events, or B's for a diff. */
-  weight: string;
-  names: string[];
-  parent: number[];
-  name: number[];
-  value: number[];
-  /** Diff only: B minus A per node (inclusive), in the weight. */
-  delta?: number[];
-  /** Nodes in the whole tree and kept. */
-  nodes: number;
-  kept: number;
-  /** The weight of the root (all frames). */
-  total: number;
-}
 
 // dist/web from dist/output (the package) and from src/output (tests run the sources)
 const WEB = new URL('../../dist/web/', import.meta.url);
@@ -154,7 +121,7 @@ export function pageData(doc: ResultDocument): PageData {
     summary: doc.summary,
     lines: doc.lines,
     sections: (doc.layout ?? []).map((s) => ({ title: s.title, table: s.table })),
-    tables: doc.tables.filter((t) => t !== tree && t !== diffTree && t.spec.name !== 'initcalls_shown').map(pageTable),
+    tables: doc.tables.filter((t) => t !== tree && t !== diffTree).map(pageTable),
     flame,
   };
 }
