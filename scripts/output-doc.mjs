@@ -36,7 +36,7 @@ const WHERE = {
 
 async function specs() {
   const load = (m) => import(join(root, 'dist', m));
-  const [self, tl, sc, ic, ct, df, table] = await Promise.all([
+  const [self, tl, sc, ic, ct, df, table, pq] = await Promise.all([
     load('analyze/self-time.js'),
     load('analyze/timeline.js'),
     load('analyze/syscalls.js'),
@@ -44,11 +44,13 @@ async function specs() {
     load('analyze/call-tree-table.js'),
     load('analyze/diff.js'),
     load('model/table.js'),
+    load('output/parquet.js'),
   ]);
   // the diff's tables share names with the single-boot ones: listed as "diff NAME"
   const diff = (t) => ({ ...t, name: 'diff ' + t.name });
   return {
     units: table.KIND_UNITS,
+    parquet: pq.PARQUET_TYPES,
     tables: [
       self.FUNCTIONS_TABLE,
       tl.PHASES_TABLE,
@@ -68,10 +70,19 @@ async function specs() {
   };
 }
 
-const JSON_TYPE = { text: 'string', count: 'integer', duration: 'integer', time: 'integer', percent: 'number', index: 'integer', flag: 'boolean' };
+const JSON_TYPE = {
+  text: 'string',
+  count: 'integer',
+  duration: 'integer',
+  time: 'integer',
+  percent: 'number',
+  index: 'integer',
+  flag: 'boolean',
+  number: 'number',
+};
 
 export async function tablesSection() {
-  const { units, tables } = await specs();
+  const { units, tables, parquet } = await specs();
   let md = '';
   for (const t of tables) {
     md += `\n### \`${t.name}\` (${WHERE[t.name]})\n\n${t.doc}\n\n`;
@@ -84,10 +95,10 @@ export async function tablesSection() {
       '`';
     const opt = t.columns.filter((c) => c.optional);
     md += opt.length ? ` (plus ${opt.map((c) => '`' + c.key + '`').join(', ')} where asked for)\n\n` : '\n\n';
-    md += '| column | JSON type | unit | meaning |\n|---|---|---|---|\n';
+    md += '| column | JSON type | Parquet type | unit | meaning |\n|---|---|---|---|---|\n';
     for (const c of t.columns) {
       const type = JSON_TYPE[c.kind] + (c.nullable ? ' or null' : '') + (c.optional ? ', optional' : '');
-      md += `| \`${c.key}\` | ${type} | ${units[c.kind] || ''} | ${c.doc.replace(/\|/g, '\\|')} |\n`;
+      md += `| \`${c.key}\` | ${type} | ${parquet[c.kind]} | ${units[c.kind] || ''} | ${c.doc.replace(/\|/g, '\\|')} |\n`;
     }
   }
   return md;

@@ -22,6 +22,7 @@ export const DOCUMENTS = {
   report: 'ReportDocument',
   info: 'InfoDocument',
   diff: 'DiffDocument',
+  query: 'QueryDocument',
 };
 
 export function schemaPath(command) {

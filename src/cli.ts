@@ -1,9 +1,9 @@
 /** The command line: commander wiring only. Each command lives in src/commands/. */
-import { Command, Option } from 'commander';
+import { Command, Help, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
 import { invocation } from './io/invocation.js';
 import { FORMAT_NAMES } from './formats/index.js';
-import { DOCUMENT_FORMATS, MULTI_TABLE_FORMATS } from './output/document.js';
+import { DOCUMENT_FORMATS, MULTI_TABLE_FORMATS, TABLELESS_FORMATS } from './output/document.js';
 import { DIFF_FORMATS, EXIT_GATE } from './commands/diff-options.js';
 import { discardOpenOutputs } from './output/sink.js';
 
@@ -31,6 +31,11 @@ function kaslrOption(): Option {
     '--kaslr <mode>',
     'auto: find the 2 MiB-aligned slide from the trace (default: only when fewer than half of kernel pcs resolve); off: never',
   ).choices(['auto', 'off']);
+}
+
+/** --label, for the commands that write Parquet. */
+function labelOption(): Option {
+  return new Option('--label <name>', "Parquet: the value of every row's boot column (default: the input's file name)");
 }
 
 /** -f for a command whose result is a document (model/table.ts): every document writer's format. */
@@ -70,7 +75,7 @@ function inputOptionsOf(cmd: Command): Command {
     .addOption(kaslrOption())
     .option(
       '-o, --output <file>',
-      'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), .html (a page: report, diff), flamegraph: .folded, .speedscope.json, .json (chrome)',
+      'write to FILE (atomically: a temp file renamed when complete); without --format its extension picks the format: .json, .csv, .txt (table), .html (a page: report, diff), .parquet, DIR/ (Parquet, one file per table), flamegraph: .folded, .speedscope.json, .json (chrome)',
     )
     .option('--strict', 'stop at the first malformed line instead of skipping and counting it')
     .option('-j, --threads <n>', 'parse workers for plain files, a decimal number 1-256 (default: number of cores; 1: parse on the main thread)')
@@ -94,6 +99,7 @@ export function buildProgram(): Command {
   withInput(program.command('self-time'))
     .description('self time per function: each event is charged the time until the next event of the same vCPU')
     .addOption(formatOption(DOCUMENT_FORMATS))
+    .addOption(labelOption())
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
     .addOption(weightOption())
@@ -110,6 +116,7 @@ Examples:
   withInput(program.command('report'))
     .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
     .addOption(formatOption(MULTI_TABLE_FORMATS))
+    .addOption(labelOption())
     .option('-n, --top <n>', 'rows of self time, system calls and initcalls: the table shows 15 by default, JSON every row unless --top is given')
     .option('--stacks', 'reconstruct call stacks: inclusive time per function, the initcalls and (JSON) the whole call tree, what `bootprof diff` compares')
     .addOption(weightOption())
@@ -145,7 +152,7 @@ Examples:
 
   withInput(program.command('info'))
     .description('what the trace is: format, time unit, events, vCPUs, span, distinct pcs, regions, resolution rate, KASLR slide, malformed lines')
-    .addOption(formatOption(MULTI_TABLE_FORMATS))
+    .addOption(formatOption(TABLELESS_FORMATS))
     .addHelpText(
       'after',
       `
@@ -157,6 +164,7 @@ Examples:
   withInput(program.command('syscalls'))
     .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
     .addOption(formatOption(DOCUMENT_FORMATS))
+    .addOption(labelOption())
     .option('-s, --summary', 'one row per syscall name: count, total, min, mean, max duration and share, by total (like strace -c)')
     .addOption(weightOption())
     .addHelpText(
@@ -178,6 +186,7 @@ Examples:
   withInput(program.command('timeline'))
     .description('first call of every function, boot milestones (start_kernel, init exec, ...) and phases with their idle time')
     .addOption(formatOption(DOCUMENT_FORMATS))
+    .addOption(labelOption())
     .option('-a, --all', 'table: also list the first call of every function')
     .option('-g, --grep <regex>', 'only function rows whose name matches REGEX (a JavaScript regular expression)')
     .addHelpText(
@@ -226,6 +235,7 @@ Examples:
     .option('--map-a <file>', "A's symbols (repeatable; instead of --map for A)", collect)
     .option('--map-b <file>', "B's symbols (repeatable; instead of --map for B)", collect)
     .addOption(new Option('-f, --format <format>', `${orList(DIFF_FORMATS)} (default: table on a terminal, csv otherwise)`).choices(DIFF_FORMATS))
+    .addOption(labelOption())
     .addOption(weightOption())
     .option('-n, --top <n>', 'rows per section, by the absolute change (table default: 20; CSV and JSON: all)')
     .option('--min-delta <x>', "leave out rows whose change is smaller: in the weight's unit (time: ns, or 500us, 2ms), or a percent of A's total (0.5%)")
@@ -285,11 +295,64 @@ Examples:
     )
     .action(async (qemu: string[], opts) => (await import('./commands/record.js')).recordCommand(qemu, opts));
 
+  const db = program
+    .command('db')
+    .description('many boots in one embedded DuckDB store: add boots, query them with SQL, export them as Parquet')
+    .addHelpText(
+      'after',
+      `
+The store (a DuckDB file) has a boots table and the per-boot tables functions, phases, milestones,
+initcalls and syscalls, each with a boot column (docs/MANY-BOOTS.md has the schema and recipes).
+db needs DuckDB's Node binding (@duckdb/node-api, an optional dependency); every other command works
+without it.
+
+Examples:
+  bootprof db add boots.duckdb trace.log.gz --map System.map --label v6.1-a --meta kernel=6.1
+  bootprof db add boots.duckdb boot-b.json --label v6.1-b
+  bootprof db query boots.duckdb "SELECT boot, duration_ns FROM phases WHERE phase = 'initcalls'"
+  bootprof db export boots.duckdb parquet/`,
+    );
+  inputOptionsOf(
+    db
+      .command('add')
+      .argument('<store>', 'the store (a DuckDB file; created when missing)')
+      .argument(
+        '<source>',
+        "a trace (analysed like report --stacks), a saved report (report --format json) or a directory of Parquet files (--format parquet -o DIR/); '-' for a trace on stdin",
+      ),
+  )
+    .description('add one boot to the store, in one transaction (a failure leaves the store as it was)')
+    // the input options minus -o: db add writes to the store
+    .configureHelp({ visibleOptions: (cmd) => new Help().visibleOptions(cmd).filter((o) => o.long !== '--output') })
+    .option('--label <name>', "the boot's name in the store (default: the source's file name)")
+    .option('--meta <key=value>', "a fact about the boot (kernel=6.1.0-47, config=...); repeatable; in SQL: meta['kernel']", collect)
+    .option('--replace', 'replace a boot of the same label (default: refused)')
+    .option('--no-stacks', 'a trace: do not reconstruct call stacks (faster; no initcalls, no total_ns)')
+    .addOption(weightOption())
+    .addHelpText('after', '\nThe store is checked (and created) before the trace is read, and is not held open while it is read.')
+    .action(async (store: string, source: string, opts) => (await import('./commands/db.js')).dbAddCommand(store, source, opts));
+  db.command('query')
+    .argument('<store>', 'the store')
+    .argument('<sql>', 'one SQL statement (DuckDB); the store is opened read-only')
+    .description('run SQL on the store and print the result as a table, CSV, JSON, HTML or Parquet')
+    .addOption(formatOption(DOCUMENT_FORMATS))
+    .option('-o, --output <file>', 'write to FILE (atomically); its extension picks the format as for every command')
+    .addOption(labelOption())
+    .option('-q, --quiet', 'no row count on stderr')
+    .action(async (store: string, sql: string, opts) => (await import('./commands/db.js')).dbQueryCommand(store, sql, opts));
+  db.command('export')
+    .argument('<store>', 'the store')
+    .argument('<dir>', 'where the Parquet files go (created): DIR/boots.parquet, DIR/functions.parquet, ...')
+    .description('write every table of the store as Parquet (the names and columns --format parquet -o DIR/ writes)')
+    .option('-q, --quiet', 'no file list on stderr')
+    .action(async (store: string, dir: string, opts) => (await import('./commands/db.js')).dbExportCommand(store, dir, opts));
+
   withInput(program.command('initcalls'))
     .description(
       'every function called by do_one_initcall (and console_init), in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)',
     )
     .addOption(formatOption(DOCUMENT_FORMATS))
+    .addOption(labelOption())
     .addOption(
       new Option(
         '--sort <key>',

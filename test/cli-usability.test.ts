@@ -150,7 +150,7 @@ describe('-o FILE: one format rule for every command', () => {
     const r = await cli('report', missing, '-o', join(tmp, 'r.csv'));
     expect(r.code).toBe(1);
     expect(r.err).toBe(
-      `bootprof: -o ${join(tmp, 'r.csv')}: report cannot write csv (the '.csv' extension); it writes table, json, html: pick a matching name or --format\n`,
+      `bootprof: -o ${join(tmp, 'r.csv')}: report cannot write csv (the '.csv' extension); it writes table, json, html, parquet: pick a matching name or --format\n`,
     );
     expect((await cli('self-time', missing, '-o', join(tmp, 'x.folded'))).code).toBe(1);
     expect((await cli('self-time', missing, '-o', join(tmp, 'x.speedscope.json'))).code).toBe(1);

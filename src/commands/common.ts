@@ -1,6 +1,7 @@
 /** Option handling shared by the commands: output format choice and stderr messages. */
 import { BootprofError } from '../io/errors.js';
 import { DOCUMENT_FORMATS } from '../output/document.js';
+import { isDirectoryTarget } from '../output/sink.js';
 import type { InputOptions } from '../pipeline.js';
 import { INPUT_TIME_UNITS, type InputTimeUnit } from '../formats/parser.js';
 import { parseSlide, type KaslrMode } from '../symbols/kaslr.js';
@@ -17,6 +18,8 @@ export interface CommonOptions {
   kaslrOffset?: string;
   format?: string;
   output?: string;
+  /** --label: the `boot` column of Parquet output. */
+  label?: string;
   strict?: boolean;
   inputFormat?: string;
   quiet?: boolean;
@@ -39,6 +42,7 @@ const EXTENSION_FORMATS: readonly { suffix: string; formats: readonly string[] }
   { suffix: '.folded', formats: ['folded'] },
   { suffix: '.html', formats: ['html'] },
   { suffix: '.htm', formats: ['html'] },
+  { suffix: '.parquet', formats: ['parquet'] },
   { suffix: '.txt', formats: ['table', 'folded', 'csv'] },
 ];
 
@@ -69,11 +73,28 @@ export function chooseFormat(
     if (opt !== undefined && !fits.includes(opt)) {
       throw new BootprofError('E_USAGE', `--format ${opt} contradicts -o ${output} (a '${named.suffix}' file is ${fits.join(' or ')}): change one of them`);
     }
+    if ((opt ?? fits[0]) === 'parquet') checkParquetTarget(output, allowed, command);
     return opt ?? fits[0];
   }
+  if (opt === 'parquet') checkParquetTarget(output, allowed, command);
   if (opt !== undefined) return opt;
-  if (output && output !== '-') return allowed.includes('csv') ? 'csv' : allowed[0];
+  if (output && output !== '-') {
+    if (allowed.includes('parquet') && isDirectoryTarget(output)) return 'parquet';
+    return allowed.includes('csv') ? 'csv' : allowed[0];
+  }
   return process.stdout.isTTY ? allowed[0] : allowed.includes('csv') ? 'csv' : allowed[0];
+}
+
+/**
+ * Parquet goes to a directory (one file per table), a file or a pipe (the table CSV writes): never
+ * to a terminal, and a command without a CSV table (report) needs a directory.
+ */
+function checkParquetTarget(output: string | undefined, allowed: readonly string[], command: string): void {
+  const toStdout = !output || output === '-';
+  if (toStdout && process.stdout.isTTY)
+    throw new BootprofError('E_USAGE', '--format parquet writes binary data: give -o FILE.parquet (or -o DIR/ for one file per table), or a pipe');
+  if (!allowed.includes('csv') && (toStdout || !isDirectoryTarget(output!)))
+    throw new BootprofError('E_USAGE', `${command} writes one Parquet file per table: give -o DIR/ (DIR/functions.parquet, DIR/phases.parquet, ...)`);
 }
 
 /**

@@ -203,7 +203,7 @@ export async function diffCommand(a: string, b: string, o: DiffCommandOptions): 
   if (!CSV_TABLES.includes(csvTable)) throw new BootprofError('E_USAGE', `--table must be one of ${CSV_TABLES.join(', ')} (got '${o.table}')`);
   if (o.normalize && asked !== undefined && asked !== 'time')
     throw new BootprofError('E_USAGE', `--normalize scales host time: it does not apply to --weight ${asked}`);
-  const out = openOutput(o.output);
+  const out = openOutput(o.output, format);
   const A = await loadSide(a, 'A', o);
   const B = await loadSide(b, 'B', o);
   const weight = chooseWeight(asked, A, B);
@@ -231,7 +231,7 @@ export async function diffCommand(a: string, b: string, o: DiffCommandOptions): 
       );
     // the page's differential flame graph: both call trees merged, when both sides have them
     const tables = format === 'html' && A.tree && B.tree ? [...doc.tables, mergedTreeTable(mergeTrees(A.tree, B.tree, weight, d.scale))] : doc.tables;
-    await writeDocument(format, { ...doc, tables }, out, { quiet: o.quiet });
+    await writeDocument(format, { ...doc, tables }, out, { quiet: o.quiet, label: o.label });
   }
   if (failAbove !== undefined) {
     const tripped = gate(d, failAbove, o.failPhase ?? []);

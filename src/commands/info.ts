@@ -5,7 +5,7 @@
  */
 import { TraceCounts } from '../analyze/trace-counts.js';
 import { DistinctPcs, EXACT_DISTINCT_PCS } from '../analyze/distinct-pcs.js';
-import { MULTI_TABLE_FORMATS, writeDocument } from '../output/document.js';
+import { TABLELESS_FORMATS, writeDocument } from '../output/document.js';
 import type { InfoSummary } from '../output/format-spec.js';
 import { openOutput } from '../output/sink.js';
 import { countOf, formatCount, formatDuration } from '../output/units.js';
@@ -104,12 +104,12 @@ export function infoLines(info: InfoSummary): string[] {
 }
 
 export async function infoCommand(trace: string | undefined, o: InfoOptions): Promise<void> {
-  const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'info');
-  const out = openOutput(o.output);
+  const format = chooseFormat(o.format, o.output, TABLELESS_FORMATS, 'info');
+  const out = openOutput(o.output, format);
   const counts = new TraceCounts();
   const pcs = new DistinctPcs();
   const run = await runPipeline(inputOptions(trace, o), () => [counts, pcs]);
   const info = buildInfo(run, counts, pcs);
   for (const w of inputWarnings(run)) warn(w);
-  await writeDocument(format, { kind: 'info', summary: info, tables: [], lines: infoLines(info) }, out, { quiet: o.quiet });
+  await writeDocument(format, { kind: 'info', summary: info, tables: [], lines: infoLines(info) }, out, { quiet: o.quiet, label: o.label });
 }

@@ -26,7 +26,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   if (sort !== 'start' && sort !== 'duration' && sort !== 'insns')
     throw new BootprofError('E_USAGE', `--sort must be start, duration or insns (got '${sort}')`);
   const top = parseTop(o.top);
-  const out = openOutput(o.output);
+  const out = openOutput(o.output, format);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
   if (!symbols.table) throw needsSymbolsError('initcalls', "the guest kernel's symbols with do_one_initcall", symbols.note);
@@ -76,7 +76,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
       layout: [{ table: 'initcalls', notes: more > 0 ? [`... ${more} more initcall${more === 1 ? '' : 's'} (--top N, or --format csv for all)`] : [] }],
     },
     out,
-    { quiet: o.quiet },
+    { quiet: o.quiet, label: o.label },
   );
 }
 

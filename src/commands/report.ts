@@ -161,7 +161,7 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'report');
   const top = parseTop(o.top);
   const asked = parseWeight(o.weight);
-  const out = openOutput(o.output);
+  const out = openOutput(o.output, format);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
   // the page draws the call tree, the initcalls and per-vCPU lanes: HTML always reconstructs stacks
@@ -173,5 +173,5 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
     top: format === 'table' ? (top ?? 15) : top,
     tableTop: 15,
   });
-  await writeDocument(format, { ...doc, tables: reportTables(doc, format) }, out, { quiet: o.quiet });
+  await writeDocument(format, { ...doc, tables: reportTables(doc, format) }, out, { quiet: o.quiet, label: o.label });
 }

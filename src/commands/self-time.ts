@@ -20,7 +20,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const format = chooseFormat(o.format, o.output, undefined, 'self-time');
   const top = parseTop(o.top) ?? (format === 'table' ? 25 : undefined);
   const asked = parseWeight(o.weight);
-  const out = openOutput(o.output);
+  const out = openOutput(o.output, format);
   const counts = new TraceCounts();
   let st!: SelfTime;
   let sr: StackReconstruction | null = null;
@@ -58,5 +58,5 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
     lines: summaryText(summary),
     layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, 'more function')} (--top N, or --format csv for all)`] : [] }],
   };
-  await writeDocument(format, doc, out, { quiet: o.quiet });
+  await writeDocument(format, doc, out, { quiet: o.quiet, label: o.label });
 }

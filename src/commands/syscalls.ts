@@ -84,7 +84,7 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
   const asked = parseWeight(o.weight);
   const input = inputOptions(trace, o);
   // opened before the symbols are loaded, so that no map can be the output (io/outputs.ts)
-  const out = openOutput(o.output);
+  const out = openOutput(o.output, format);
   const entryList = [...NATIVE_ENTRIES, ...COMPAT_ENTRIES].join(', ');
   let symbols: Symbols;
   try {
@@ -134,6 +134,6 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
     format,
     { kind: 'syscalls', summary: { ...summary, syscalls: totals }, tables: [table], lines: [...summaryText(summary), ...syscallTotalsText(totals, unit)] },
     out,
-    { quiet: o.quiet },
+    { quiet: o.quiet, label: o.label },
   );
 }

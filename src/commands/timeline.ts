@@ -111,7 +111,7 @@ export function timelineTableText(rep: TimelineReport, o: { all?: boolean; grep?
 export async function timelineCommand(trace: string | undefined, o: TimelineOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, undefined, 'timeline');
   const grep = parseGrep(o.grep);
-  const out = openOutput(o.output);
+  const out = openOutput(o.output, format);
   const input = inputOptions(trace, o);
   const counts = new TraceCounts();
   let tl!: Timeline;
@@ -119,5 +119,5 @@ export async function timelineCommand(trace: string | undefined, o: TimelineOpti
   const result = tl.result();
   const summary = buildSummary(run, counts, { negativeDeltas: result.negativeDeltas });
   for (const w of inputWarnings(run, result.negativeDeltas)) warn(w);
-  await writeDocument(format, timelineDocument({ result, names: run.names, summary }, { all: o.all, grep }), out, { quiet: o.quiet });
+  await writeDocument(format, timelineDocument({ result, names: run.names, summary }, { all: o.all, grep }), out, { quiet: o.quiet, label: o.label });
 }

@@ -68,6 +68,21 @@ interface Token {
 /** Reads a saved report into a BootProfile. */
 export async function readSavedProfile(path: string): Promise<BootProfile> {
   const builder = new ProfileBuilder(path, 'profile');
+  await readSavedReport(path, builder);
+  return builder.finish();
+}
+
+/** What a saved report's reader hands on: the summary (whole), then each row of a wanted table alone. */
+export interface ReportConsumer {
+  setSummary(summary: Record<string, unknown>): void;
+  row(table: string, row: Record<string, unknown>): void;
+}
+
+/**
+ * Streams a saved report (gzip allowed) to `builder`: its summary, and every row of the tables in
+ * `tables` (others are skipped token by token); checks its $schema and format version.
+ */
+export async function readSavedReport(path: string, builder: ReportConsumer, tables: ReadonlySet<string> = ROW_TABLES): Promise<void> {
   let stream: NodeJS.ReadableStream = createReadStream(path);
   const gz = head(path, 2);
   if (gz.length === 2 && gz[0] === 0x1f && gz[1] === 0x8b) stream = stream.pipe(createGunzip());
@@ -111,7 +126,7 @@ export async function readSavedProfile(path: string): Promise<BootProfile> {
         mode = 'summary';
         asm = new Assembler();
         asm.consume(t as never);
-      } else if (key !== null && ROW_TABLES.has(key) && t.name === 'startArray') {
+      } else if (key !== null && tables.has(key) && t.name === 'startArray') {
         mode = 'rows';
         table = key;
       } else mode = 'skip';
@@ -181,5 +196,4 @@ export async function readSavedProfile(path: string): Promise<BootProfile> {
       `${path}: not a saved bootprof report (its $schema is ${JSON.stringify(schema)}; write one with bootprof report --format json)`,
     );
   if (version !== 1) throw new BootprofError('E_FORMAT', `${path}: format_version ${String(version)}: this bootprof reads version 1`);
-  return builder.finish();
 }

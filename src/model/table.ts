@@ -17,8 +17,9 @@ export type CellValue = string | number | boolean | null;
  * - `percent`: a share in percent with 4 decimals (5.5432); terminal 5.54%.
  * - `index`: a vCPU index or other small integer, shown as is.
  * - `flag`: true/false; CSV 0/1.
+ * - `number`: any other real number (an average a query computed); shown as is.
  */
-export type ColumnKind = 'text' | 'count' | 'duration' | 'time' | 'percent' | 'index' | 'flag';
+export type ColumnKind = 'text' | 'count' | 'duration' | 'time' | 'percent' | 'index' | 'flag' | 'number';
 
 /** Units of the kinds, for docs and typed exports. */
 export const KIND_UNITS: Readonly<Record<ColumnKind, string>> = {
@@ -29,6 +30,7 @@ export const KIND_UNITS: Readonly<Record<ColumnKind, string>> = {
   percent: 'percent',
   index: '',
   flag: '',
+  number: '',
 };
 
 export interface Column<R> {
@@ -127,7 +129,7 @@ export interface Section {
 }
 
 /** Commands whose JSON is a document of this model; each names its schema (schema/COMMAND.v1.json). */
-export type DocumentKind = 'self-time' | 'timeline' | 'syscalls' | 'initcalls' | 'report' | 'info' | 'diff';
+export type DocumentKind = 'self-time' | 'timeline' | 'syscalls' | 'initcalls' | 'report' | 'info' | 'diff' | 'query';
 
 /** What a command computed, for any writer. */
 export interface ResultDocument {

@@ -15,6 +15,8 @@ export interface WriteContext {
   quiet?: boolean;
   /** Where notes beside the data go (stderr). */
   stderr?: (text: string) => void;
+  /** --label: the `boot` column of Parquet output (default: the input's file name). */
+  label?: string;
 }
 
 type DocumentWriter = (doc: ResultDocument, out: OutputSink, ctx: WriteContext) => Promise<void>;
@@ -47,27 +49,47 @@ const writeText: DocumentWriter = async (doc, out) => {
 
 const writeCsv: DocumentWriter = async (doc, out, ctx) => {
   await writeCsvTable(tableOf(doc, doc.csv ?? doc.tables[0].spec.name), (s) => out.write(s));
-  if (ctx.quiet) return;
-  const f = humanFormat(unitOf(doc));
-  let text = doc.lines.length ? doc.lines.join('\n') + '\n' : '';
-  for (const name of doc.besideCsv ?? []) text += renderModelTable(tableOf(doc, name), f);
-  if (text) (ctx.stderr ?? ((s: string) => process.stderr.write(s)))(text);
+  besideData(doc, ctx);
 };
 
 const writeJson: DocumentWriter = async (doc, out) => {
   await writeDocumentJson(doc, (s) => out.write(s));
 };
 
+/** Summary lines (and the tables drawn beside CSV) on stderr, unless --quiet: what CSV and Parquet print beside the data. */
+function besideData(doc: ResultDocument, ctx: WriteContext): void {
+  if (ctx.quiet) return;
+  const f = humanFormat(unitOf(doc));
+  let text = doc.lines.length ? doc.lines.join('\n') + '\n' : '';
+  for (const name of doc.besideCsv ?? []) text += renderModelTable(tableOf(doc, name), f);
+  if (text) (ctx.stderr ?? ((s: string) => process.stderr.write(s)))(text);
+}
+
+const writeParquet: DocumentWriter = async (doc, out, ctx) => {
+  // loaded only when a run writes Parquet (the library is not needed by any other run)
+  const { writeParquetDocument } = await import('./parquet.js');
+  await writeParquetDocument(doc, out, ctx.label);
+  besideData(doc, ctx);
+};
+
 const writeHtml: DocumentWriter = async (doc, out) => {
   for (const piece of htmlPage(doc)) await out.write(piece);
 };
 
-export const DOCUMENT_WRITERS: Readonly<Record<string, DocumentWriter>> = { table: writeText, csv: writeCsv, json: writeJson, html: writeHtml };
+export const DOCUMENT_WRITERS: Readonly<Record<string, DocumentWriter>> = {
+  table: writeText,
+  csv: writeCsv,
+  json: writeJson,
+  html: writeHtml,
+  parquet: writeParquet,
+};
 
 /** What a command that returns a document writes: every writer's format. */
 export const DOCUMENT_FORMATS: readonly string[] = Object.keys(DOCUMENT_WRITERS);
 /** The same without CSV, for commands whose result has several tables and no main one (report, info). */
 export const MULTI_TABLE_FORMATS: readonly string[] = DOCUMENT_FORMATS.filter((f) => f !== 'csv');
+/** A document without tables (info): neither CSV nor Parquet. */
+export const TABLELESS_FORMATS: readonly string[] = MULTI_TABLE_FORMATS.filter((f) => f !== 'parquet');
 
 /** Writes `doc` as `format` (one of DOCUMENT_WRITERS) to `out`, and closes it. */
 export async function writeDocument(format: string, doc: ResultDocument, out: OutputSink, ctx: WriteContext = {}): Promise<void> {

@@ -584,3 +584,30 @@ export interface DiffDocument extends DocumentHeader<'diff'> {
   /** Absent when a side's symbols have no system call entry. */
   syscalls?: SyscallDiffRow[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// db query
+
+/** A column of a query's result: its name and DuckDB's SQL type (BIGINT, VARCHAR, DOUBLE, ...). */
+export interface QueryColumn {
+  name: string;
+  type: string;
+}
+
+export interface QuerySummary {
+  /** The store's path. */
+  store: string;
+  sql: string;
+  rows: Int;
+  columns: QueryColumn[];
+}
+
+/**
+ * `bootprof db query STORE SQL --format json`: the result's rows as objects keyed by column name (a
+ * name repeated in the result gets _2, _3, ...). Integers are exact up to 2^53 (larger ones are
+ * strings); dates, maps and lists are text (maps and lists as JSON).
+ */
+export interface QueryDocument extends DocumentHeader<'query'> {
+  summary: QuerySummary;
+  rows: Record<string, string | number | boolean | null>[];
+}

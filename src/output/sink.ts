@@ -18,6 +18,7 @@ import {
   fsyncSync,
   ftruncateSync,
   lstatSync,
+  mkdirSync,
   open as fsOpen,
   openSync,
   readlinkSync,
@@ -42,6 +43,11 @@ export interface OutputSink {
   discard(): void;
   readonly isTTY: boolean;
   readonly path: string | null;
+  /**
+   * A directory output (Parquet, one file per table: `-o DIR/`): opens one file in it, written
+   * atomically like any -o file. Absent for a file or stdout.
+   */
+  entry?(name: string): OutputSink;
 }
 
 /** One write(2): bytes written. Tests replace it (setWriteForTesting) to make short writes and errors. */
@@ -374,7 +380,8 @@ let stdoutRegistered = false;
  * - a character device, a FIFO, /dev/stdout, /dev/fd/N: written through, never replaced;
  * - a directory or a block device: refused.
  */
-export function openOutput(path: string | undefined): OutputSink {
+export function openOutput(path: string | undefined, format?: string): OutputSink {
+  if (format === 'parquet' && path && path !== '-' && isDirectoryTarget(path)) return openDirectory(path);
   if (!path || path === '-') {
     hookStdout();
     // stdout redirected to a file (`>> trace.log`): no input may be that file either
@@ -410,4 +417,47 @@ export function openOutput(path: string | undefined): OutputSink {
     throw new BootprofError('E_OUTPUT', `${path}: cannot write output (${reason})`);
   }
   return fileSink(path, target);
+}
+
+/** `-o DIR/` (a trailing slash) or an existing directory: a directory output. */
+export function isDirectoryTarget(path: string): boolean {
+  if (path.endsWith('/')) return true;
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A directory output: created when missing (with its parents), then each entry is a file sink of its
+ * own (a temp file renamed into place when that file is complete). Closing the directory closes the
+ * entries in the order they were opened; an error discards those not yet closed.
+ */
+function openDirectory(path: string): OutputSink {
+  try {
+    mkdirSync(path, { recursive: true });
+    if (!statSync(path).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    throw new BootprofError('E_OUTPUT', `${path}: cannot write output (${why(err)})`);
+  }
+  const entries: OutputSink[] = [];
+  return {
+    isTTY: false,
+    path,
+    entry(name) {
+      const s = openOutput(join(path, name));
+      entries.push(s);
+      return s;
+    },
+    async write() {
+      throw new BootprofError('E_OUTPUT', `${path}: is a directory (it takes one file per table)`);
+    },
+    async close() {
+      for (const s of entries) await s.close();
+    },
+    discard() {
+      for (const s of entries) s.discard();
+    },
+  };
 }
