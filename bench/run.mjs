@@ -61,20 +61,31 @@ for (const extra of (process.env.BENCH_EXTRA ?? '').split(';').filter(Boolean)) 
 
 console.log(`trace: ${trace} (${(size / 1e6).toFixed(0)} MB), map: ${map}, runs: ${runs}, node ${process.version}`);
 await warm(trace);
-const results = commands.map(() => ({ secs: [], rss: [] }));
+const results = commands.map(() => ({ secs: [], rss: [], busy: [] }));
 for (let r = 0; r < runs; r++)
   commands.forEach((c, i) => {
     const t = timeOnce(c.name, c.cmd, c.args);
     results[i].secs.push(t.secs);
     results[i].rss.push(t.rssMB);
+    results[i].busy.push(t.mainBusy);
   });
 const wc = median(results[0].secs);
 const awk = median(results[1].secs);
 console.log('');
-console.log('command'.padEnd(44) + 'median s'.padStart(10) + 'MB/s'.padStart(9) + 'x wc -l'.padStart(10) + 'vs awk'.padStart(10) + 'peak RSS'.padStart(11));
+console.log(
+  'command'.padEnd(44) +
+    'median s'.padStart(10) +
+    'MB/s'.padStart(9) +
+    'x wc -l'.padStart(10) +
+    'vs awk'.padStart(10) +
+    'peak RSS'.padStart(11) +
+    'main busy'.padStart(11) +
+    'ceiling MB/s'.padStart(14),
+);
 commands.forEach((c, i) => {
   const s = median(results[i].secs);
   const rss = Math.max(...results[i].rss);
+  const busy = median(results[i].busy);
   console.log(
     c.name.padEnd(44) +
       s.toFixed(3).padStart(10) +
@@ -82,11 +93,16 @@ commands.forEach((c, i) => {
       (s / wc).toFixed(2).padStart(10) +
       (awk / s).toFixed(2).padStart(9) +
       'x' +
-      (Number.isNaN(rss) ? '' : rss.toFixed(0) + ' MB').padStart(11),
+      (Number.isNaN(rss) ? '' : rss.toFixed(0) + ' MB').padStart(11) +
+      (Number.isNaN(busy) ? '' : ((busy / s) * 100).toFixed(0) + '%').padStart(11) +
+      (Number.isNaN(busy) ? '' : (size / 1e6 / busy).toFixed(0)).padStart(14),
   );
 });
 const self = median(results[3].secs);
 const combined = median(results[4].secs);
 console.log(`\nreport (three analyses, one pass) / self-time alone: ${(combined / self).toFixed(2)}x`);
 console.log('(x wc -l: time relative to wc -l, lower is better; vs awk: speed-up over the awk one-liner)');
+console.log(
+  "(main busy: the main thread's event-loop active time as a share of the wall time; ceiling: bytes / main-thread busy time, the throughput no number of parse workers can pass while the main thread does that work)",
+);
 console.log('runs (s): ' + commands.map((c, i) => `${c.name}: ${results[i].secs.map((x) => x.toFixed(2)).join(' ')}`).join('; '));

@@ -1,4 +1,5 @@
 /** The command line: commander wiring only. Each command lives in src/commands/. */
+import { performance } from 'node:perf_hooks';
 import { Command, Help, Option } from 'commander';
 import { BootprofError } from './io/errors.js';
 import { invocation } from './io/invocation.js';
@@ -366,7 +367,20 @@ Examples:
   return program;
 }
 
+/**
+ * BOOTPROF_STATS=1: at exit, one line on stderr with the main thread's busy time (its event loop's
+ * active time: parsing on one thread, else every analysis and the merge) and the process's wall
+ * time, which `npm run bench` turns into the main thread's share and the ceiling it implies.
+ */
+function statsAtExit(): void {
+  process.on('exit', () => {
+    const elu = performance.eventLoopUtilization();
+    process.stderr.write(`bootprof-stats: main_busy_ms=${elu.active.toFixed(1)} wall_ms=${performance.now().toFixed(1)}\n`);
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  if (process.env.BOOTPROF_STATS === '1') statsAtExit();
   const program = buildProgram();
   program.exitOverride();
   program.hook('preAction', (_program, action) => void (invocation.command = action.name()));
