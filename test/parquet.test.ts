@@ -3,7 +3,7 @@
  * tables, its JSON rows) row for row, with the declared types; the file's metadata carries the
  * summary; a report writes one file per table into a directory.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -151,5 +151,11 @@ describe('--format parquet', () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/report writes one Parquet file per table: give -o DIR\//);
     expect(readdirSync(dir)).not.toContain('r.parquet');
+    // an existing directory named without the slash takes Parquet only when --format says so
+    const d = join(dir, 'existing');
+    mkdirSync(d);
+    expect((await cli('self-time', 'samples/kernel-entry-20k.log.gz', '--map', MAP, '-q', '-o', d)).code).toBe(2);
+    expect((await cli('self-time', 'samples/kernel-entry-20k.log.gz', '--map', MAP, '-q', '-o', d, '-f', 'parquet')).code).toBe(0);
+    expect(readdirSync(d)).toEqual(['functions.parquet']);
   });
 });

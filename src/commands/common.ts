@@ -79,7 +79,9 @@ export function chooseFormat(
   if (opt === 'parquet') checkParquetTarget(output, allowed, command);
   if (opt !== undefined) return opt;
   if (output && output !== '-') {
-    if (allowed.includes('parquet') && isDirectoryTarget(output)) return 'parquet';
+    // `-o DIR/` (the slash says it): Parquet, one file per table; a directory named without the
+    // slash is refused as any -o onto a directory is, unless --format parquet says so
+    if (allowed.includes('parquet') && output.endsWith('/')) return 'parquet';
     return allowed.includes('csv') ? 'csv' : allowed[0];
   }
   return process.stdout.isTTY ? allowed[0] : allowed.includes('csv') ? 'csv' : allowed[0];
