@@ -4,7 +4,8 @@
 //     from the committed samples by bench/make-trace.mjs into bench/data/)
 //   BOOTPROF_BENCH_MAP=path (default: a System.map* beside the trace, else the bundled sample's)
 //   BENCH_RUNS=N, BENCH_THREADS=N (parse workers for the parallel runs; default: the number of cores)
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { makeTrace, out as builtTrace } from './make-trace.mjs';
@@ -25,6 +26,12 @@ const beside = readdirSync(dirname(trace)).filter((f) => f.startsWith('System.ma
 const map =
   process.env.BOOTPROF_BENCH_MAP ?? (beside.length === 1 ? join(dirname(trace), beside[0]) : join(root, 'samples', 'System.map-6.1.0-47-cloud-amd64.gz'));
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+// The same trace gzipped (gzip -6, built once beside it): bootprof's sequential path against zcat.
+const gz = process.env.BENCH_GZIP === '0' ? null : trace.endsWith('.gz') ? null : trace + '.gz';
+if (gz && !existsSync(gz)) {
+  console.log(`bench: compressing the trace once to ${relative(root, gz)} (gzip -6)`);
+  execFileSync('sh', ['-c', 'gzip -6 -c "$1" > "$1.gz.tmp" && mv "$1.gz.tmp" "$1.gz"', 'sh', trace]);
+}
 const bin = join(root, 'bin', 'bootprof.js');
 const threads = String(process.env.BENCH_THREADS ?? availableParallelism());
 
@@ -50,6 +57,12 @@ const commands = [
     bootprof: true,
   },
 ];
+if (gz) {
+  commands.push(
+    { name: 'zcat FILE.gz > /dev/null', cmd: 'sh', args: ['-c', 'zcat "$1" > /dev/null', 'sh', gz] },
+    { name: 'bootprof self-time FILE.gz', cmd: 'node', args: [bin, 'self-time', gz, '--map', map, '--format', 'csv', '-q'], bootprof: true },
+  );
+}
 for (const extra of (process.env.BENCH_EXTRA ?? '').split(';').filter(Boolean)) {
   commands.push({
     name: `bootprof ${extra}`,
@@ -101,6 +114,10 @@ commands.forEach((c, i) => {
 const self = median(results[3].secs);
 const combined = median(results[4].secs);
 console.log(`\nreport (three analyses, one pass) / self-time alone: ${(combined / self).toFixed(2)}x`);
+if (gz) {
+  const z = commands.findIndex((c) => c.name.startsWith('zcat'));
+  console.log(`self-time on the gzipped trace / zcat > /dev/null: ${(median(results[z + 1].secs) / median(results[z].secs)).toFixed(2)}x`);
+}
 console.log('(x wc -l: time relative to wc -l, lower is better; vs awk: speed-up over the awk one-liner)');
 console.log(
   "(main busy: the main thread's event-loop active time as a share of the wall time; ceiling: bytes / main-thread busy time, the throughput no number of parse workers can pass while the main thread does that work)",

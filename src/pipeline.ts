@@ -200,6 +200,8 @@ async function runParallel(
   threads: number,
   unitSize: number,
   opts: InputOptions,
+  /** Whether a unit's partials may stand for its batches (false once translation records are active). */
+  mergeable: () => boolean,
 ): Promise<ReadEnd> {
   const units = planUnits(size, unitSize);
   let lastLine = -1;
@@ -257,6 +259,11 @@ async function runParallel(
       const map = mapThreads(r.threadIds, r.threadLines);
       const identity = map.every((v, i) => v === i);
       if (r.batches.length > 0) r.batches[r.batches.length - 1].seenAfter = r.seenThreads.map((t) => map[t]);
+      // the workers folded this unit for the analyses that merge units (analyze/unit-merge.ts)
+      if (r.partials && r.batches.length > 0 && u.records === 0 && agg.unit === 'ns' && mergeable()) {
+        for (const b of r.batches) b.merged = true;
+        r.batches[0].unitMerge = { partials: r.partials, threads: map, delta, seenBefore: new Uint8Array(0) };
+      }
       for (const b of r.batches) {
         const time = b.time;
         const thread = b.thread;
@@ -374,9 +381,16 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     // another one, the main thread recomputes them.
     const workerSlide = syms.table && opts.kaslr?.offset !== undefined ? opts.kaslr.offset : 0;
     const process = (b: EventBatch): void => {
-      if (parallel && resolver.slide === workerSlide) symbolizer.finalize(b);
+      // the workers' static codes (and their folds of the unit) hold only with the slide they used
+      const asWorkers = parallel && resolver.slide === workerSlide;
+      const m = asWorkers ? b.unitMerge : null;
+      if (m) m.seenBefore = symbolizer.seenFlags(m.threads);
+      if (asWorkers) symbolizer.finalize(b);
       else symbolizer.apply(b);
-      for (const a of analyses) a.consume(b);
+      for (const a of analyses) {
+        if (!asWorkers || !b.merged || !a.mergeUnit) a.consume(b);
+        else if (m) a.mergeUnit(m);
+      }
     };
     // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
     const gate = new KaslrGate(syms.table, resolver, { ...opts.kaslr, mapName: syms.mapPath }, process, parser.symbolic);
@@ -388,7 +402,7 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     let end: ReadEnd;
     try {
       end = parallel
-        ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts)
+        ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts, () => !translations.active)
         : await runSequential(source, parser, push, opts, bom);
     } catch (err) {
       throw aboutInput(err, source.name);

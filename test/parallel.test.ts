@@ -82,6 +82,23 @@ describe('parallel parsing gives byte-identical output', () => {
   }
 });
 
+describe('translation records that start mid-trace', () => {
+  it("units before the first record merge their workers' folds, units after are consumed: the same output", async () => {
+    // exec_tb lines without records, then a trace with -d in_asm records (another boot: times jump back)
+    const mixed = join(tmp, 'mixed.log');
+    const plain = gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz')).subarray(0, 1_000_000);
+    const inasm = gunzipSync(readFileSync(SAMPLES + 'inasm-start-kernel-200k.log.gz')).subarray(0, 2_000_000);
+    writeFileSync(mixed, Buffer.concat([plain.subarray(0, plain.lastIndexOf(10) + 1), inasm.subarray(0, inasm.lastIndexOf(10) + 1)]));
+    // report: self time and the counts (both merged from the workers' folds), timeline, syscalls
+    for (const [cmd, extra] of [['report', ['--format', 'json']]] as const) {
+      const ref = await run([cmd, mixed, '--map', MAP, ...extra, '--threads', '1']);
+      expect(JSON.parse(ref).summary.translation.records).toBeGreaterThan(300);
+      for (const unit of ['19999', '262144'])
+        expect(await run([cmd, mixed, '--map', MAP, ...extra, '--threads', '2', '--unit-size', unit]), `${cmd} ${unit}`).toBe(ref);
+    }
+  });
+});
+
 describe('parse workers kept between runs in one process', () => {
   it('start each run afresh: another trace, format and map give the output of a single-threaded run', async () => {
     const user = join(tmp, 'kept-user.log');

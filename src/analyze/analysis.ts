@@ -3,6 +3,7 @@
  * pipeline after the last batch; its results are read after that.
  */
 import type { EventBatch } from '../model/batch.js';
+import type { UnitMerge } from './unit-merge.js';
 import { resized } from '../model/typed-array.js';
 
 export interface Analysis {
@@ -13,6 +14,11 @@ export interface Analysis {
    * what is still open at the end of the trace (call frames), flushes buffered output.
    */
   finish?(): void | Promise<void>;
+  /**
+   * Analyses that also run in the parse workers (analyze/unit-merge.ts): merges one work unit's
+   * partial, in file order, instead of consuming that unit's batches.
+   */
+  mergeUnit?(m: UnitMerge): void;
 }
 
 /** Grows a typed array to hold index `need`, doubling; returns the (possibly new) array. */

@@ -9,6 +9,8 @@ import type { TimeUnit } from '../formats/parser.js';
 import { defineTable, sharePercent } from '../model/table.js';
 import type { Weight } from '../model/weight.js';
 import { grow, type Analysis } from './analysis.js';
+import { LOW_FLAG } from '../symbols/resolver.js';
+import { deferredKey, finalCode, finalOf, SparseSums, type UnitMerge } from './unit-merge.js';
 
 export interface SelfTimeRow {
   id: number;
@@ -95,6 +97,52 @@ export class SelfTime implements Analysis {
     this.negativeDeltas += negative;
   }
 
+  /**
+   * Merges a work unit's partial (SelfTimeUnit, computed in a parse worker), in file order: each of
+   * its vCPUs' pending event is charged up to the vCPU's first event in the unit, then the unit's
+   * own sums are added and its last events become the pending ones.
+   */
+  mergeUnit(m: UnitMerge): void {
+    const p = m.partials.selfTime;
+    const { threads, delta, seenBefore } = m;
+    for (let t = 0; t < p.first.length; t++) {
+      if (p.pendCode[t] < 0) continue;
+      const g = threads[t];
+      if (g >= this.lastSym.length) {
+        this.lastSym = grow(this.lastSym, g, -1);
+        this.lastTime = grow(this.lastTime, g);
+      }
+      const prev = this.lastSym[g];
+      if (prev >= 0) {
+        const d = p.first[t] + delta - this.lastTime[g];
+        if (d >= 0) this.self[prev] += d;
+        else this.negativeDeltas++;
+      }
+      const last = finalOf(t, p.pendCode[t], seenBefore);
+      if (last >= this.self.length) this.growNames(last);
+      this.lastSym[g] = last;
+      this.lastTime[g] = p.pendTime[t] + delta;
+    }
+    for (let k = 0; k < p.ids.length; k++) {
+      const id = p.ids[k];
+      if (id >= this.self.length) this.growNames(id);
+      this.self[id] += p.self[k];
+      this.events[id] += p.events[k];
+    }
+    for (let k = 0; k < p.deferredKeys.length; k++) {
+      const id = finalCode(p.deferredKeys[k], seenBefore);
+      if (id >= this.self.length) this.growNames(id);
+      this.self[id] += p.deferredSelf[k];
+      this.events[id] += p.deferredEvents[k];
+    }
+    this.negativeDeltas += p.negative;
+  }
+
+  private growNames(id: number): void {
+    this.self = grow(this.self, id);
+    this.events = grow(this.events, id);
+  }
+
   /** Adds each event's block instructions to its function (a record without a count adds nothing). */
   private addInsns(batch: EventBatch): void {
     const { sym } = batch;
@@ -133,6 +181,116 @@ export class SelfTime implements Analysis {
     let s = 0;
     for (let i = 0; i < this.self.length; i++) s += this.self[i];
     return s;
+  }
+}
+
+/** A unit's self time, as a parse worker folds it (SelfTimeUnit) for SelfTime.mergeUnit. */
+export interface SelfTimePartial {
+  /** Name ids the unit's final codes touched, with their summed self time and events. */
+  ids: Int32Array;
+  self: Float64Array;
+  events: Float64Array;
+  /** Low codes the unit could not classify alone (unit thread, code: deferredKey), with their sums. */
+  deferredKeys: Float64Array;
+  deferredSelf: Float64Array;
+  deferredEvents: Float64Array;
+  /** Per unit thread index: time of its first event, code and time of its last (-1: no event). */
+  first: Float64Array;
+  pendCode: Int32Array;
+  pendTime: Float64Array;
+  /** Times going backwards within the unit. */
+  negative: number;
+}
+
+/**
+ * The worker's side of SelfTime: the unit's events, by unit thread index, charged within the unit
+ * only (an event's time runs to the next event of its vCPU in the same unit; the last one stays
+ * pending for the main thread). One instance per worker, reused (take() resets it).
+ */
+export class SelfTimeUnit {
+  private self = new Float64Array(1024);
+  private events = new Float64Array(1024);
+  private touched: number[] = [];
+  private deferredSelf = new SparseSums();
+  private deferredEvents = new SparseSums();
+  private first = new Float64Array(16);
+  private pendCode = new Int32Array(16).fill(-1);
+  private pendTime = new Float64Array(16);
+  private threads = 0;
+  private negative = 0;
+
+  consume(batch: EventBatch): void {
+    const { time, thread, sym } = batch;
+    let self = this.self;
+    let events = this.events;
+    const touched = this.touched;
+    for (let i = 0, n = batch.length; i < n; i++) {
+      const t = thread[i];
+      const code = sym[i];
+      const now = time[i];
+      if (t >= this.threads) {
+        if (t >= this.pendCode.length) {
+          this.first = grow(this.first, t);
+          this.pendCode = grow(this.pendCode, t, -1);
+          this.pendTime = grow(this.pendTime, t);
+        }
+        this.threads = t + 1;
+      }
+      const prev = this.pendCode[t];
+      if (prev < 0) this.first[t] = now;
+      else {
+        const d = now - this.pendTime[t];
+        if (d < 0) this.negative++;
+        else if (prev & LOW_FLAG) this.deferredSelf.add(deferredKey(t, prev), d);
+        else self[prev] += d;
+      }
+      if (code & LOW_FLAG) {
+        this.deferredEvents.add(deferredKey(t, code), 1);
+        this.deferredSelf.add(deferredKey(t, code), 0);
+      } else {
+        if (code >= events.length) {
+          this.self = self = grow(self, code);
+          this.events = events = grow(events, code);
+        }
+        if (events[code] === 0) touched.push(code);
+        events[code]++;
+      }
+      this.pendCode[t] = code;
+      this.pendTime[t] = now;
+    }
+  }
+
+  /** The unit's partial; the instance is empty again for the next unit. */
+  take(): SelfTimePartial {
+    const ids = Int32Array.from(this.touched);
+    const self = new Float64Array(ids.length);
+    const events = new Float64Array(ids.length);
+    for (let k = 0; k < ids.length; k++) {
+      self[k] = this.self[ids[k]];
+      events[k] = this.events[ids[k]];
+      this.self[ids[k]] = 0;
+      this.events[ids[k]] = 0;
+    }
+    const ds = this.deferredSelf.take();
+    const de = this.deferredEvents.take();
+    const n = this.threads;
+    const p: SelfTimePartial = {
+      ids,
+      self,
+      events,
+      deferredKeys: ds.keys,
+      deferredSelf: ds.values,
+      deferredEvents: de.values,
+      first: this.first.slice(0, n),
+      pendCode: this.pendCode.slice(0, n),
+      pendTime: this.pendTime.slice(0, n),
+      negative: this.negative,
+    };
+    this.touched = [];
+    this.pendCode.fill(-1);
+    this.threads = 0;
+    this.negative = 0;
+    return p;
   }
 }
 

@@ -6,6 +6,13 @@
 import type { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION } from '../model/names.js';
 import { grow, type Analysis } from './analysis.js';
+import { LOW_FLAG } from '../symbols/resolver.js';
+import { deferredKey, finalCode, SparseSums, type UnitMerge } from './unit-merge.js';
+
+/** The gap histogram's bin of a gap in ns (GAP_EXACT + log2 above it). */
+function gapBin(gap: number): number {
+  return gap < GAP_EXACT ? gap : GAP_EXACT + 31 - Math.clz32(gap >= 4294967295 ? 4294967295 : gap);
+}
 
 /** Gaps below this many ns are counted exactly (one bin per ns); longer ones in power-of-two bins. */
 export const GAP_EXACT = 1 << 16;
@@ -51,7 +58,7 @@ export class TraceCounts implements Analysis {
       run++;
       const now = time[i];
       const gap = now - prev; // NaN for a vCPU's first event: no bin
-      if (gap >= 0) gaps[gap < GAP_EXACT ? gap : GAP_EXACT + 31 - Math.clz32(gap >= 4294967295 ? 4294967295 : gap)]++;
+      if (gap >= 0) gaps[gapBin(gap)]++;
       prev = now;
       const s = sym[i];
       if (s >= FIRST_FUNCTION) functions++;
@@ -72,6 +79,30 @@ export class TraceCounts implements Analysis {
     }
     this.minTime = minT;
     this.maxTime = maxT;
+  }
+
+  /** Merges a work unit's partial (CountsUnit, from a parse worker), in file order. */
+  mergeUnit(m: UnitMerge): void {
+    const p = m.partials.counts;
+    const { threads, delta, seenBefore } = m;
+    for (let t = 0; t < p.threadEvents.length; t++) {
+      if (p.threadEvents[t] === 0) continue;
+      const g = threads[t];
+      if (g >= this.threadEvents.length) this.threadEvents = grow(this.threadEvents, g);
+      if (g >= this.lastTime.length) this.lastTime = grow(this.lastTime, g, NaN);
+      this.threadEvents[g] += p.threadEvents[t];
+      const gap = p.first[t] + delta - this.lastTime[g];
+      if (gap >= 0) this.gaps[gapBin(gap)]++;
+      this.lastTime[g] = p.last[t] + delta;
+    }
+    for (let r = 0; r < p.regions.length; r++) this.regionEvents[r] += p.regions[r];
+    for (let k = 0; k < p.deferredKeys.length; k++) {
+      const id = finalCode(p.deferredKeys[k], seenBefore);
+      this.regionEvents[id >= FIRST_FUNCTION ? FIRST_FUNCTION : id] += p.deferredEvents[k];
+    }
+    for (let k = 0; k < p.gapBins.length; k++) this.gaps[p.gapBins[k]] += p.gapCounts[k];
+    if (p.minTime + delta < this.minTime) this.minTime = p.minTime + delta;
+    if (p.maxTime + delta > this.maxTime) this.maxTime = p.maxTime + delta;
   }
 
   get threads(): number {
@@ -104,5 +135,108 @@ export class TraceCounts implements Analysis {
 
   get span(): number {
     return this.maxTime >= this.minTime ? this.maxTime - this.minTime : 0;
+  }
+}
+
+/** A unit's counts, as a parse worker folds them (CountsUnit) for TraceCounts.mergeUnit. */
+export interface CountsPartial {
+  /** Per unit thread index: its events, first and last event time. */
+  threadEvents: Float64Array;
+  first: Float64Array;
+  last: Float64Array;
+  /** Events per final region id; index FIRST_FUNCTION counts kernel-function events. */
+  regions: Float64Array;
+  /** Low codes the unit could not classify alone (deferredKey), with their events. */
+  deferredKeys: Float64Array;
+  deferredEvents: Float64Array;
+  /** Gaps within the unit: the bins touched and their counts. */
+  gapBins: Int32Array;
+  gapCounts: Float64Array;
+  minTime: number;
+  maxTime: number;
+}
+
+/** The worker's side of TraceCounts; one per worker, reused (take() resets it). */
+export class CountsUnit {
+  private threadEvents = new Float64Array(16);
+  private first = new Float64Array(16);
+  private last = new Float64Array(16);
+  private threads = 0;
+  private regions = new Float64Array(FIRST_FUNCTION + 1);
+  private deferred = new SparseSums();
+  private gaps = new Float64Array(GAP_EXACT + 64);
+  private touchedGaps: number[] = [];
+  private minTime = Infinity;
+  private maxTime = -Infinity;
+
+  consume(batch: EventBatch): void {
+    const { time, thread, sym } = batch;
+    const regions = this.regions;
+    const gaps = this.gaps;
+    let functions = 0;
+    let minT = this.minTime;
+    let maxT = this.maxTime;
+    for (let i = 0, n = batch.length; i < n; i++) {
+      const t = thread[i];
+      const now = time[i];
+      if (t >= this.threads) {
+        if (t >= this.threadEvents.length) {
+          this.threadEvents = grow(this.threadEvents, t);
+          this.first = grow(this.first, t);
+          this.last = grow(this.last, t);
+        }
+        this.threads = t + 1;
+      }
+      if (this.threadEvents[t] === 0) this.first[t] = now;
+      else {
+        const gap = now - this.last[t];
+        if (gap >= 0) {
+          const b = gapBin(gap);
+          if (gaps[b] === 0) this.touchedGaps.push(b);
+          gaps[b]++;
+        }
+      }
+      this.threadEvents[t]++;
+      this.last[t] = now;
+      const s = sym[i];
+      if (s & LOW_FLAG) this.deferred.add(deferredKey(t, s), 1);
+      else if (s >= FIRST_FUNCTION) functions++;
+      else regions[s]++;
+      if (now < minT) minT = now;
+      if (now > maxT) maxT = now;
+    }
+    regions[FIRST_FUNCTION] += functions;
+    this.minTime = minT;
+    this.maxTime = maxT;
+  }
+
+  take(): CountsPartial {
+    const n = this.threads;
+    const gapBins = Int32Array.from(this.touchedGaps);
+    const gapCounts = new Float64Array(gapBins.length);
+    for (let k = 0; k < gapBins.length; k++) {
+      gapCounts[k] = this.gaps[gapBins[k]];
+      this.gaps[gapBins[k]] = 0;
+    }
+    const d = this.deferred.take();
+    const p: CountsPartial = {
+      threadEvents: this.threadEvents.slice(0, n),
+      first: this.first.slice(0, n),
+      last: this.last.slice(0, n),
+      regions: this.regions.slice(),
+      deferredKeys: d.keys,
+      deferredEvents: d.values,
+      gapBins,
+      gapCounts,
+      minTime: this.minTime,
+      maxTime: this.maxTime,
+    };
+    this.threadEvents.fill(0);
+    this.regions.fill(0);
+    this.touchedGaps = [];
+    this.threads = 0;
+    this.minTime = Infinity;
+    this.maxTime = -Infinity;
+    return p;
   }
 }

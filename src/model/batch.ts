@@ -20,6 +20,7 @@
  * of the event it came before.
  */
 import type { PlacedRecord } from './translations.js';
+import type { UnitMerge } from '../analyze/unit-merge.js';
 
 export const BATCH_CAPACITY = 1 << 16;
 
@@ -80,6 +81,12 @@ export class EventBatch {
   records: PlacedRecord[] = [];
   /** Set by the translation stage: `xlat` holds every event's translation id. */
   translated = false;
+  /**
+   * Parallel runs: the batch belongs to a work unit whose partials the workers computed; analyses
+   * with mergeUnit skip it and merge `unitMerge` (set on the unit's first batch) instead.
+   */
+  merged = false;
+  unitMerge: UnitMerge | null = null;
 
   constructor(
     readonly capacity: number = BATCH_CAPACITY,
@@ -136,6 +143,8 @@ export class EventBatch {
     c.kernelResolved = this.kernelResolved;
     c.records = this.records.slice();
     c.translated = this.translated;
+    c.merged = this.merged;
+    c.unitMerge = this.unitMerge;
     for (const k of COLUMN_NAMES) if (!omit.includes(k)) (c[k] as Float64Array).set((this[k] as Float64Array).subarray(0, n));
     return c;
   }
@@ -166,6 +175,8 @@ export class EventBatch {
     this.seenAfter = null;
     if (this.records.length > 0) this.records = [];
     this.translated = false;
+    this.merged = false;
+    this.unitMerge = null;
   }
 }
 

@@ -10,6 +10,9 @@ import { TooManyThreadsError, type ParseStats, type TimeOrigin, type TimeUnit, t
 import { EventBatch } from '../model/batch.js';
 import { Symbolizer } from '../symbols/symbolize.js';
 import { ownedRange, rangeSource, type WorkUnit } from './range-source.js';
+import { SelfTimeUnit } from '../analyze/self-time.js';
+import { CountsUnit } from '../analyze/trace-counts.js';
+import type { UnitPartials } from '../analyze/unit-merge.js';
 
 export interface UnitResult {
   index: number;
@@ -28,6 +31,8 @@ export interface UnitResult {
   unit: TimeUnit;
   /** File offset of an unterminated last line (only the file's last unit can have one), else -1. */
   unterminated: number;
+  /** The analyses that run in the workers, folded over this unit (analyze/unit-merge.ts); null for an untimed unit. */
+  partials: UnitPartials | null;
 }
 
 export interface UnitOptions {
@@ -42,6 +47,21 @@ function unitBuffer(o: UnitOptions): Buffer {
   const need = (o.chunkSize ?? DEFAULT_CHUNK) + (o.maxLine ?? DEFAULT_MAX_LINE) + 1;
   if (!threadBuffer || threadBuffer.length < need) threadBuffer = Buffer.allocUnsafe(need);
   return threadBuffer;
+}
+
+/** The per-thread folds of the analyses that run in workers (reused: one unit at a time per thread). */
+let selfTimeUnit: SelfTimeUnit | undefined;
+let countsUnit: CountsUnit | undefined;
+
+/** Folds the unit's batches (static codes, partly finalized) into the partials of the worker analyses. */
+function foldUnit(batches: readonly EventBatch[]): UnitPartials {
+  const st = (selfTimeUnit ??= new SelfTimeUnit());
+  const ct = (countsUnit ??= new CountsUnit());
+  for (const b of batches) {
+    st.consume(b);
+    ct.consume(b);
+  }
+  return { selfTime: st.take(), counts: ct.take() };
 }
 
 /** Where a unit's batches come from: a free list of recycled ones, else new. */
@@ -104,6 +124,7 @@ export async function parseUnit(
   }
   if (batch.length > 0) flush();
   parser.release();
+  const partials = parser.unit === 'ns' && batches.length > 0 ? foldUnit(batches) : null;
   return {
     index: u.index,
     from,
@@ -116,5 +137,6 @@ export async function parseUnit(
     origin: parser.origin,
     unit: parser.unit,
     unterminated,
+    partials,
   };
 }

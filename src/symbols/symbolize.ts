@@ -113,6 +113,13 @@ export class Symbolizer {
     }
   }
 
+  /** Per entry of `threads` (vCPU indexes): 1 when that vCPU has run a kernel virtual pc so far. */
+  seenFlags(threads: ArrayLike<number>): Uint8Array {
+    const f = new Uint8Array(threads.length);
+    for (let i = 0; i < threads.length; i++) f[i] = threads[i] < this.kernelSeen.length ? this.kernelSeen[threads[i]] : 0;
+    return f;
+  }
+
   /** Applies the per-vCPU rule to the static codes, in file order. */
   finalize(batch: EventBatch): void {
     const sym = batch.sym;
