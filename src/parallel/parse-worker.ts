@@ -18,16 +18,43 @@ let format!: (typeof FORMATS)[number];
 let symbolizer!: Symbolizer;
 let fh: fsp.FileHandle | null = null;
 
-/** Batches the main thread has consumed and sent back: reused, so memory does not churn. */
+/**
+ * Batches the main thread has consumed and sent back: reused, so memory does not churn. A worker
+ * makes at most MAX_BATCHES of its own; past that it waits for some to come back before it starts a
+ * unit (fresh batches cost page faults and zeroing; a worker that runs ahead of the main thread
+ * would otherwise keep allocating).
+ */
+const MAX_BATCHES = 12;
 const free: EventBatch[] = [];
+let made = 0;
+let returned: (() => void) | null = null;
 const newBatch = (): EventBatch => {
   const b = free.pop();
   if (b) {
     b.clear();
     return b;
   }
+  made++;
   return new EventBatch(init.options.batchSize);
 };
+
+/**
+ * Waits until a unit's batches can come from the free list, 50 ms at most: the batches this worker
+ * made may all sit in units the main thread has not reached (it waits for another worker's), and then
+ * making new ones is the way on.
+ */
+async function room(): Promise<void> {
+  const until = Date.now() + 50;
+  while (free.length < 2 && made >= MAX_BATCHES && Date.now() < until) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(1, until - Date.now()));
+      returned = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
 
 async function setup(i: WorkerInit): Promise<void> {
   init = i;
@@ -36,20 +63,25 @@ async function setup(i: WorkerInit): Promise<void> {
   resolver.slide = init.slide;
   symbolizer = new Symbolizer(resolver);
   free.length = 0; // the batch size may differ from the last run's
+  made = 0;
   fh = await fsp.open(init.path, 'r');
 }
 
-// Units are parsed one at a time: the read buffer and the wasm instance are per thread.
+// Units are parsed one at a time: the read buffer and the wasm instance are per thread. Returned
+// batches are taken at once, not queued behind the units (a unit may be waiting for them).
 let queue: Promise<void> = setup(workerData as WorkerInit).catch(() => {});
 parentPort!.on('message', (msg: WorkerRequest) => {
-  queue = queue.then(() => handle(msg));
-});
-
-async function handle(msg: WorkerRequest): Promise<void> {
   if (msg.type === 'recycle') {
-    for (const c of msg.batches) if (free.length < 8) free.push(EventBatch.fromColumns(c));
+    for (const c of msg.batches) if (free.length < MAX_BATCHES) free.push(EventBatch.fromColumns(c));
+    returned?.();
+    returned = null;
     return;
   }
+  const m = msg;
+  queue = queue.then(() => handle(m));
+});
+
+async function handle(msg: Exclude<WorkerRequest, { type: 'recycle' }>): Promise<void> {
   if (msg.type === 'init') {
     await setup(msg.init).catch(() => {});
     return;
@@ -62,6 +94,7 @@ async function handle(msg: WorkerRequest): Promise<void> {
   }
   try {
     if (fh === null) throw new BootprofError('E_UNREADABLE', `${init.name}: cannot open the trace in a parse worker`);
+    await room();
     const r = await parseUnit(fh, init.size, init.name, msg.unit, format, init.head, symbolizer, init.options, newBatch, init.origin);
     const batches = r.batches.map((b) => b.toColumns());
     const reply: WorkerReply = { type: 'unit', result: { ...r, batches } };
