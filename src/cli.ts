@@ -104,11 +104,18 @@ export function buildProgram(): Command {
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
     .addOption(weightOption())
+    .addOption(
+      new Option(
+        '--sort <key>',
+        "self (self_ns), total (total_ns: needs --stacks), events or insns (self_insns: traces with -d in_asm records), largest first (default: the run's weight)",
+      ).choices(['self', 'total', 'events', 'insns']),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   bootprof self-time trace.log.gz --map System.map
+  bootprof self-time trace.log.gz --map System.map --stacks --sort total
   bootprof self-time trace.log --format csv > self.csv
   zcat trace.log.gz | bootprof self-time - --map System.map --top 10`,
     )
