@@ -27,6 +27,8 @@ const WHERE = {
   syscalls: 'syscalls --summary (its CSV), report',
   initcalls: 'initcalls (its CSV), report --stacks',
   call_tree: 'report --stacks (JSON)',
+  callers: 'callers FUNC: its CSV',
+  callees: 'callees FUNC: its CSV',
   'diff functions': 'diff (its CSV by default)',
   'diff phases': 'diff (--table phases)',
   'diff milestones': 'diff (--table milestones)',
@@ -36,12 +38,13 @@ const WHERE = {
 
 async function specs() {
   const load = (m) => import(join(root, 'dist', m));
-  const [self, tl, sc, ic, ct, df, table, pq] = await Promise.all([
+  const [self, tl, sc, ic, ct, cp, df, table, pq] = await Promise.all([
     load('analyze/self-time.js'),
     load('analyze/timeline.js'),
     load('analyze/syscalls.js'),
     load('analyze/initcalls.js'),
     load('analyze/call-tree-table.js'),
+    load('analyze/call-paths.js'),
     load('analyze/diff.js'),
     load('model/table.js'),
     load('output/parquet.js'),
@@ -61,6 +64,8 @@ async function specs() {
       sc.SYSCALL_STATS_TABLE,
       ic.INITCALLS_TABLE,
       ct.CALL_TREE_TABLE,
+      cp.CALLERS_TABLE,
+      cp.CALLEES_TABLE,
       diff(df.FUNCTIONS_DIFF_TABLE),
       diff(df.PHASES_DIFF_TABLE),
       diff(df.MILESTONES_DIFF_TABLE),

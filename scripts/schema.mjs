@@ -20,6 +20,8 @@ export const DOCUMENTS = {
   syscalls: 'SyscallsDocument',
   initcalls: 'InitcallsDocument',
   report: 'ReportDocument',
+  callers: 'CallersDocument',
+  callees: 'CalleesDocument',
   info: 'InfoDocument',
   diff: 'DiffDocument',
   query: 'QueryDocument',

@@ -104,11 +104,18 @@ export function buildProgram(): Command {
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
     .addOption(weightOption())
+    .addOption(
+      new Option(
+        '--sort <key>',
+        "self (self_ns), total (total_ns: needs --stacks), events or insns (self_insns: traces with -d in_asm records), largest first (default: the run's weight)",
+      ).choices(['self', 'total', 'events', 'insns']),
+    )
     .addHelpText(
       'after',
       `
 Examples:
   bootprof self-time trace.log.gz --map System.map
+  bootprof self-time trace.log.gz --map System.map --stacks --sort total
   bootprof self-time trace.log --format csv > self.csv
   zcat trace.log.gz | bootprof self-time - --map System.map --top 10`,
     )
@@ -225,6 +232,43 @@ Examples:
   bootprof flamegraph trace.log --format chrome -o boot.json   # open in https://ui.perfetto.dev`,
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/flamegraph.js')).flamegraphCommand(trace, opts));
+
+  for (const direction of ['callers', 'callees'] as const) {
+    const callers = direction === 'callers';
+    withInput(program.command(direction).argument('<func>', 'the function (its exact name; with --regex a JavaScript regular expression)'))
+      .description(
+        callers
+          ? 'the call paths into a function: an inverted tree of its callers, their callers, ... (perf report -g caller), from the reconstructed stacks'
+          : 'the call paths out of a function: its callees merged over every place it runs (perf report -g callee, uftrace graph), from the reconstructed stacks',
+      )
+      .addOption(formatOption(DOCUMENT_FORMATS))
+      .addOption(labelOption())
+      .option('--regex', 'FUNC is a JavaScript regular expression: every matching function, merged into one root (the summary names them)')
+      .option('--depth <n>', `only ${direction} up to N levels below FUNC`)
+      .option('--min-share <p>', "leave out nodes whose total is under P percent of FUNC's (table default: 0.5; CSV, JSON: 0)")
+      .addOption(weightOption())
+      .addHelpText(
+        'after',
+        `
+Stacks are rebuilt as flamegraph and report --stacks rebuild them (docs/STACKS.md). A stack counts
+from its outermost FUNC frame: FUNC's total is its inclusive time counted once per stack, as
+self-time --stacks' total_ns. ${
+          callers
+            ? `Each node is FUNC reached through that caller chain: total is FUNC's
+inclusive time through it, self FUNC's own time, calls how often FUNC was entered through it.`
+            : `Each node is a path FUNC;...;function: total is that frame's inclusive
+time along the path, self the time charged to exactly the path, calls how often it was entered.`
+        }
+
+Examples:
+  bootprof ${direction} ${callers ? 'clear_page_rep' : 'do_one_initcall --depth 1'} trace.log.gz --map System.map
+  bootprof ${direction} '^ext4_' trace.log.gz --regex --min-share 2
+  bootprof ${direction} ${callers ? 'kmalloc' : 'start_kernel'} trace.log.gz --format csv -o ${direction}.csv`,
+      )
+      .action(async (func: string, trace: string | undefined, opts) =>
+        (await import('./commands/callers.js'))[callers ? 'callersCommand' : 'calleesCommand'](func, trace, opts),
+      );
+  }
 
   inputOptionsOf(
     program

@@ -12,6 +12,7 @@ import { CALLS_TABLE, SYSCALL_STATS_TABLE } from '../src/analyze/syscalls.js';
 import { FIRST_CALLS_TABLE, MILESTONES_TABLE, PHASE_IDLE_TABLE, PHASES_TABLE } from '../src/analyze/timeline.js';
 import { INITCALLS_TABLE } from '../src/analyze/initcalls.js';
 import { CALL_TREE_TABLE } from '../src/analyze/call-tree-table.js';
+import { CALLEES_TABLE, CALLERS_TABLE } from '../src/analyze/call-paths.js';
 import { DIFF_TABLES } from '../src/analyze/diff.js';
 import type { ColumnKind, TableSpec } from '../src/model/table.js';
 // @ts-expect-error a plain .mjs script without types
@@ -32,6 +33,8 @@ const TABLES: TableSpec<unknown>[] = [
   FIRST_CALLS_TABLE,
   INITCALLS_TABLE,
   CALL_TREE_TABLE,
+  CALLERS_TABLE,
+  CALLEES_TABLE,
 ] as TableSpec<unknown>[];
 /** The tables of a command's document (the diff's share names with the single-boot ones). */
 const tablesOf = (command: string): TableSpec<unknown>[] => (command === 'diff' ? (DIFF_TABLES as TableSpec<unknown>[]) : TABLES);
@@ -83,7 +86,7 @@ describe('JSON schemas', () => {
         checked++;
       }
     }
-    expect(checked).toBe(20);
+    expect(checked).toBe(22);
   });
 
   const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true });
@@ -98,12 +101,16 @@ describe('JSON schemas', () => {
     ['report', []],
     ['report', ['--stacks']],
     ['info', []],
+    ['callers', []],
+    ['callees', ['--regex']],
   ];
+  /** FUNC, before the trace. */
+  const LEADING: Record<string, string[]> = { callers: ['__x86_return_thunk'], callees: ['^(start_kernel|do_one_initcall)$'] };
   for (const sample of ['userspace-500k.log.gz', 'start-kernel-120k.log.gz', 'kernel-entry-20k.log.gz', 'initcalls-400k.log.gz']) {
     it(`every command's JSON on ${sample} validates against its schema`, async () => {
       for (const [command, extra] of RUNS) {
         if (sample === 'initcalls-400k.log.gz' && command !== 'initcalls' && command !== 'report') continue;
-        const r = await cli(command, SAMPLES + sample, '--map', MAP, '-f', 'json', '-q', ...extra);
+        const r = await cli(command, ...(LEADING[command] ?? []), SAMPLES + sample, '--map', MAP, '-f', 'json', '-q', ...extra);
         expect(r.code, r.err).toBe(0);
         const doc = JSON.parse(r.out);
         expect(doc.$schema).toBe(`bootprof/schema/${command}.v1.json`);

@@ -2,10 +2,14 @@
  * Pins every self-time rule on a hand-made trace with exact numbers: chunk seams, regions, the
  * physical mapping of startup code, per-vCPU deltas, negative deltas, untimed traces.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SelfTime } from '../src/analyze/self-time.js';
 import { TraceCounts } from '../src/analyze/trace-counts.js';
-import { CHUNK_SIZES, logLine, runText } from './helpers.js';
+import { CHUNK_SIZES, cli, logLine, runText } from './helpers.js';
+import { acceptanceBlocks, render, systemMap } from './synthetic.js';
 
 export const MAP = `
 ffffffff81000000 T _text
@@ -114,5 +118,53 @@ describe('self-time on a hand-made trace', () => {
     expect(run.parser.format).toContain('ISO');
     expect(rows.func_a).toEqual([910203123, 2]);
     expect(rows.func_c).toEqual([499999877, 1]);
+  });
+});
+
+describe('self-time --sort', () => {
+  it('orders by self, total (with --stacks), events or insns; the default is the weight; what it cannot sort by is refused', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'bootprof-sort-'));
+    try {
+      const trace = join(tmp, 'synthetic.log');
+      const map = join(tmp, 'System.map');
+      writeFileSync(trace, render(acceptanceBlocks()));
+      writeFileSync(map, systemMap());
+      type Row = { function: string; self_ns: number; total_ns: number; events: number };
+      const rows = async (...extra: string[]): Promise<Row[]> => {
+        const r = await cli('self-time', trace, '--map', map, '-f', 'json', '-q', ...extra);
+        expect(r.code, r.err).toBe(0);
+        return JSON.parse(r.out).functions;
+      };
+      const byWeight = await rows('--stacks');
+      const sorted = (key: keyof Row): Row[] => [...byWeight].sort((a, b) => (b[key] as number) - (a[key] as number));
+      expect(await rows('--stacks', '--sort', 'self')).toEqual(byWeight); // time is the weight here
+      const total = await rows('--stacks', '--sort', 'total');
+      expect(total).toEqual(sorted('total_ns'));
+      expect(total[0].function).toBe('start_kernel');
+      expect(total.map((r) => r.function)).not.toEqual(byWeight.map((r) => r.function));
+      expect(await rows('--stacks', '--sort', 'events')).toEqual(sorted('events'));
+      expect((await rows('--sort', 'events')).map((r) => r.function)).toEqual(sorted('events').map((r) => r.function));
+
+      const noStacks = await cli('self-time', trace, '--map', map, '--sort', 'total', '-q');
+      expect([noStacks.code, noStacks.out, noStacks.err]).toEqual([
+        1,
+        '',
+        'bootprof: --sort total needs --stacks: inclusive time (total_ns) comes from the reconstructed call stacks\n',
+      ]);
+      const insns = await cli('self-time', trace, '--map', map, '--sort', 'insns', '-q');
+      expect([insns.code, insns.err]).toEqual([
+        1,
+        `bootprof: --sort insns: ${trace} has no translation records; record the trace with -d nochain,in_asm (QEMU then logs every translated block's instructions)\n`,
+      ]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('insns: by self_insns on a trace with translation records', async () => {
+    const r = await cli('self-time', 'samples/inasm-start-kernel-200k.log.gz', '--weight', 'time', '--sort', 'insns', '-f', 'json', '-q');
+    expect(r.code, r.err).toBe(0);
+    const got = JSON.parse(r.out).functions as { self_insns: number }[];
+    expect(got.map((x) => x.self_insns)).toEqual([...got.map((x) => x.self_insns)].sort((a, b) => b - a));
   });
 });

@@ -209,14 +209,14 @@ export function parseWeight(v: string | undefined): Weight | undefined {
 
 /**
  * The weight of a run, known once the trace is read: --weight, else instructions when the trace has
- * translation records, else time. Instructions without records are refused.
+ * translation records, else time. Instructions without records are refused (`option` names what asked for them).
  */
-export function runWeight(asked: Weight | undefined, run: { translations: { active: boolean }; inputName: string }): Weight {
+export function runWeight(asked: Weight | undefined, run: { translations: { active: boolean }; inputName: string }, option = '--weight insns'): Weight {
   const has = run.translations.active;
   if (asked === 'insns' && !has)
     throw new BootprofError(
       'E_USAGE',
-      `--weight insns: ${run.inputName} has no translation records; record the trace with -d nochain,in_asm (QEMU then logs every translated block's instructions)`,
+      `${option}: ${run.inputName} has no translation records; record the trace with -d nochain,in_asm (QEMU then logs every translated block's instructions)`,
     );
   return defaultWeight(asked, has);
 }

@@ -1,7 +1,8 @@
 /** `bootprof self-time`: self time per function, as a table, CSV or JSON. */
-import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime } from '../analyze/self-time.js';
+import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime, type FunctionCost } from '../analyze/self-time.js';
 import { StackReconstruction } from '../analyze/stacks.js';
 import { TraceCounts } from '../analyze/trace-counts.js';
+import { BootprofError } from '../io/errors.js';
 import { makeTable, type ResultDocument } from '../model/table.js';
 import { writeDocument } from '../output/document.js';
 import { openOutput } from '../output/sink.js';
@@ -14,12 +15,36 @@ export interface SelfTimeOptions extends CommonOptions {
   top?: string;
   /** Reconstruct call stacks and add inclusive time (total_ns). */
   stacks?: boolean;
+  /** --sort self|total|events|insns (default: the run's weight). */
+  sort?: string;
+}
+
+export const SELF_TIME_SORTS = ['self', 'total', 'events', 'insns'] as const;
+export type SelfTimeSort = (typeof SELF_TIME_SORTS)[number];
+
+/** The column a --sort key orders by, largest first. */
+const SORT_KEYS: Readonly<Record<SelfTimeSort, (r: FunctionCost) => number>> = {
+  self: (r) => r.self,
+  total: (r) => r.total,
+  events: (r) => r.events,
+  insns: (r) => r.selfInsns,
+};
+
+/** --sort, checked before the trace is read: total needs --stacks (as total_ns does). */
+export function parseSelfTimeSort(v: string | undefined, stacks: boolean): SelfTimeSort | undefined {
+  if (v === undefined) return undefined;
+  if (!(SELF_TIME_SORTS as readonly string[]).includes(v))
+    throw new BootprofError('E_USAGE', `--sort must be one of ${SELF_TIME_SORTS.join(', ')} (got '${v}')`);
+  if (v === 'total' && !stacks)
+    throw new BootprofError('E_USAGE', '--sort total needs --stacks: inclusive time (total_ns) comes from the reconstructed call stacks');
+  return v as SelfTimeSort;
 }
 
 export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOptions): Promise<void> {
   const format = chooseFormat(o.format, o.output, undefined, 'self-time');
   const top = parseTop(o.top) ?? (format === 'table' ? 25 : undefined);
   const asked = parseWeight(o.weight);
+  const sort = parseSelfTimeSort(o.sort, !!o.stacks);
   const out = openOutput(o.output, format);
   const counts = new TraceCounts();
   let st!: SelfTime;
@@ -42,7 +67,10 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const full = rec?.treeLimitNote();
   if (full) warn(full);
   const weight = runWeight(asked, run);
+  if (sort === 'insns') runWeight('insns', run, '--sort insns'); // refused without translation records, as --weight insns is
   const rows = functionCosts(st, run.names, weight, totals, totalsInsns);
+  // a stable sort: ties keep the weight's order
+  if (sort !== undefined) rows.sort((a, b) => SORT_KEYS[sort](b) - SORT_KEYS[sort](a));
   const shown = top === undefined ? rows : rows.slice(0, top);
   const summary = {
     ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),

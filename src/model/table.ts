@@ -129,7 +129,7 @@ export interface Section {
 }
 
 /** Commands whose JSON is a document of this model; each names its schema (schema/COMMAND.v1.json). */
-export type DocumentKind = 'self-time' | 'timeline' | 'syscalls' | 'initcalls' | 'report' | 'info' | 'diff' | 'query';
+export type DocumentKind = 'self-time' | 'timeline' | 'syscalls' | 'initcalls' | 'report' | 'callers' | 'callees' | 'info' | 'diff' | 'query';
 
 /** What a command computed, for any writer. */
 export interface ResultDocument {

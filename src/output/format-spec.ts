@@ -392,6 +392,70 @@ export interface ReportDocument extends DocumentHeader<'report'> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// callers, callees
+
+/**
+ * A node of a callers or callees tree (CSV: node,parent,depth,function,calls,self_ns,total_ns,share,
+ * events,total_events). Rows are depth first, heaviest child first: a node's parent is an earlier row.
+ */
+export interface CallPathRow {
+  /** Row number; 1 is FUNC itself. */
+  node: Int;
+  /** The parent row's node; 0 for FUNC's row. */
+  parent: Int;
+  /** 0 for FUNC, 1 for its direct callers (callees), 2 for theirs, ... */
+  depth: Int;
+  /** Function or region label; FUNC's row: its name, or /REGEX/ when several functions matched. */
+  function: string;
+  /** callees: times this path's frame was entered; callers: times FUNC's outermost frame was entered through this chain. */
+  calls: Int;
+  /** callees: time charged to exactly this path; callers: FUNC's own time through this chain. */
+  self_ns: Int;
+  /** callees: self_ns plus every path below; callers: FUNC's inclusive time through this chain. */
+  total_ns: Int;
+  /** The total in the run's weight (summary.weight) as a percent of FUNC's. */
+  share: number;
+  /** Events counted as self_ns is. */
+  events: Int;
+  /** Events counted as total_ns is. */
+  total_events: Int;
+  /** Instructions counted as self_ns is (traces with -d in_asm records). */
+  self_insns?: Int;
+  /** Instructions counted as total_ns is (traces with -d in_asm records). */
+  total_insns?: Int;
+}
+
+export interface CallPathsSummary extends TraceSummary {
+  /** What the tree's totals and shares weigh (--weight, else insns with translation records, else time). */
+  weight: 'time' | 'insns' | 'events';
+  /** FUNC as given: a function name, or with --regex a JavaScript regular expression. */
+  function: string;
+  regex: boolean;
+  /** The functions FUNC matched that ran (have frames), merged into the root; sorted by name. */
+  matched: string[];
+  /** FUNC's total in the weight as a percent of the whole run's. */
+  run_share: number;
+  /** Nodes of the whole tree (the rows may be fewer: --depth, --min-share); 0 when FUNC never ran. */
+  nodes: Int;
+  /** --depth, or null. */
+  depth: Int | null;
+  /** --min-share (the terminal table's default: 0.5), or null. */
+  min_share: number | null;
+}
+
+/** `bootprof callers FUNC --format json`: the call paths into FUNC, an inverted tree rooted at FUNC. */
+export interface CallersDocument extends DocumentHeader<'callers'> {
+  summary: CallPathsSummary;
+  callers: CallPathRow[];
+}
+
+/** `bootprof callees FUNC --format json`: FUNC's subtree, merged over every place FUNC runs. */
+export interface CalleesDocument extends DocumentHeader<'callees'> {
+  summary: CallPathsSummary;
+  callees: CallPathRow[];
+}
+
+// ---------------------------------------------------------------------------------------------
 // info
 
 export interface SymbolSource {
