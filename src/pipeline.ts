@@ -18,7 +18,6 @@ import {
   type TraceParser,
 } from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
-import { poolSize, UnitPool, WORKERS_PER_CORE } from './parallel/pool.js';
 import type { UnitResult } from './parallel/unit.js';
 import { tableToTransfer } from './symbols/transfer.js';
 import { progressBar } from './output/progress.js';
@@ -206,6 +205,8 @@ async function runParallel(
   const { origin, resolution } = originOf(format, head);
   agg.timeResolutionNs = resolution;
   if (origin) agg.setOrigin(origin);
+  // loaded here: worker_threads is not needed by a run on the main thread (~4 ms of a short run)
+  const { poolSize, UnitPool, WORKERS_PER_CORE } = await import('./parallel/pool.js');
   const workers = poolSize(threads, units.length);
   // (opts.progress is false under --quiet)
   if (workers.capped && opts.progress)
