@@ -106,7 +106,11 @@ describe('the cache file', () => {
     const bytes = encodeSymbolCache(key, t, [{ symbols: 87200, added: 87200, modules: false }])!;
     const got = decodeSymbolCache(bytes, key);
     if (typeof got === 'string') throw new Error(got);
+    // one name at a time (the list is not made yet), then the list
+    const ids = [0, 4, 5, 6, 1000, t.names.length - 1, t.names.length, -1];
+    expect(ids.map((id) => got.table.nameOf(id))).toEqual(ids.map((id) => t.names[id]));
     expectSameTable(got.table, t);
+    expect(ids.map((id) => got.table.nameOf(id))).toEqual(ids.map((id) => t.names[id]));
     expect(got.sources).toEqual([{ symbols: 87200, added: 87200, modules: false }]);
     expect(got.table.addressOf('start_kernel')).toBe(t.addressOf('start_kernel'));
     // its arrays are views of the file's bytes; what goes to parse workers is a whole copy

@@ -42,7 +42,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const full = rec?.treeLimitNote();
   if (full) warn(full);
   const weight = runWeight(asked, run);
-  const rows = functionCosts(st, run.names, weight, totals, totalsInsns);
+  const rows = functionCosts(st, run.nameOf, weight, totals, totalsInsns);
   const shown = top === undefined ? rows : rows.slice(0, top);
   const summary = {
     ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),

@@ -22,10 +22,10 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { REGION_LABELS } from '../model/names.js';
-import { MARK_NAMES, SymbolTable } from './table.js';
+import { MARK_NAMES, SymbolTable, type NameSource } from './table.js';
 
 /** Layout version of a cache file; bump when the file layout changes. */
-const LAYOUT = 1;
+const LAYOUT = 2;
 const MAGIC = 'BPSYMTAB';
 /** magic (8), layout (u32), header length (u32), SHA-256 of everything after this prefix (32). */
 const PREFIX = 48;
@@ -135,10 +135,19 @@ function pad8(n: number): number {
   return (n + 7) & ~7;
 }
 
-/** The cache file of a table (see readSymbolCache for the layout). */
+/** Where the parts of a file with this header lie (byte offsets). */
+function layoutOf(headerLen: number, n: number, nNames: number): { addrs: number; fnAt: number; ends: number; names: number } {
+  const addrs = PREFIX + headerLen;
+  const fnAt = addrs + n * 8;
+  const ends = fnAt + n * 4;
+  return { addrs, fnAt, ends, names: pad8(ends + nNames * 4) };
+}
+
+/** The cache file of a table (see decodeSymbolCache for the layout), or null when its names cannot be stored. */
 export function encodeSymbolCache(key: string, table: SymbolTable, sources: readonly CachedSource[]): Buffer | null {
-  const names = table.names.join('\n');
-  if (table.names.some((s) => s.includes('\n'))) return null;
+  const list = table.names;
+  const names = list.join('\n');
+  if (list.some((s) => s.includes('\n'))) return null;
   const nameBytes = Buffer.from(names, 'latin1');
   // a name that is not latin1 would not come back the same
   if (nameBytes.length !== names.length) return null;
@@ -146,7 +155,7 @@ export function encodeSymbolCache(key: string, table: SymbolTable, sources: read
   const header: Header = {
     key,
     n,
-    nNames: table.names.length,
+    nNames: list.length,
     namesBytes: nameBytes.length,
     marks: MARK_NAMES.map((m) => (Number.isNaN(table.marks[m]) ? null : table.marks[m])),
     textSymbols: table.textSymbols,
@@ -154,29 +163,56 @@ export function encodeSymbolCache(key: string, table: SymbolTable, sources: read
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headerLen = pad8(json.length);
-  const addrsAt = PREFIX + headerLen;
-  const fnAt = addrsAt + n * 8;
-  const namesAt = pad8(fnAt + n * 4);
-  const out = Buffer.alloc(namesAt + nameBytes.length, 0x20);
+  const at = layoutOf(headerLen, n, list.length);
+  const out = Buffer.alloc(at.names + nameBytes.length, 0x20);
   out.write(MAGIC, 0, 'latin1');
   out.writeUInt32LE(LAYOUT, 8);
   out.writeUInt32LE(headerLen, 12);
   json.copy(out, PREFIX);
   const ab = out.buffer;
-  new Float64Array(ab, out.byteOffset + addrsAt, n).set(table.addrs);
-  new Int32Array(ab, out.byteOffset + fnAt, n).set(table.fnAt);
-  out.fill(0, fnAt + n * 4, namesAt);
-  nameBytes.copy(out, namesAt);
+  new Float64Array(ab, out.byteOffset + at.addrs, n).set(table.addrs);
+  new Int32Array(ab, out.byteOffset + at.fnAt, n).set(table.fnAt);
+  const ends = new Int32Array(ab, out.byteOffset + at.ends, list.length);
+  let end = -1;
+  list.forEach((name, i) => (ends[i] = end += 1 + name.length));
+  out.fill(0, at.ends + list.length * 4, at.names);
+  nameBytes.copy(out, at.names);
   createHash('sha256').update(out.subarray(PREFIX)).digest().copy(out, 16);
   return out;
 }
 
+/** The names of a cache file, made into strings as they are asked for (table.ts NameSource). */
+class CachedNames implements NameSource {
+  private readonly made = new Map<number, string>();
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly at: number,
+    /** Where each name ends in the names' bytes (exclusive); the next starts 1 further (a newline). */
+    private readonly ends: Int32Array,
+  ) {}
+
+  name(id: number): string {
+    let s = this.made.get(id);
+    if (s === undefined) {
+      if (!(id >= 0 && id < this.ends.length)) return undefined as unknown as string; // as a list would
+      s = this.buf.toString('latin1', this.at + (id === 0 ? 0 : this.ends[id - 1] + 1), this.at + this.ends[id]);
+      this.made.set(id, s);
+    }
+    return s;
+  }
+
+  all(): string[] {
+    return this.buf.toString('latin1', this.at, this.buf.length).split('\n');
+  }
+}
+
 /**
- * The table in a cache file's bytes, or null (and why, for BOOTPROF_DEBUG) when they are not a
- * whole entry of this layout for `key`. Layout: MAGIC, u32 LAYOUT, u32 header length, SHA-256 of
- * the rest; the JSON header (space-padded to 8 bytes); addrs (Float64, n); fnAt (Int32, n), zero-
- * padded to 8 bytes; the names in latin1, joined by newlines. Little-endian, as typed arrays are on
- * every platform Node runs on.
+ * The table in a cache file's bytes, or why they are not a whole entry of this layout for `key`.
+ * Layout: MAGIC, u32 LAYOUT, u32 header length, SHA-256 of the rest; the JSON header (space-padded
+ * to 8 bytes); addrs (Float64, n); fnAt (Int32, n); where each name ends (Int32, nNames),
+ * zero-padded to 8 bytes; the names in latin1, joined by newlines. Little-endian, as typed arrays
+ * are on every platform Node runs on.
  */
 export function decodeSymbolCache(buf: Buffer, key: string): CachedSymbols | string {
   if (buf.length < PREFIX || buf.toString('latin1', 0, 8) !== MAGIC) return 'not a cache file';
@@ -192,17 +228,18 @@ export function decodeSymbolCache(buf: Buffer, key: string): CachedSymbols | str
     return 'unreadable header';
   }
   if (h.key !== key) return 'another key';
-  const n = h.n;
-  const addrsAt = PREFIX + headerLen;
-  const fnAt = addrsAt + n * 8;
-  const namesAt = pad8(fnAt + n * 4);
-  if (!Number.isInteger(n) || n < 0 || namesAt + h.namesBytes !== buf.length) return 'sizes do not match';
+  const { n, nNames } = h;
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(nNames) || nNames < REGION_LABELS.length) return 'bad counts';
+  const at = layoutOf(headerLen, n, nNames);
+  if (at.names + h.namesBytes !== buf.length) return 'sizes do not match';
   // views of the file's bytes (copying them costs a short run ~5 ms); a copy when misaligned
-  const whole: Uint8Array = buf.byteOffset % 8 === 0 ? buf : new Uint8Array(buf);
-  const addrs = new Float64Array(whole.buffer, whole.byteOffset + addrsAt, n);
-  const fns = new Int32Array(whole.buffer, whole.byteOffset + fnAt, n);
-  const names = buf.toString('latin1', namesAt, buf.length).split('\n');
-  if (names.length !== h.nNames || REGION_LABELS.some((l, i) => names[i] !== l)) return 'names do not match';
+  const whole = buf.byteOffset % 8 === 0 ? buf : Buffer.from(new Uint8Array(buf).buffer);
+  const addrs = new Float64Array(whole.buffer, whole.byteOffset + at.addrs, n);
+  const fns = new Int32Array(whole.buffer, whole.byteOffset + at.fnAt, n);
+  const ends = new Int32Array(whole.buffer, whole.byteOffset + at.ends, nNames);
+  if (ends[nNames - 1] !== h.namesBytes) return 'names do not match';
+  const names = new CachedNames(whole, at.names, ends);
+  if (REGION_LABELS.some((l, i) => names.name(i) !== l)) return 'names do not match';
   const marks: Record<string, number> = {};
   MARK_NAMES.forEach((m, i) => (marks[m] = h.marks[i] ?? NaN));
   return { table: new SymbolTable(addrs, fns, names, marks, h.textSymbols), sources: h.sources };
