@@ -76,10 +76,20 @@ async function rawFromBytes(path: string, bytes: Buffer): Promise<RawSymbols> {
   return parseSymbolText(bytes.toString('latin1'), path);
 }
 
+/** A regular ELF file's symbols, by positioned reads; a failed read is a one-line error naming it. */
+async function readElf(path: string): Promise<RawSymbols> {
+  try {
+    return await readElfSymbols(path);
+  } catch (err) {
+    if (err instanceof BootprofError) throw err;
+    throw fsError(err, path);
+  }
+}
+
 /** Loads one source file, sniffing ELF by its magic and gzip by its (readSource, rawFromBytes). */
 export async function loadRawSource(path: string): Promise<RawSymbols> {
   const bytes = await readSource(path);
-  return bytes === 'elf' ? readElfSymbols(path) : rawFromBytes(path, bytes);
+  return bytes === 'elf' ? readElf(path) : rawFromBytes(path, bytes);
 }
 
 /** Merges sources: the first wins; later ones add symbols outside earlier sources' text ranges. */
@@ -168,7 +178,7 @@ export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<Load
     const raws: RawSymbols[] = [];
     for (let i = 0; i < paths.length; i++) {
       const b = read[i];
-      if (b === 'elf') raws.push(await readElfSymbols(paths[i]));
+      if (b === 'elf') raws.push(await readElf(paths[i]));
       else if ('error' in b) throw b.error;
       else raws.push(await rawFromBytes(paths[i], b));
     }
