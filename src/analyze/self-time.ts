@@ -23,11 +23,6 @@ export class SelfTime implements Analysis {
   events = new Float64Array(1024);
   /** Per name id: instructions of its events' translated blocks (translated batches only). */
   insns = new Float64Array(1024);
-  /**
-   * The highest name id seen: rows() and totalSelf() read no further (the arrays double past it,
-   * and reading their untouched pages cost a short run over a 45,000-name map ~15 ms, measured).
-   */
-  private top = -1;
   /** Per vCPU: time and name id of its pending (not yet charged) event; -1 = none yet. */
   private lastTime = new Float64Array(16);
   private lastSym = new Int32Array(16).fill(-1);
@@ -43,21 +38,16 @@ export class SelfTime implements Analysis {
     const sym = batch.sym;
     let self = this.self;
     let events = this.events;
-    let top = this.top;
     if (this.unit === 'events') {
       for (let i = 0; i < n; i++) {
         const s = sym[i];
-        if (s > top) {
-          top = s;
-          if (s >= self.length) {
-            this.self = self = grow(self, s);
-            this.events = events = grow(events, s);
-          }
+        if (s >= self.length) {
+          this.self = self = grow(self, s);
+          this.events = events = grow(events, s);
         }
         self[s] += 1;
         events[s]++;
       }
-      this.top = top;
       return;
     }
     // The pending event of the vCPU of the current run of events is kept in locals: consecutive
@@ -72,12 +62,9 @@ export class SelfTime implements Analysis {
       const t = thread[i];
       const s = sym[i];
       const now = time[i];
-      if (s > top) {
-        top = s;
-        if (s >= self.length) {
-          this.self = self = grow(self, s);
-          this.events = events = grow(events, s);
-        }
+      if (s >= self.length) {
+        this.self = self = grow(self, s);
+        this.events = events = grow(events, s);
       }
       if (t !== curT) {
         if (curT >= 0) {
@@ -106,7 +93,6 @@ export class SelfTime implements Analysis {
       lastTime[curT] = curTime;
     }
     this.negativeDeltas += negative;
-    this.top = top;
   }
 
   /** Adds each event's block instructions to its function (a record without a count adds nothing). */
@@ -129,7 +115,7 @@ export class SelfTime implements Analysis {
    */
   rows(nameOf: (id: number) => string, weight: Weight = 'time'): SelfTimeRow[] {
     const rows: SelfTimeRow[] = [];
-    for (let id = 0; id <= this.top; id++) {
+    for (let id = 0; id < this.events.length; id++) {
       if (this.events[id] > 0) rows.push({ id, self: this.self[id], events: this.events[id], insns: id < this.insns.length ? this.insns[id] : 0 });
     }
     const key = weight === 'insns' ? (r: SelfTimeRow) => r.insns : weight === 'events' ? (r: SelfTimeRow) => r.events : (r: SelfTimeRow) => r.self;
@@ -145,7 +131,7 @@ export class SelfTime implements Analysis {
 
   totalSelf(): number {
     let s = 0;
-    for (let i = 0; i <= this.top; i++) s += this.self[i];
+    for (let i = 0; i < this.self.length; i++) s += this.self[i];
     return s;
   }
 }
