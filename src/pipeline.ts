@@ -18,7 +18,6 @@ import {
   type TraceParser,
 } from './formats/parser.js';
 import { DEFAULT_UNIT, planUnits } from './parallel/range-source.js';
-import { poolSize, UnitPool, WORKERS_PER_CORE } from './parallel/pool.js';
 import type { UnitResult } from './parallel/unit.js';
 import { tableToTransfer } from './symbols/transfer.js';
 import { progressBar } from './output/progress.js';
@@ -98,8 +97,10 @@ export interface RunResult {
   parser: TraceParser;
   symbols: Symbols;
   resolver: Resolver;
-  /** Name id -> display name. */
-  names: readonly string[];
+  /** Name id -> display name (made when first read: see nameOf). */
+  readonly names: readonly string[];
+  /** One id's name, without making every name of a cached symbol table a string (SymbolTable.nameOf). */
+  nameOf(id: number): string;
   bytes: number;
   inputName: string;
   gzip: boolean;
@@ -208,6 +209,8 @@ async function runParallel(
   const { origin, resolution } = originOf(format, head);
   agg.timeResolutionNs = resolution;
   if (origin) agg.setOrigin(origin);
+  // loaded here: worker_threads is not needed by a run on the main thread (~4 ms of a short run)
+  const { poolSize, UnitPool, WORKERS_PER_CORE } = await import('./parallel/pool.js');
   const workers = poolSize(threads, units.length);
   // (opts.progress is false under --quiet)
   if (workers.capped && opts.progress)
@@ -361,9 +364,20 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     }
     parser.strict = !!opts.strict;
     const resolver = new Resolver(syms.table);
-    const names = parser.names ?? (syms.table ? syms.table.names : REGION_LABELS);
+    // the names are looked up when asked for: a cached table makes its list only then (symbols/cache.ts)
+    const table = syms.table;
+    const namesOf = (): readonly string[] => parser.names ?? (table ? table.names : REGION_LABELS);
     const translations = new TranslationStage();
-    const analyses = setup({ format: parser.format, unit: parser.unit, names, parser, resolver, translations: translations.table });
+    const analyses = setup({
+      format: parser.format,
+      unit: parser.unit,
+      get names() {
+        return namesOf();
+      },
+      parser,
+      resolver,
+      translations: translations.table,
+    });
     const symbolizer = new Symbolizer(resolver);
     const threads = opts.threads ?? defaultThreads();
     const unitSize = opts.unitSize ?? DEFAULT_UNIT;
@@ -422,7 +436,10 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
       parser,
       symbols: syms,
       resolver,
-      names,
+      get names() {
+        return namesOf();
+      },
+      nameOf: (id) => (parser.names ? parser.names[id] : table ? table.nameOf(id) : REGION_LABELS[id]),
       bytes: end.bytes,
       inputName: source.name,
       gzip: source.gzip,

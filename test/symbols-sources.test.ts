@@ -12,6 +12,7 @@ import { SymbolTableBuilder } from '../src/symbols/table.js';
 import { parseHexKey } from '../src/symbols/address.js';
 import { FIRST_FUNCTION } from '../src/model/names.js';
 import { writeElf } from './elf-writer.js';
+import { prng } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-sym-'));
 const evs = excerpt();
@@ -219,6 +220,36 @@ describe('KASLR', () => {
     const v = voteSlide(table, pcs);
     expect(v.slide).toBe(0x400000);
     expect(v.confidence).toBe('high');
+  });
+
+  it('votes as counting every (pc, function start) pair with the same low 21 bits does', () => {
+    const table = systemMapTable();
+    const starts = Array.from(table.addrs).filter((_, i) => table.fnAt[i] >= FIRST_FUNCTION);
+    /** The vote by its definition: every voter against every function start (a double modulo). */
+    function reference(pcs: Map<number, number>) {
+      const voters = [...pcs.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 4096);
+      const mod = (k: number) => ((k % 0x200000) + 0x200000) % 0x200000;
+      const votes = new Map<number, number>();
+      for (const s of starts)
+        for (const [pc] of voters) {
+          const slide = pc - s;
+          if (mod(pc) === mod(s) && slide >= 0 && slide <= 2 ** 32) votes.set(slide, (votes.get(slide) ?? 0) + 1);
+        }
+      const best = [...votes].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0] ?? [0, 0];
+      const [slide, hits] = (votes.get(0) ?? 0) >= best[1] ? [0, votes.get(0) ?? 0] : best;
+      return { slide, hits, zero: votes.get(0) ?? 0 };
+    }
+    const rnd = prng(7);
+    for (const n of [1, 3, 40]) {
+      const pcs = new Map<number, number>();
+      for (let k = 0; k < n; k++) {
+        const s = starts[rnd(starts.length)];
+        // a function start moved by a 2 MiB multiple, or a pc inside a function
+        pcs.set(rnd(2) ? s + 0x200000 * rnd(600) : s + 1 + rnd(64), 1 + rnd(5));
+      }
+      const { slide, hits, zero } = voteSlide(table, pcs);
+      expect({ slide, hits, zero }, `${n} voters`).toEqual(reference(pcs));
+    }
   });
 
   it('parses --kaslr-offset', () => {

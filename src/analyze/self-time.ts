@@ -367,19 +367,22 @@ export function functionColumns(stacks: boolean, insns: boolean): string[] {
   return c;
 }
 
-/** The functions table's rows, by `weight`: names resolved, shares, totals when stacks were rebuilt. */
+/**
+ * The functions table's rows, by `weight`: names resolved (`nameOf`: RunResult.nameOf, which makes
+ * only the names it is asked for), shares, totals when stacks were rebuilt.
+ */
 export function functionCosts(
   st: SelfTime,
-  names: readonly string[],
+  nameOf: (id: number) => string,
   weight: Weight = 'time',
   totals: Float64Array | null = null,
   totalsInsns: Float64Array | null = null,
 ): FunctionCost[] {
-  const rows = st.rows((id) => names[id], weight);
+  const rows = st.rows(nameOf, weight);
   const total = st.totalSelf();
   const allInsns = st.totalInsns();
   return rows.map((r) => ({
-    function: names[r.id],
+    function: nameOf(r.id),
     self: r.self,
     total: totals ? totals[r.id] : 0,
     share: sharePercent(r.self, total),

@@ -92,7 +92,7 @@ export async function analyzeReport(
   const nodeInsns = tree && insns ? tree.totals(tree.insns) : null;
   const totals = tree ? tree.functionTotals(run.names.length, nodeTotals!) : null;
   const totalsInsns = tree && nodeInsns ? tree.functionTotals(run.names.length, nodeInsns) : null;
-  const rows = functionCosts(self, run.names, weight, totals, totalsInsns);
+  const rows = functionCosts(self, run.nameOf, weight, totals, totalsInsns);
   const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas, weight: statedWeight(o.weight, weight, run) });
   const calls = useSyscalls ? syscalls.rows() : [];
   const stats = useSyscalls ? summarizeSyscalls(calls, weight) : [];

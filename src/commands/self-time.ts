@@ -68,7 +68,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   if (full) warn(full);
   const weight = runWeight(asked, run);
   if (sort === 'insns') runWeight('insns', run, '--sort insns'); // refused without translation records, as --weight insns is
-  const rows = functionCosts(st, run.names, weight, totals, totalsInsns);
+  const rows = functionCosts(st, run.nameOf, weight, totals, totalsInsns);
   // a stable sort: ties keep the weight's order
   if (sort !== undefined) rows.sort((a, b) => SORT_KEYS[sort](b) - SORT_KEYS[sort](a));
   const shown = top === undefined ? rows : rows.slice(0, top);

@@ -46,7 +46,11 @@ export function poolSize(requested: number, units: number, cores: number = avail
   return { workers, capped: requested > perCore && units > perCore };
 }
 
-/** dist/parallel/parse-worker.js, also when running from the TypeScript sources (tests). */
+/**
+ * The parse worker beside this module: dist/parallel/parse-worker.js, or dist/bundle/parse-worker.js
+ * in the CLI's bundle (scripts/build-cli.mjs); dist/parallel's when running from the TypeScript
+ * sources (tests).
+ */
 function workerUrl(): URL {
   const here = import.meta.url;
   return here.endsWith('.ts') ? new URL('../../dist/parallel/parse-worker.js', here) : new URL('./parse-worker.js', here);

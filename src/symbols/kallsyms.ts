@@ -19,10 +19,17 @@ export interface RawSymbols {
   /** Sizes in bytes (0 = unknown). */
   sizes: number[];
   malformed: number;
+  /** Module symbols (`name [module]`) among them. */
+  modules: number;
 }
 
 export function emptyRaw(kind: string, path: string): RawSymbols {
-  return { kind, path, keys: [], types: [], names: [], sizes: [], malformed: 0 };
+  return { kind, path, keys: [], types: [], names: [], sizes: [], malformed: 0, modules: 0 };
+}
+
+/** What a symbol text file is: a kallsyms copy when it lists module symbols or is named so. */
+export function symbolTextKind(path: string, modules: number): string {
+  return modules > 0 || /kallsyms/.test(path) ? 'kallsyms' : 'System.map';
 }
 
 const BLANK = /\s+/;
@@ -50,7 +57,6 @@ function fields(text: string, start: number, end: number): string[] | null {
 /** Parses System.map or kallsyms text. */
 export function parseSymbolText(text: string, path: string): RawSymbols {
   const raw = emptyRaw('System.map', path);
-  let modules = 0;
   let zero = 0;
   let textLines = 0;
   let start = 0;
@@ -73,7 +79,7 @@ export function parseSymbolText(text: string, path: string): RawSymbols {
     let name = parts[2];
     if (parts.length >= 4 && parts[3].startsWith('[')) {
       name = `${name} ${parts.slice(3).join(' ')}`;
-      modules++;
+      raw.modules++;
     }
     if (isTextType(parts[1])) {
       textLines++;
@@ -84,7 +90,7 @@ export function parseSymbolText(text: string, path: string): RawSymbols {
     raw.names.push(name);
     raw.sizes.push(0);
   }
-  if (modules > 0 || /kallsyms/.test(path)) raw.kind = 'kallsyms';
+  raw.kind = symbolTextKind(path, raw.modules);
   if (textLines > 0 && zero === textLines) {
     throw new BootprofError(
       'E_SYMBOLS',

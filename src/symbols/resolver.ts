@@ -21,12 +21,16 @@ import type { SymbolTable } from './table.js';
 export const LOW_FLAG = 1 << 30;
 
 export class Resolver {
-  /** Kernel-half pc -> code (bounded: its arrays never move, so kernel() holds them), and offsets by slot. */
-  private readonly cache: PcHashMap;
-  private readonly cacheHi: Uint32Array;
-  private readonly cacheLo: Uint32Array;
-  private readonly cacheCode: Int32Array;
-  private readonly cacheOff: Float64Array;
+  /**
+   * Kernel-half pc -> code (bounded: its arrays never move, so kernel() holds them), and offsets by
+   * slot. Made by the first kernel() call: a run whose codes come from the wasm resolver never
+   * touches it (5 MB, ~5 ms of a short run to allocate and mark free, measured).
+   */
+  private cache: PcHashMap | null = null;
+  private cacheHi: Uint32Array = new Uint32Array(0);
+  private cacheLo: Uint32Array = new Uint32Array(0);
+  private cacheCode: Int32Array = new Int32Array(0);
+  private cacheOff: Float64Array = new Float64Array(0);
   /** virt(_text) - PHYSICAL_START, NaN without a table. */
   readonly physDelta: number;
   readonly text0: number;
@@ -47,13 +51,8 @@ export class Resolver {
 
   constructor(
     readonly table: SymbolTable | null,
-    cacheBits = 18,
+    private readonly cacheBits = 18,
   ) {
-    this.cache = new PcHashMap(cacheBits, true);
-    this.cacheHi = this.cache.hi;
-    this.cacheLo = this.cache.lo;
-    this.cacheCode = this.cache.val;
-    this.cacheOff = new Float64Array(this.cache.slots);
     const m = table?.marks;
     const text = m ? (Number.isNaN(m._text) ? m._stext : m._text) : NaN;
     this.physDelta = text - PHYSICAL_START;
@@ -66,7 +65,16 @@ export class Resolver {
 
   /** Times the code cache was emptied because it was full. */
   get cacheClears(): number {
-    return this.cache.clears;
+    return this.cache?.clears ?? 0;
+  }
+
+  private makeCache(): PcHashMap {
+    const cache = new PcHashMap(this.cacheBits, true);
+    this.cacheHi = cache.hi;
+    this.cacheLo = cache.lo;
+    this.cacheCode = cache.val;
+    this.cacheOff = new Float64Array(cache.slots);
+    return (this.cache = cache);
   }
 
   /**
@@ -85,8 +93,9 @@ export class Resolver {
     if (table === null) return REGION_KERNEL;
     // The cache's slots, walked here rather than through cache.find(): this runs once per event and
     // takes two values out of a hit (see model/pc-hash.ts).
+    const cache = this.cache ?? this.makeCache();
     const codes = this.cacheCode;
-    let s = this.cache.home(hi, lo);
+    let s = cache.home(hi, lo);
     for (;;) {
       const c = codes[s];
       if (c < 0) break;
@@ -94,7 +103,7 @@ export class Resolver {
         this.off = this.cacheOff[s];
         return c;
       }
-      s = (s + 1) & this.cache.mask;
+      s = (s + 1) & cache.mask;
     }
     this.lookups++;
     const key = addressKey(hi, lo) - this.slide;
@@ -103,7 +112,7 @@ export class Resolver {
     const code = fn >= 0 ? fn : REGION_UNKNOWN;
     const off = fn >= 0 ? key - table.addrs[at] : NO_OFFSET;
     this.off = off;
-    this.cacheOff[this.cache.insert(hi, lo, ~s, code)] = off;
+    this.cacheOff[cache.insert(hi, lo, ~s, code)] = off;
     return code;
   }
 

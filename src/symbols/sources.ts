@@ -14,7 +14,8 @@ import { refuseOutputAsInput } from '../io/outputs.js';
 import { isGzip } from '../io/source.js';
 import { chooseMap } from './find-map.js';
 import { isElf, readElfSymbols } from './elf.js';
-import { parseSymbolText, type RawSymbols } from './kallsyms.js';
+import { parseSymbolText, symbolTextKind, type RawSymbols } from './kallsyms.js';
+import { readSymbolCache, symbolCacheDir, symbolCacheKey, writeSymbolCache } from './cache.js';
 import { isTextType, SymbolTableBuilder, type SymbolTable } from './table.js';
 
 export interface SymbolSourceOptions {
@@ -34,12 +35,12 @@ export interface LoadedSymbols {
 }
 
 /**
- * Loads one source file, sniffing ELF by its magic and gzip by its. A regular file with a size is
- * sniffed with a positioned read (an ELF is then read by positioned reads); anything else (a pipe
- * such as `<(zcat System.map.gz)`, /proc/kallsyms, whose stat size is 0) is read until EOF.
+ * One source file's bytes as read (gzip still compressed), or 'elf' for a regular ELF file, which
+ * readElfSymbols reads by positioned reads. A regular file with a size is sniffed with a positioned
+ * read; anything else (a pipe such as `<(zcat System.map.gz)`, /proc/kallsyms, whose stat size is
+ * 0) is read until EOF.
  */
-export async function loadRawSource(path: string): Promise<RawSymbols> {
-  let bytes: Buffer;
+async function readSource(path: string): Promise<Buffer | 'elf'> {
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(path, 'r');
@@ -49,19 +50,19 @@ export async function loadRawSource(path: string): Promise<RawSymbols> {
     if (st.isFile() && st.size > 0) {
       const head = Buffer.alloc(4);
       await fh.read(head, 0, 4, 0);
-      if (isElf(head)) {
-        await fh.close();
-        fh = undefined;
-        return await readElfSymbols(path);
-      }
+      if (isElf(head)) return 'elf';
     }
-    bytes = await fh.readFile();
+    return await fh.readFile();
   } catch (err) {
     if (err instanceof BootprofError) throw err;
     throw fsError(err, path);
   } finally {
     await fh?.close();
   }
+}
+
+/** The symbols in a source's bytes: ELF by its magic, gzip by its, else System.map / kallsyms text. */
+async function rawFromBytes(path: string, bytes: Buffer): Promise<RawSymbols> {
   if (bytes.length === 0) throw new BootprofError('E_EMPTY', `${path}: empty symbol file`);
   if (isElf(bytes)) return readElfSymbols(path, bytes);
   if (isGzip(bytes)) {
@@ -73,6 +74,22 @@ export async function loadRawSource(path: string): Promise<RawSymbols> {
     if (isElf(bytes)) throw new BootprofError('E_SYMBOLS', `${path}: a gzip-compressed ELF file: pass it with --vmlinux`);
   }
   return parseSymbolText(bytes.toString('latin1'), path);
+}
+
+/** A regular ELF file's symbols, by positioned reads; a failed read is a one-line error naming it. */
+async function readElf(path: string): Promise<RawSymbols> {
+  try {
+    return await readElfSymbols(path);
+  } catch (err) {
+    if (err instanceof BootprofError) throw err;
+    throw fsError(err, path);
+  }
+}
+
+/** Loads one source file, sniffing ELF by its magic and gzip by its (readSource, rawFromBytes). */
+export async function loadRawSource(path: string): Promise<RawSymbols> {
+  const bytes = await readSource(path);
+  return bytes === 'elf' ? readElf(path) : rawFromBytes(path, bytes);
 }
 
 /** Merges sources: the first wins; later ones add symbols outside earlier sources' text ranges. */
@@ -140,20 +157,51 @@ export async function loadSymbolSources(opts: SymbolSourceOptions): Promise<Load
   }
   const key = await memoKey(paths);
   if (key !== null && memo !== null && memo.key === key) return { ...memo.result, note };
-  const raws: RawSymbols[] = [];
-  for (const p of paths) raws.push(await loadRawSource(p));
-  const { table, added } = mergeSources(raws);
-  if (table.textSymbols === 0) {
-    const bad = raws.reduce((s, r) => s + r.malformed, 0);
-    const why = bad > 0 ? ` (${bad} ${bad === 1 ? 'line is' : 'lines are'} not "ADDR TYPE NAME")` : '';
-    throw new BootprofError('E_SYMBOLS', `${paths.join(', ')}: no text symbols (types T, t, W, w)${why}`);
+  // every source is read first (the cache key covers them all); an error reading one is raised
+  // where a source-by-source load would have met it, after the errors of the sources before it
+  const read: (Buffer | 'elf' | { error: unknown })[] = [];
+  for (const p of paths) read.push(await readSource(p).catch((error: unknown) => ({ error })));
+  // text sources only (cache.ts): an ELF file's symbols are read by positioned reads already
+  const dir = symbolCacheDir();
+  const texts = read.filter((b): b is Buffer => b instanceof Buffer && !isElf(b));
+  const cacheKey = dir !== null && texts.length === read.length ? symbolCacheKey(texts) : null;
+  const cached = cacheKey !== null ? readSymbolCache(dir!, cacheKey) : null;
+  let result: LoadedSymbols;
+  if (cached !== null && cached.sources.length === paths.length) {
+    result = {
+      table: cached.table,
+      mapPath: paths.join(', '),
+      note,
+      sources: cached.sources.map((s, i) => ({ path: paths[i], kind: symbolTextKind(paths[i], s.modules ? 1 : 0), symbols: s.symbols, added: s.added })),
+    };
+  } else {
+    const raws: RawSymbols[] = [];
+    for (let i = 0; i < paths.length; i++) {
+      const b = read[i];
+      if (b === 'elf') raws.push(await readElf(paths[i]));
+      else if ('error' in b) throw b.error;
+      else raws.push(await rawFromBytes(paths[i], b));
+    }
+    const { table, added } = mergeSources(raws);
+    if (table.textSymbols === 0) {
+      const bad = raws.reduce((s, r) => s + r.malformed, 0);
+      const why = bad > 0 ? ` (${bad} ${bad === 1 ? 'line is' : 'lines are'} not "ADDR TYPE NAME")` : '';
+      throw new BootprofError('E_SYMBOLS', `${paths.join(', ')}: no text symbols (types T, t, W, w)${why}`);
+    }
+    result = {
+      table,
+      mapPath: paths.join(', '),
+      note,
+      sources: raws.map((r, i) => ({ path: r.path, kind: r.kind, symbols: r.keys.length, added: added[i] })),
+    };
+    if (cacheKey !== null)
+      writeSymbolCache(
+        dir!,
+        cacheKey,
+        table,
+        raws.map((r, i) => ({ symbols: r.keys.length, added: added[i], modules: r.modules > 0 })),
+      );
   }
-  const result: LoadedSymbols = {
-    table,
-    mapPath: paths.join(', '),
-    note,
-    sources: raws.map((r, i) => ({ path: r.path, kind: r.kind, symbols: r.keys.length, added: added[i] })),
-  };
   if (key !== null) memo = { key, result };
   return result;
 }

@@ -30,18 +30,47 @@ export function preferSymbol(aType: string, aName: string, aOrder: number, bType
   return typeRank(aType) - typeRank(bType) || leadingUnderscores(aName) - leadingUnderscores(bName) || aName.length - bName.length || aOrder - bOrder;
 }
 
+/**
+ * Names kept in the bytes they were read from (a cache file, cache.ts): one is made into a string
+ * when it is asked for, all of them when the list is. 45,000 names as strings cost a short run
+ * ~25 ms (their allocation and the scavenges that copy them), and a self-time table needs a few.
+ */
+export interface NameSource {
+  /** The name of one id. */
+  name(id: number): string;
+  /** Every name, by id. */
+  all(): string[];
+}
+
 export class SymbolTable {
+  private list: readonly string[] | null;
+  private readonly source: NameSource | null;
+
   constructor(
     /** Sorted distinct symbol addresses (address keys, see address.ts). */
     readonly addrs: Float64Array,
     /** Name id of the preferred text symbol at addrs[i], or -1 when none of the symbols there is text. */
     readonly fnAt: Int32Array,
-    /** Name id -> name. Ids below FIRST_FUNCTION are the region labels. */
-    readonly names: readonly string[],
+    /** Name id -> name (see `names`), or where to take them from when asked. */
+    names: readonly string[] | NameSource,
     /** Address keys of well-known symbols (NaN when absent). */
     readonly marks: Readonly<Record<string, number>>,
     readonly textSymbols: number,
-  ) {}
+  ) {
+    const list = Array.isArray(names);
+    this.list = list ? (names as readonly string[]) : null;
+    this.source = list ? null : (names as NameSource);
+  }
+
+  /** Name id -> name. Ids below FIRST_FUNCTION are the region labels. */
+  get names(): readonly string[] {
+    return (this.list ??= this.source!.all());
+  }
+
+  /** The name of one id, without making every name a string when they are not yet (NameSource). */
+  nameOf(id: number): string {
+    return this.list !== null ? this.list[id] : this.source!.name(id);
+  }
 
   /** Name id of the function containing `key`, or -1. */
   lookup(key: number): number {

@@ -9,7 +9,12 @@ export interface TableTransfer {
 }
 
 export function tableToTransfer(t: SymbolTable): TableTransfer {
-  return { addrs: t.addrs, fnAt: t.fnAt, marks: { ...t.marks }, textSymbols: t.textSymbols };
+  return { addrs: whole(t.addrs), fnAt: whole(t.fnAt), marks: { ...t.marks }, textSymbols: t.textSymbols };
+}
+
+/** An array that is all of its buffer: a view (of a cache file, cache.ts) is cloned with its whole buffer. */
+function whole<T extends Float64Array | Int32Array>(a: T): T {
+  return a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : (a.slice() as T);
 }
 
 export function tableFromTransfer(x: TableTransfer): SymbolTable {

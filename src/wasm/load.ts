@@ -17,7 +17,7 @@ export function wasmModule(name: string): WebAssembly.Module | null {
   if (modules.has(name)) return modules.get(name)!;
   let m: WebAssembly.Module | null = null;
   if (!process.env.BOOTPROF_NO_WASM) {
-    // dist/wasm/load.js -> dist/wasm; src/wasm/load.ts (tests) -> dist/wasm
+    // dist/wasm/load.js -> dist/wasm; src/wasm/load.ts (tests) and dist/bundle/*.js (the CLI's bundle) -> dist/wasm
     for (const rel of [`./${name}.wasm`, `../../dist/wasm/${name}.wasm`]) {
       try {
         m = new WebAssembly.Module(readFileSync(new URL(rel, import.meta.url)));
