@@ -263,7 +263,10 @@ async function runParallel(
       const identity = map.every((v, i) => v === i);
       if (r.batches.length > 0) r.batches[r.batches.length - 1].seenAfter = r.seenThreads.map((t) => map[t]);
       // the workers folded this unit for the analyses that merge units (analyze/unit-merge.ts)
-      if (r.partials && r.batches.length > 0 && u.records === 0 && agg.unit === 'ns' && mergeable()) {
+      // (times within 2^53 with the shift: then a difference of two shifted times is that of the unshifted ones)
+      const c = r.partials?.counts;
+      const exactTimes = !!c && Math.max(Math.abs(c.minTime), Math.abs(c.maxTime)) + Math.abs(delta) < 2 ** 53;
+      if (r.partials && exactTimes && r.batches.length > 0 && u.records === 0 && agg.unit === 'ns' && mergeable()) {
         for (const b of r.batches) b.merged = true;
         r.batches[0].unitMerge = { partials: r.partials, threads: map, delta, seenBefore: new Uint8Array(0) };
       }
@@ -394,6 +397,8 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     // Workers compute static codes with the slide known up front; if KASLR detection later picks
     // another one, the main thread recomputes them.
     const workerSlide = syms.table && opts.kaslr?.offset !== undefined ? opts.kaslr.offset : 0;
+    /** Analyses that declined the current unit's merge: they consume its batches. */
+    const declined = new Set<Analysis>();
     const process = (b: EventBatch): void => {
       // the workers' static codes (and their folds of the unit) hold only with the slide they used
       const asWorkers = parallel && resolver.slide === workerSlide;
@@ -401,10 +406,11 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
       if (m) m.seenBefore = symbolizer.seenFlags(m.threads);
       if (asWorkers) symbolizer.finalize(b);
       else symbolizer.apply(b);
-      for (const a of analyses) {
-        if (!asWorkers || !b.merged || !a.mergeUnit) a.consume(b);
-        else if (m) a.mergeUnit(m);
+      if (m) {
+        declined.clear();
+        for (const a of analyses) if (a.mergeUnit && !a.mergeUnit(m)) declined.add(a);
       }
+      for (const a of analyses) if (!asWorkers || !b.merged || !a.mergeUnit || declined.has(a)) a.consume(b);
     };
     // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
     const gate = new KaslrGate(syms.table, resolver, { ...opts.kaslr, mapName: syms.mapPath }, process, parser.symbolic);

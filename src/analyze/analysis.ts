@@ -16,9 +16,10 @@ export interface Analysis {
   finish?(): void | Promise<void>;
   /**
    * Analyses that also run in the parse workers (analyze/unit-merge.ts): merges one work unit's
-   * partial, in file order, instead of consuming that unit's batches.
+   * partial, in file order, instead of consuming that unit's batches; false (nothing merged): the
+   * merge would not give exactly the event-by-event result, and the unit's batches are consumed.
    */
-  mergeUnit?(m: UnitMerge): void;
+  mergeUnit?(m: UnitMerge): boolean;
 }
 
 /** Grows a typed array to hold index `need`, doubling; returns the (possibly new) array. */

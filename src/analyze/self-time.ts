@@ -19,6 +19,9 @@ export interface SelfTimeRow {
   insns: number;
 }
 
+/** Sums below this are exact integers whatever the order of the additions (2^53). */
+const EXACT = 2 ** 53;
+
 export class SelfTime implements Analysis {
   /** Per name id: summed self time (ns or events) and event count. */
   self = new Float64Array(1024);
@@ -60,6 +63,7 @@ export class SelfTime implements Analysis {
     let curT = -1;
     let curSym = -1;
     let curTime = 0;
+    let charged = 0;
     for (let i = 0; i < n; i++) {
       const t = thread[i];
       const s = sym[i];
@@ -83,8 +87,10 @@ export class SelfTime implements Analysis {
       }
       if (curSym >= 0) {
         const d = now - curTime;
-        if (d >= 0) self[curSym] += d;
-        else negative++;
+        if (d >= 0) {
+          self[curSym] += d;
+          charged += d;
+        } else negative++;
       }
       curSym = s;
       curTime = now;
@@ -95,16 +101,32 @@ export class SelfTime implements Analysis {
       lastTime[curT] = curTime;
     }
     this.negativeDeltas += negative;
+    this.charged += charged;
   }
+
+  /** Summed self time so far (all functions): while it stays below EXACT, every sum is exact. */
+  private charged = 0;
 
   /**
    * Merges a work unit's partial (SelfTimeUnit, computed in a parse worker), in file order: each of
    * its vCPUs' pending event is charged up to the vCPU's first event in the unit, then the unit's
    * own sums are added and its last events become the pending ones.
    */
-  mergeUnit(m: UnitMerge): void {
+  mergeUnit(m: UnitMerge): boolean {
     const p = m.partials.selfTime;
     const { threads, delta, seenBefore } = m;
+    // Merged sums equal the event-by-event ones only while every sum is an exact integer: the seams'
+    // time, the unit's and everything so far must stay below 2^53 (a hostile trace's times may not).
+    let seams = 0;
+    for (let t = 0; t < p.first.length; t++) {
+      if (p.pendCode[t] < 0) continue;
+      const g = threads[t];
+      if (g < this.lastSym.length && this.lastSym[g] >= 0) {
+        const d = p.first[t] + delta - this.lastTime[g];
+        if (d > 0) seams += d;
+      }
+    }
+    if (!(this.charged + p.charged + seams < EXACT)) return false;
     for (let t = 0; t < p.first.length; t++) {
       if (p.pendCode[t] < 0) continue;
       const g = threads[t];
@@ -115,8 +137,10 @@ export class SelfTime implements Analysis {
       const prev = this.lastSym[g];
       if (prev >= 0) {
         const d = p.first[t] + delta - this.lastTime[g];
-        if (d >= 0) this.self[prev] += d;
-        else this.negativeDeltas++;
+        if (d >= 0) {
+          this.self[prev] += d;
+          this.charged += d;
+        } else this.negativeDeltas++;
       }
       const last = finalOf(t, p.pendCode[t], seenBefore);
       if (last >= this.self.length) this.growNames(last);
@@ -136,6 +160,8 @@ export class SelfTime implements Analysis {
       this.events[id] += p.deferredEvents[k];
     }
     this.negativeDeltas += p.negative;
+    this.charged += p.charged;
+    return true;
   }
 
   private growNames(id: number): void {
@@ -200,6 +226,8 @@ export interface SelfTimePartial {
   pendTime: Float64Array;
   /** Times going backwards within the unit. */
   negative: number;
+  /** The unit's summed self time (all functions). */
+  charged: number;
 }
 
 /**
@@ -218,6 +246,7 @@ export class SelfTimeUnit {
   private pendTime = new Float64Array(16);
   private threads = 0;
   private negative = 0;
+  private charged = 0;
 
   consume(batch: EventBatch): void {
     const { time, thread, sym } = batch;
@@ -241,8 +270,11 @@ export class SelfTimeUnit {
       else {
         const d = now - this.pendTime[t];
         if (d < 0) this.negative++;
-        else if (prev & LOW_FLAG) this.deferredSelf.add(deferredKey(t, prev), d);
-        else self[prev] += d;
+        else {
+          this.charged += d;
+          if (prev & LOW_FLAG) this.deferredSelf.add(deferredKey(t, prev), d);
+          else self[prev] += d;
+        }
       }
       if (code & LOW_FLAG) {
         this.deferredEvents.add(deferredKey(t, code), 1);
@@ -285,11 +317,13 @@ export class SelfTimeUnit {
       pendCode: this.pendCode.slice(0, n),
       pendTime: this.pendTime.slice(0, n),
       negative: this.negative,
+      charged: this.charged,
     };
     this.touched = [];
     this.pendCode.fill(-1);
     this.threads = 0;
     this.negative = 0;
+    this.charged = 0;
     return p;
   }
 }

@@ -82,7 +82,7 @@ export class TraceCounts implements Analysis {
   }
 
   /** Merges a work unit's partial (CountsUnit, from a parse worker), in file order. */
-  mergeUnit(m: UnitMerge): void {
+  mergeUnit(m: UnitMerge): boolean {
     const p = m.partials.counts;
     const { threads, delta, seenBefore } = m;
     for (let t = 0; t < p.threadEvents.length; t++) {
@@ -103,6 +103,7 @@ export class TraceCounts implements Analysis {
     for (let k = 0; k < p.gapBins.length; k++) this.gaps[p.gapBins[k]] += p.gapCounts[k];
     if (p.minTime + delta < this.minTime) this.minTime = p.minTime + delta;
     if (p.maxTime + delta > this.maxTime) this.maxTime = p.maxTime + delta;
+    return true;
   }
 
   get threads(): number {
