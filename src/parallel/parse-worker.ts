@@ -45,7 +45,7 @@ const newBatch = (): EventBatch => {
  */
 async function room(): Promise<void> {
   const until = Date.now() + 50;
-  while (free.length < 2 && made >= MAX_BATCHES && Date.now() < until) {
+  while (free.length === 0 && made >= MAX_BATCHES && Date.now() < until) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, Math.max(1, until - Date.now()));
       returned = () => {
@@ -95,7 +95,7 @@ async function handle(msg: Exclude<WorkerRequest, { type: 'recycle' }>): Promise
   try {
     if (fh === null) throw new BootprofError('E_UNREADABLE', `${init.name}: cannot open the trace in a parse worker`);
     await room();
-    const r = await parseUnit(fh, init.size, init.name, msg.unit, format, init.head, symbolizer, init.options, newBatch, init.origin);
+    const r = await parseUnit(fh, init.size, init.name, msg.unit, format, init.head, symbolizer, init.options, newBatch, init.origin, (b) => free.push(b));
     const batches = r.batches.map((b) => b.toColumns());
     const reply: WorkerReply = { type: 'unit', result: { ...r, batches } };
     parentPort!.postMessage(reply, batches.flatMap(EventBatch.buffers));

@@ -78,6 +78,8 @@ export async function parseUnit(
   o: UnitOptions = {},
   newBatch: BatchSource = () => new EventBatch(o.batchSize),
   origin: TimeOrigin | null = null,
+  /** Takes back a batch the unit did not fill (its last, or its only one when it had no event). */
+  giveBack: (b: EventBatch) => void = () => {},
 ): Promise<UnitResult> {
   const [from, to] = await ownedRange(fh, u, size, name, format.name === 'qemu-log');
   const parser = format.create(head);
@@ -123,6 +125,7 @@ export async function parseUnit(
     throw err;
   }
   if (batch.length > 0) flush();
+  else giveBack(batch);
   parser.release();
   const partials = parser.unit === 'ns' && batches.length > 0 ? foldUnit(batches) : null;
   return {
