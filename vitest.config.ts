@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/sequencer.js';
 
 /**
  * Files that change process-wide state on purpose (environment variables read once per thread):
@@ -15,6 +16,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // the symbol cache in a temp directory, never the user's
     globalSetup: ['test/global-setup.ts'],
+    // the longest files first, also without vitest's cache of the last run (a fresh clone, CI)
+    sequence: { sequencer: LongestFirst },
     projects: [
       { extends: true, test: { name: 'isolated', include: ISOLATED, isolate: true } },
       { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
