@@ -103,6 +103,9 @@ export function buildProgram(): Command {
     .addOption(labelOption())
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
+    .option('--from <edge>', "the window's start: seconds from the trace's start (0.5, 250ms), a milestone key (start_kernel) or a function (its first call)")
+    .option('--to <edge>', "the window's end (excluded), as --from; default: the end of the trace")
+    .option('--phase <name>', 'the window of a timeline phase (its key or label: start_kernel, initcalls, user, ...)')
     .addOption(weightOption())
     .addOption(
       new Option(

@@ -11,6 +11,7 @@ import type { Weight } from '../model/weight.js';
 import { grow, type Analysis } from './analysis.js';
 import { LOW_FLAG } from '../symbols/resolver.js';
 import { deferredKey, finalCode, finalOf, SparseSums, type UnitMerge } from './unit-merge.js';
+import { clipped, type TimeWindow } from './window.js';
 
 export interface SelfTimeRow {
   id: number;
@@ -33,9 +34,20 @@ export class SelfTime implements Analysis {
   private lastSym = new Int32Array(16).fill(-1);
   negativeDeltas = 0;
 
-  constructor(readonly unit: TimeUnit) {}
+  /**
+   * `window`: only the part of each event's time inside it is charged, and only the events that start
+   * inside it are counted (events and instructions).
+   */
+  constructor(
+    readonly unit: TimeUnit,
+    readonly window: TimeWindow | null = null,
+  ) {}
 
   consume(batch: EventBatch): void {
+    if (this.window) {
+      this.consumeWindowed(batch, this.window);
+      return;
+    }
     if (batch.translated) this.addInsns(batch);
     const n = batch.length;
     const time = batch.time;
@@ -113,6 +125,7 @@ export class SelfTime implements Analysis {
    * own sums are added and its last events become the pending ones.
    */
   mergeUnit(m: UnitMerge): boolean {
+    if (this.window) return false; // the workers fold whole units
     const p = m.partials.selfTime;
     const { threads, delta, seenBefore } = m;
     // Merged sums equal the event-by-event ones only while every sum is an exact integer: the seams'
@@ -169,6 +182,42 @@ export class SelfTime implements Analysis {
     this.events = grow(this.events, id);
   }
 
+  /** consume() within a window: each event charged the part of [its time, its vCPU's next event) inside it. */
+  private consumeWindowed(batch: EventBatch, w: TimeWindow): void {
+    const { time, thread, sym } = batch;
+    const translated = batch.translated;
+    const counts = batch.insns;
+    for (let i = 0, n = batch.length; i < n; i++) {
+      const t = thread[i];
+      const s = sym[i];
+      const now = time[i];
+      if (s >= this.self.length) this.growNames(s);
+      if (t >= this.lastSym.length) {
+        this.lastSym = grow(this.lastSym, t, -1);
+        this.lastTime = grow(this.lastTime, t);
+      }
+      const prev = this.lastSym[t];
+      if (prev >= 0) {
+        const from = this.lastTime[t];
+        if (now < from) this.negativeDeltas++;
+        else {
+          const d = clipped(w, from, now);
+          this.self[prev] += d;
+          this.charged += d;
+        }
+      }
+      this.lastSym[t] = s;
+      this.lastTime[t] = now;
+      if (now >= w.from && now < w.to) {
+        this.events[s]++;
+        if (translated && counts[i] !== 0) {
+          if (s >= this.insns.length) this.insns = grow(this.insns, s);
+          this.insns[s] += counts[i];
+        }
+      }
+    }
+  }
+
   /** Adds each event's block instructions to its function (a record without a count adds nothing). */
   private addInsns(batch: EventBatch): void {
     const { sym } = batch;
@@ -190,7 +239,9 @@ export class SelfTime implements Analysis {
   rows(nameOf: (id: number) => string, weight: Weight = 'time'): SelfTimeRow[] {
     const rows: SelfTimeRow[] = [];
     for (let id = 0; id < this.events.length; id++) {
-      if (this.events[id] > 0) rows.push({ id, self: this.self[id], events: this.events[id], insns: id < this.insns.length ? this.insns[id] : 0 });
+      // (in a window a function may have time and no event: its event started before the window)
+      if (this.events[id] > 0 || this.self[id] > 0)
+        rows.push({ id, self: this.self[id], events: this.events[id], insns: id < this.insns.length ? this.insns[id] : 0 });
     }
     const key = weight === 'insns' ? (r: SelfTimeRow) => r.insns : weight === 'events' ? (r: SelfTimeRow) => r.events : (r: SelfTimeRow) => r.self;
     rows.sort((a, b) => key(b) - key(a) || b.events - a.events || b.self - a.self || (nameOf(a.id) < nameOf(b.id) ? -1 : nameOf(a.id) > nameOf(b.id) ? 1 : 0));

@@ -10,6 +10,8 @@ import { countOf } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseTop, parseWeight, runWeight, statedWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
+import { resolveWindowFor, windowLine, windowOptions } from './window-pass.js';
+import { windowSummary } from '../analyze/window.js';
 
 export interface SelfTimeOptions extends CommonOptions {
   top?: string;
@@ -17,6 +19,10 @@ export interface SelfTimeOptions extends CommonOptions {
   stacks?: boolean;
   /** --sort self|total|events|insns (default: the run's weight). */
   sort?: string;
+  /** --from/--to/--phase: a time window (analyze/window.ts). */
+  from?: string;
+  to?: string;
+  phase?: string;
 }
 
 export const SELF_TIME_SORTS = ['self', 'total', 'events', 'insns'] as const;
@@ -50,11 +56,16 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   let st!: SelfTime;
   let sr: StackReconstruction | null = null;
   const input = inputOptions(trace, o);
+  const windowed = windowOptions(o, input);
+  if (windowed && o.stacks)
+    throw new BootprofError('E_USAGE', '--stacks with a window is not supported yet: inclusive time is of the whole trace; drop --stacks or the window');
   const symbols = await loadSymbols(input);
+  const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   const run = await runPipeline(
     input,
     (info) => {
-      st = new SelfTime(info.unit);
+      if (window && info.unit !== 'ns') throw new BootprofError('E_USAGE', `--from/--to/--phase need a timed trace; ${info.format} here has no times`);
+      st = new SelfTime(info.unit, window);
       if (!o.stacks) return [counts, st];
       sr = StackReconstruction.fromInfo(info);
       return [counts, st, sr];
@@ -76,6 +87,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
     ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),
     total_self_ns: st.totalSelf(),
     functions: rows.length,
+    ...(window ? { window: windowSummary(window) } : {}),
   };
   for (const w of inputWarnings(run, st.negativeDeltas)) warn(w);
   const more = rows.length - shown.length;
@@ -83,7 +95,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
     kind: 'self-time',
     summary,
     tables: [makeTable(FUNCTIONS_TABLE, shown, { include: functionColumns(totals !== null, run.translations.active) })],
-    lines: summaryText(summary),
+    lines: window ? [...summaryText(summary), windowLine(window, summary.span_ns)] : summaryText(summary),
     layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, 'more function')} (--top N, or --format csv for all)`] : [] }],
   };
   await writeDocument(format, doc, out, { quiet: o.quiet, label: o.label });

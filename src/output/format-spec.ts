@@ -142,11 +142,23 @@ export interface FunctionRow {
   insns_share?: number;
 }
 
+/** A time window (--from/--to/--phase): [from_ns, to_ns) since the trace's first event. */
+export interface WindowSummary {
+  /** The edges as given (a time, a milestone key, a function name; a phase's milestones), or "start" / "end". */
+  from: string;
+  to: string;
+  /** null: from the trace's start / to its end. */
+  from_ns: Int | null;
+  to_ns: Int | null;
+}
+
 export interface SelfTimeSummary extends TraceSummary {
-  /** Summed self time of every function. */
+  /** Summed self time of every function (in a window: the part inside it). */
   total_self_ns: Int;
   /** Rows the full table has (the document may hold fewer: --top). */
   functions: Int;
+  /** --from/--to/--phase: each event's time is clipped to the window; events and instructions count the events that start in it. */
+  window?: WindowSummary;
 }
 
 /** `bootprof self-time --format json` */

@@ -1,0 +1,43 @@
+/**
+ * The window of a command's `--from/--to/--phase` (analyze/window.ts): times are taken as given;
+ * milestone keys, function names and phases come from the trace's timeline, which a first pass over
+ * the trace computes (so a window by name needs a file, which can be read twice).
+ */
+import { Timeline, type TimelineResult } from '../analyze/timeline.js';
+import { checkWindowOptions, resolveWindow, windowNeedsTimeline, type TimeWindow, type WindowOptions } from '../analyze/window.js';
+import { BootprofError } from '../io/errors.js';
+import { formatSeconds } from '../output/timestamp.js';
+import { formatDuration } from '../output/units.js';
+import { runPipeline, type InputOptions, type Symbols } from '../pipeline.js';
+
+/** Checked before any read: the window options (null: none) and whether they need a first pass. */
+export function windowOptions(o: WindowOptions, input: InputOptions): WindowOptions | null {
+  const w = checkWindowOptions(o);
+  if (w && windowNeedsTimeline(w) && (!input.trace || input.trace === '-'))
+    throw new BootprofError(
+      'E_USAGE',
+      'a window by milestone, function or phase reads the trace twice (first to find the times): give a trace file, not standard input, or the edges in seconds (--from 0.5 --to 1.25s)',
+    );
+  return w;
+}
+
+/** Resolves the window, reading the trace once first when it names milestones, functions or a phase. */
+export async function resolveWindowFor(w: WindowOptions, input: InputOptions, symbols: Symbols): Promise<TimeWindow> {
+  let tl: TimelineResult | null = null;
+  if (windowNeedsTimeline(w)) {
+    let timeline!: Timeline;
+    // its own copy of the symbols: the run appends its KASLR note to them
+    await runPipeline({ ...input, progress: false }, (info) => [(timeline = Timeline.fromInfo(info))], { ...symbols });
+    tl = timeline.result();
+  }
+  return resolveWindow(w, tl);
+}
+
+/** The summary line of a window: "window: 0.030988 s (start_kernel) to the end, 164.8 ms". */
+export function windowLine(w: TimeWindow, end: number): string {
+  const edge = (ns: number, label: string, open: string): string =>
+    Number.isFinite(ns) ? `${formatSeconds(ns)} s${/^[\d.]/.test(label) ? '' : ` (${label})`}` : open;
+  const from = Number.isFinite(w.from) ? w.from : 0;
+  const to = Number.isFinite(w.to) ? Math.min(w.to, end) : end;
+  return `window: ${edge(w.from, w.fromLabel, 'the start')} to ${edge(w.to, w.toLabel, 'the end')}, ${formatDuration(Math.max(0, to - from))}`;
+}
