@@ -53,6 +53,7 @@ async function specs() {
   const diff = (t) => ({ ...t, name: 'diff ' + t.name });
   return {
     units: table.KIND_UNITS,
+    jsonTypes: table.KIND_JSON_TYPES,
     parquet: pq.PARQUET_TYPES,
     tables: [
       self.FUNCTIONS_TABLE,
@@ -75,19 +76,8 @@ async function specs() {
   };
 }
 
-const JSON_TYPE = {
-  text: 'string',
-  count: 'integer',
-  duration: 'integer',
-  time: 'integer',
-  percent: 'number',
-  index: 'integer',
-  flag: 'boolean',
-  number: 'number',
-};
-
 export async function tablesSection() {
-  const { units, tables, parquet } = await specs();
+  const { units, jsonTypes, tables, parquet } = await specs();
   let md = '';
   for (const t of tables) {
     md += `\n### \`${t.name}\` (${WHERE[t.name]})\n\n${t.doc}\n\n`;
@@ -102,7 +92,7 @@ export async function tablesSection() {
     md += opt.length ? ` (plus ${opt.map((c) => '`' + c.key + '`').join(', ')} where asked for)\n\n` : '\n\n';
     md += '| column | JSON type | Parquet type | unit | meaning |\n|---|---|---|---|---|\n';
     for (const c of t.columns) {
-      const type = JSON_TYPE[c.kind] + (c.nullable ? ' or null' : '') + (c.optional ? ', optional' : '');
+      const type = jsonTypes[c.kind] + (c.nullable ? ' or null' : '') + (c.optional ? ', optional' : '');
       md += `| \`${c.key}\` | ${type} | ${parquet[c.kind]} | ${units[c.kind] || ''} | ${c.doc.replace(/\|/g, '\\|')} |\n`;
     }
   }

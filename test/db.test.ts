@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
+import { csvField } from '../src/output/csv.js';
 import { duckdb, STORE_SCHEMA_VERSION } from '../src/store/store.js';
 import { cli } from './helpers.js';
 
@@ -36,8 +37,7 @@ const query = (sql: string): Promise<string> => ok('db', 'query', store, sql, '-
 
 /** A JSON table as CSV (flags 0/1, null empty), the columns of its first row. */
 function jsonCsv(rows: Record<string, unknown>[]): string {
-  const cell = (v: unknown): string =>
-    v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v);
+  const cell = (v: unknown): string => (v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : csvField(String(v)));
   return [Object.keys(rows[0]).join(','), ...rows.map((r) => Object.values(r).map(cell).join(','))].join('\n') + '\n';
 }
 

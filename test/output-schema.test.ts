@@ -7,14 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { FUNCTIONS_TABLE } from '../src/analyze/self-time.js';
-import { CALLS_TABLE, SYSCALL_STATS_TABLE } from '../src/analyze/syscalls.js';
-import { FIRST_CALLS_TABLE, MILESTONES_TABLE, PHASE_IDLE_TABLE, PHASES_TABLE } from '../src/analyze/timeline.js';
-import { INITCALLS_TABLE } from '../src/analyze/initcalls.js';
-import { CALL_TREE_TABLE } from '../src/analyze/call-tree-table.js';
-import { CALLEES_TABLE, CALLERS_TABLE } from '../src/analyze/call-paths.js';
 import { DIFF_TABLES } from '../src/analyze/diff.js';
-import type { ColumnKind, TableSpec } from '../src/model/table.js';
+import { KIND_JSON_TYPES, type TableSpec } from '../src/model/table.js';
+import { SINGLE_BOOT_TABLES } from './tables.js';
 // @ts-expect-error a plain .mjs script without types
 import { DOCUMENTS, generateSchemas, schemaPath } from '../scripts/schema.mjs';
 // @ts-expect-error a plain .mjs script without types
@@ -23,21 +18,8 @@ import { cli } from './helpers.js';
 
 const SAMPLES = 'samples/';
 const MAP = SAMPLES + 'System.map-6.1.0-47-cloud-amd64.gz';
-const TABLES: TableSpec<unknown>[] = [
-  FUNCTIONS_TABLE,
-  CALLS_TABLE,
-  SYSCALL_STATS_TABLE,
-  PHASES_TABLE,
-  PHASE_IDLE_TABLE,
-  MILESTONES_TABLE,
-  FIRST_CALLS_TABLE,
-  INITCALLS_TABLE,
-  CALL_TREE_TABLE,
-  CALLERS_TABLE,
-  CALLEES_TABLE,
-] as TableSpec<unknown>[];
 /** The tables of a command's document (the diff's share names with the single-boot ones). */
-const tablesOf = (command: string): TableSpec<unknown>[] => (command === 'diff' ? (DIFF_TABLES as TableSpec<unknown>[]) : TABLES);
+const tablesOf = (command: string): TableSpec<unknown>[] => (command === 'diff' ? (DIFF_TABLES as TableSpec<unknown>[]) : SINGLE_BOOT_TABLES);
 type Prop = { type?: string | string[]; anyOf?: { type: string }[] };
 /** A property's JSON types: `type`, or the types of an anyOf (integer or null). */
 const typesOf = (p: Prop): string | string[] | undefined => p.type ?? p.anyOf?.map((a) => a.type);
@@ -55,17 +37,6 @@ describe('JSON schemas', () => {
     expect(have, 'npm run docs:output').toBe(await renderDoc(have));
   });
 
-  const JSON_TYPE: Record<ColumnKind, string> = {
-    text: 'string',
-    count: 'integer',
-    duration: 'integer',
-    time: 'integer',
-    percent: 'number',
-    index: 'integer',
-    flag: 'boolean',
-    number: 'number',
-  };
-
   it('every declared table is its schema rows: the same keys in the same order, types and optionality', () => {
     let checked = 0;
     for (const [command, schema] of Object.entries(schemas)) {
@@ -79,7 +50,7 @@ describe('JSON schemas', () => {
           `${command}.${key}`,
         ).toEqual(Object.keys(props));
         for (const c of spec!.columns) {
-          const want = c.nullable ? [JSON_TYPE[c.kind], 'null'] : JSON_TYPE[c.kind];
+          const want = c.nullable ? [KIND_JSON_TYPES[c.kind], 'null'] : KIND_JSON_TYPES[c.kind];
           expect(typesOf(props[c.key]), `${command}.${key}.${c.key}`).toEqual(want);
           expect((prop.items.required ?? []).includes(c.key), `${command}.${key}.${c.key} required`).toBe(!c.optional);
         }

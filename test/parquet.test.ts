@@ -13,13 +13,9 @@ import { ROW_GROUP, SQL_TYPES } from '../src/output/parquet.js';
 import { defineTable, makeTable, type ColumnKind } from '../src/model/table.js';
 import { writeParquetTable } from '../src/output/parquet.js';
 import { openOutput } from '../src/output/sink.js';
-import { FUNCTIONS_TABLE } from '../src/analyze/self-time.js';
-import { SYSCALL_STATS_TABLE, CALLS_TABLE } from '../src/analyze/syscalls.js';
-import { FIRST_CALLS_TABLE, MILESTONES_TABLE, PHASE_IDLE_TABLE, PHASES_TABLE } from '../src/analyze/timeline.js';
-import { INITCALLS_TABLE } from '../src/analyze/initcalls.js';
-import { CALL_TREE_TABLE } from '../src/analyze/call-tree-table.js';
 import { DIFF_TABLES } from '../src/analyze/diff.js';
 import { cli } from './helpers.js';
+import { SINGLE_BOOT_TABLES } from './tables.js';
 
 const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-parquet-'));
@@ -36,35 +32,26 @@ afterAll(() => {
 
 const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
+/** A value as CSV writes it: flags 0/1, null empty, quoted where needed. */
+const cell = (v: unknown): string => (v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : csvField(String(v)));
+
 /** A parquet file as CSV text (without its boot column), its column types and its boot labels. */
 async function parquetAsCsv(file: string): Promise<{ csv: string; types: Record<string, string>; boots: Set<string> }> {
   const r = await conn.runAndReadAll(`SELECT * FROM read_parquet(${q(file)})`);
   const names = r.columnNames();
   const types = Object.fromEntries(names.map((n, i) => [n, r.columnTypes()[i].toString()]));
   expect(names[0]).toBe('boot');
-  const cell = (v: unknown): string => (v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : csvField(String(v)));
   const rows = r.getRowsJS();
   const boots = new Set(rows.map((row) => String(row[0])));
   const csv = [names.slice(1).join(','), ...rows.map((row) => row.slice(1).map(cell).join(','))].join('\n') + '\n';
   return { csv, types, boots };
 }
 
-const SPECS = [
-  FUNCTIONS_TABLE,
-  CALLS_TABLE,
-  SYSCALL_STATS_TABLE,
-  PHASES_TABLE,
-  PHASE_IDLE_TABLE,
-  MILESTONES_TABLE,
-  FIRST_CALLS_TABLE,
-  INITCALLS_TABLE,
-  CALL_TREE_TABLE,
-];
 /** The file's table declaration, by the command and table its metadata names. */
 async function specOf(file: string): Promise<Map<string, ColumnKind>> {
   const meta = await conn.runAndReadAll(`SELECT decode(key), decode(value) FROM parquet_kv_metadata(${q(file)})`);
   const kv = Object.fromEntries(meta.getRowsJS().map((r) => [String(r[0]), String(r[1])]));
-  const spec = (kv['bootprof.command'] === 'diff' ? DIFF_TABLES : SPECS).find((s) => s.name === kv['bootprof.table']);
+  const spec = (kv['bootprof.command'] === 'diff' ? DIFF_TABLES : SINGLE_BOOT_TABLES).find((s) => s.name === kv['bootprof.table']);
   expect(spec, file).toBeDefined();
   return new Map(spec!.columns.map((c) => [c.key, c.kind as ColumnKind]));
 }
@@ -108,7 +95,6 @@ describe('--format parquet', () => {
       const table = f.replace('.parquet', '');
       const rows = doc[table] as Record<string, unknown>[];
       const back = await parquetAsCsv(join(out, f));
-      const cell = (v: unknown): string => (v === null ? '' : typeof v === 'boolean' ? (v ? '1' : '0') : csvField(String(v)));
       const header = rows.length ? Object.keys(rows[0]).join(',') : back.csv.split('\n')[0];
       expect(back.csv, table).toBe([header, ...rows.map((r) => Object.values(r).map(cell).join(','))].join('\n') + '\n');
       await expectTypes(join(out, f), back.types);

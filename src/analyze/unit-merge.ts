@@ -8,7 +8,7 @@
  * every sum is of integers below 2^53, so the order of the additions does not matter.
  */
 import { LOW_FLAG } from '../symbols/resolver.js';
-import { REGION_USER } from '../model/names.js';
+import { finalLowCode } from '../symbols/symbolize.js';
 import type { SelfTimePartial } from './self-time.js';
 import type { CountsPartial } from './trace-counts.js';
 
@@ -34,16 +34,14 @@ export function deferredKey(t: number, code: number): number {
   return t * 0x100000000 + (code >>> 0);
 }
 
-/** The final name id of a deferred key's code, by the per-vCPU rule. */
-export function finalCode(key: number, seenBefore: Uint8Array): number {
-  const t = Math.floor(key / 0x100000000);
-  const code = key % 0x100000000;
-  return seenBefore[t] ? REGION_USER : code ^ LOW_FLAG;
+/** The final name id of a (unit thread, code) pair: the code itself unless it is a low code (the per-vCPU rule). */
+export function finalOf(t: number, code: number, seenBefore: Uint8Array): number {
+  return code & LOW_FLAG ? finalLowCode(code, seenBefore[t]) : code;
 }
 
-/** The final name id of a (unit thread, code) pair: the code itself unless it is a low code. */
-export function finalOf(t: number, code: number, seenBefore: Uint8Array): number {
-  return code & LOW_FLAG ? (seenBefore[t] ? REGION_USER : code ^ LOW_FLAG) : code;
+/** The final name id of a deferred key's code. */
+export function finalCode(key: number, seenBefore: Uint8Array): number {
+  return finalOf(Math.floor(key / 0x100000000), key % 0x100000000, seenBefore);
 }
 
 /** Sums a value per key, remembering the keys in first-touch order (small, sparse, reset per unit). */

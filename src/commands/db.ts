@@ -16,7 +16,7 @@ import { parquetFileName, parquetMetadata, writeParquetTable } from '../output/p
 import { openOutput } from '../output/sink.js';
 import { countOf } from '../output/units.js';
 import { loadSymbols } from '../pipeline.js';
-import { addBoot, duckdb, exportStore, hasBoot, openStore, STORE_TABLES, type BootRecord } from '../store/store.js';
+import { addBoot, exportStore, hasBoot, openStore, sqlString, STORE_TABLES, type BootRecord, type Store } from '../store/store.js';
 import { queryTable } from '../store/query.js';
 import { chooseFormat, inputOptions, parseWeight, type CommonOptions } from './common.js';
 import { analyzeReport } from './report.js';
@@ -80,26 +80,18 @@ async function reportJsonTables(path: string): Promise<{ summary: Record<string,
   return { summary, tables: STORE_TABLES.map((s) => jsonTable(s as TableSpec<unknown>, rows.get(s.name)!)) };
 }
 
-/** The summary a Parquet directory's files carry (key bootprof.summary), read with DuckDB. */
-async function parquetSummary(dir: string): Promise<Record<string, unknown>> {
-  const { DuckDBInstance } = await duckdb();
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    for (const spec of STORE_TABLES) {
-      const file = join(dir, parquetFileName(spec.name));
-      try {
-        statSync(file);
-      } catch {
-        continue;
-      }
-      const r = await conn.runAndReadAll(`SELECT decode(value) FROM parquet_kv_metadata('${file.replace(/'/g, "''")}') WHERE decode(key) = 'bootprof.summary'`);
-      const v = r.getRowsJS()[0]?.[0];
-      if (typeof v === 'string') return JSON.parse(v) as Record<string, unknown>;
+/** The summary a Parquet directory's files carry (key bootprof.summary), read with the store's DuckDB. */
+async function parquetSummary(store: Store, dir: string): Promise<Record<string, unknown>> {
+  for (const spec of STORE_TABLES) {
+    const file = join(dir, parquetFileName(spec.name));
+    try {
+      statSync(file);
+    } catch {
+      continue;
     }
-  } finally {
-    conn.closeSync();
-    db.closeSync();
+    const r = await store.conn.runAndReadAll(`SELECT decode(value) FROM parquet_kv_metadata(${sqlString(file)}) WHERE decode(key) = 'bootprof.summary'`);
+    const v = r.getRowsJS()[0]?.[0];
+    if (typeof v === 'string') return JSON.parse(v) as Record<string, unknown>;
   }
   throw new BootprofError('E_FORMAT', `${dir}: no Parquet file bootprof wrote (${STORE_TABLES.map((s) => parquetFileName(s.name)).join(', ')})`);
 }
@@ -107,9 +99,9 @@ async function parquetSummary(dir: string): Promise<Record<string, unknown>> {
 export async function dbAddCommand(storePath: string, source: string, o: DbAddOptions): Promise<void> {
   const meta = parseMeta(o.meta);
   if (o.output !== undefined) throw new BootprofError('E_USAGE', `db add writes to the store, not to -o ${o.output}`);
-  const kind: BootRecord['source'] = isDirectory(source) ? 'parquet' : source !== '-' && sniffJson(source) === 'report' ? 'report' : 'trace';
-  if (kind === 'trace' && source !== '-' && sniffJson(source) === 'json')
-    throw new BootprofError('E_FORMAT', `${source}: JSON that is not a saved bootprof report (bootprof report --format json writes one)`);
+  const sniffed = sniffJson(source); // null for stdin, a directory, a pipe or a trace
+  const kind: BootRecord['source'] = isDirectory(source) ? 'parquet' : sniffed === 'report' ? 'report' : 'trace';
+  if (sniffed === 'json') throw new BootprofError('E_FORMAT', `${source}: JSON that is not a saved bootprof report (bootprof report --format json writes one)`);
   const label = o.label ?? (source === '-' ? 'stdin' : basename(source.replace(/\/+$/, '')));
   // the store is checked (and created) before the long read; it is not held open meanwhile
   const check = await openStore(storePath, 'create');
@@ -121,10 +113,9 @@ export async function dbAddCommand(storePath: string, source: string, o: DbAddOp
   }
   let dir = source;
   let temp: string | null = null;
-  let summary: Record<string, unknown>;
+  let summary: Record<string, unknown> | null = null;
   try {
-    if (kind === 'parquet') summary = await parquetSummary(source);
-    else {
+    if (kind !== 'parquet') {
       let doc: ResultDocument;
       let tables: Table[];
       if (kind === 'report') {
@@ -149,6 +140,7 @@ export async function dbAddCommand(storePath: string, source: string, o: DbAddOp
     }
     const store = await openStore(storePath, 'readWrite');
     try {
+      summary ??= await parquetSummary(store, source);
       const added = await addBoot(store, dir, { label, source: kind, summary, meta }, !!o.replace);
       if (!o.quiet) {
         const parts = STORE_TABLES.map((s) => countOf(added[s.name] ?? 0, s.name.replace(/s$/, '')));

@@ -33,6 +33,18 @@ export const KIND_UNITS: Readonly<Record<ColumnKind, string>> = {
   number: '',
 };
 
+/** The JSON type of each kind (the schemas' row types, docs/OUTPUT.md). */
+export const KIND_JSON_TYPES: Readonly<Record<ColumnKind, 'string' | 'integer' | 'number' | 'boolean'>> = {
+  text: 'string',
+  count: 'integer',
+  duration: 'integer',
+  time: 'integer',
+  percent: 'number',
+  index: 'integer',
+  flag: 'boolean',
+  number: 'number',
+};
+
 export interface Column<R> {
   /** CSV header and JSON key. Integers in ns end in `_ns`. */
   readonly key: string;

@@ -18,7 +18,7 @@ function declaredKinds(): Map<string, ColumnKind> {
 }
 
 const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT']);
-const REAL_TYPES = new Set(['FLOAT', 'DOUBLE']);
+const REAL_TYPES = new Set(['FLOAT', 'DOUBLE', 'DECIMAL']);
 
 function sqlTypeName(t: { toString(): string }): string {
   return t.toString().replace(/\(.*$/, '');
@@ -27,7 +27,7 @@ function sqlTypeName(t: { toString(): string }): string {
 /** The kind a result column shows as. */
 export function queryColumnKind(key: string, sqlType: string, declared = declaredKinds()): ColumnKind {
   const integer = INTEGER_TYPES.has(sqlType);
-  const real = REAL_TYPES.has(sqlType) || sqlType === 'DECIMAL';
+  const real = REAL_TYPES.has(sqlType);
   const d = declared.get(key);
   if (d && ((d === 'text' && sqlType === 'VARCHAR') || (d === 'flag' && sqlType === 'BOOLEAN') || ((integer || real) && d !== 'text' && d !== 'flag')))
     return real && d !== 'percent' ? 'number' : d;

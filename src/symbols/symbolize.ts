@@ -11,6 +11,14 @@ import { FIRST_FUNCTION, REGION_KERNEL, REGION_USER } from '../model/names.js';
 import { LOW_FLAG, type Resolver } from './resolver.js';
 import { FastResolver } from './resolver-fast.js';
 
+/**
+ * The per-vCPU rule for a low pc's static code (LOW_FLAG set): [user] once its vCPU has run a kernel
+ * virtual pc, else the code itself (a physically-addressed kernel function, [firmware] or [boot]).
+ */
+export function finalLowCode(code: number, kernelSeen: boolean | number): number {
+  return kernelSeen ? REGION_USER : code ^ LOW_FLAG;
+}
+
 export class Symbolizer {
   private kernelSeen = new Uint8Array(16);
 
@@ -136,10 +144,8 @@ export class Symbolizer {
       }
       const c = sym[i];
       if (c & LOW_FLAG) {
-        if (seen[t]) {
-          sym[i] = REGION_USER;
-          off[i] = NO_OFFSET;
-        } else sym[i] = c ^ LOW_FLAG;
+        sym[i] = finalLowCode(c, seen[t]);
+        if (seen[t]) off[i] = NO_OFFSET;
       } else if (c >= FIRST_FUNCTION || c === REGION_KERNEL) seen[t] = 1;
     }
     if (batch.seenAfter) this.markSeen(batch.seenAfter);
