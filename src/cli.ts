@@ -63,6 +63,11 @@ function inputOptionsOf(cmd: Command): Command {
       collect,
     )
     .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions); used before any --map')
+    .option(
+      '--user-elf <file[@base]>',
+      "a user-space program (unstripped ELF: a static /init, busybox, an agent): [user] events in its functions become FILE:function; a PIE's load base is found from the trace unless given after @ (hex); repeatable",
+      collect,
+    )
     .addOption(new Option('--input-format <format>', 'trace format instead of detecting it').choices([...FORMAT_NAMES]))
     .addOption(
       new Option('--time-unit <unit>', 'unit of the times in text traces that do not say (default s; the resolved format: ns)').choices([
@@ -322,6 +327,7 @@ Examples:
     .option('--duration <seconds>', 'stop QEMU after this many seconds (results marked partial; exit 0)')
     .option('-m, --map <file>', "symbols: the guest kernel's System.map (or /proc/kallsyms copy, or ELF); repeatable, later ones fill gaps", collect)
     .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab); used before any --map')
+    .option('--user-elf <file[@base]>', 'a user-space program (unstripped ELF) whose functions name [user] events as FILE:function; repeatable', collect)
     .option('--kaslr-offset <hex>', 'the KASLR slide of the guest kernel, when known (default: found from the trace)')
     .addOption(kaslrOption())
     .option('-q, --quiet', 'the guest console goes to DIR/console.txt instead of the terminal; no progress or summary on stderr')

@@ -29,6 +29,7 @@ import { Symbolizer } from './symbols/symbolize.js';
 import type { SymbolTable } from './symbols/table.js';
 import { loadSymbolSources } from './symbols/sources.js';
 import { KaslrGate, type KaslrOptions, type KaslrReport } from './symbols/kaslr.js';
+import { loadUserElf, UserStage, type UserElf } from './symbols/user-elf.js';
 import type { Analysis } from './analyze/analysis.js';
 import { TranslationStage, type Translations } from './model/translations.js';
 
@@ -41,6 +42,8 @@ export interface InputOptions {
   /** Symbol sources in order (--map, repeatable); `map` is the single-map form. */
   maps?: string[];
   vmlinux?: string;
+  /** User-space ELF files (`--user-elf FILE[@BASE]`): their functions name [user] events (symbols/user-elf.ts). */
+  userElf?: string[];
   /** Unit of times in text formats that do not say (--time-unit). */
   timeUnit?: InputTimeUnit;
   kaslr?: KaslrOptions;
@@ -72,14 +75,17 @@ export interface Symbols {
   note: string | null;
   /** Per source file: kind and symbol counts (symbols/sources.ts). */
   sources?: { path: string; kind: string; symbols: number; added: number }[];
+  /** `--user-elf` files, their load bases decided by the run (symbols/user-elf.ts). */
+  user?: UserElf[];
 }
 
 export async function loadSymbols(opts: InputOptions): Promise<Symbols> {
   const maps = opts.maps ?? (opts.map ? [opts.map] : []);
-  const syms = await loadSymbolSources({ trace: opts.trace, maps, vmlinux: opts.vmlinux });
+  const syms: Symbols = { ...(await loadSymbolSources({ trace: opts.trace, maps, vmlinux: opts.vmlinux })) };
   // beside a loaded table the note only says which map was picked (information, not a warning):
   // --quiet drops it; "running without symbols" (no table) still prints
   if (opts.quiet && syms.table) syms.note = null;
+  if (opts.userElf && opts.userElf.length > 0) syms.user = await Promise.all(opts.userElf.map((spec) => loadUserElf(spec)));
   return syms;
 }
 
@@ -330,6 +336,11 @@ export interface TraceInfo {
   resolver?: Resolver;
   /** The run's translations (`-d in_asm` records), by the id in `batch.xlat` of a `translated` batch. */
   translations?: Translations;
+  /**
+   * The first name id of `--user-elf` functions (symbols/user-elf.ts; Infinity without): ids from it
+   * on are user-space functions, which only analyses with `userFunctions` see.
+   */
+  userFirst?: number;
 }
 
 /**
@@ -369,7 +380,20 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     const resolver = new Resolver(syms.table);
     // the names are looked up when asked for: a cached table makes its list only then (symbols/cache.ts)
     const table = syms.table;
-    const namesOf = (): readonly string[] => parser.names ?? (table ? table.names : REGION_LABELS);
+    let namesOf = (): readonly string[] => parser.names ?? (table ? table.names : REGION_LABELS);
+    let nameOf = (id: number): string => (parser.names ? parser.names[id] : table ? table.nameOf(id) : REGION_LABELS[id]);
+    // --user-elf: each file's function names follow the run's (ids from user.firstId)
+    const user = syms.user && syms.user.length > 0 ? syms.user : null;
+    if (user) {
+      if (parser.symbolic) throw new BootprofError('E_USAGE', `${source.name}: --user-elf needs a trace of pcs; this one names its events already`);
+      const all = [...(table ? table.names : REGION_LABELS)];
+      for (const e of user) {
+        e.firstId = all.length;
+        for (const n of e.names) all.push(n);
+      }
+      namesOf = () => all;
+      nameOf = (id) => all[id];
+    }
     const translations = new TranslationStage();
     const analyses = setup({
       format: parser.format,
@@ -380,6 +404,7 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
       parser,
       resolver,
       translations: translations.table,
+      userFirst: user ? user[0].firstId : Infinity,
     });
     const symbolizer = new Symbolizer(resolver);
     const threads = opts.threads ?? defaultThreads();
@@ -399,6 +424,28 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     const workerSlide = syms.table && opts.kaslr?.offset !== undefined ? opts.kaslr.offset : 0;
     /** Analyses that declined the current unit's merge: they consume its batches. */
     const declined = new Set<Analysis>();
+    // names [user] events in --user-elf functions (no unit is merged then: see mergeable below)
+    const userStage = user
+      ? new UserStage(user, (b, usym, uoff) => {
+          for (const a of analyses) {
+            if (!a.userFunctions) {
+              a.consume(b);
+              continue;
+            }
+            // the same batch with the user stage's symbol columns, for this analysis only
+            const cols = b as { sym: Int32Array; off: Float64Array };
+            const { sym, off } = b;
+            cols.sym = usym;
+            cols.off = uoff;
+            try {
+              a.consume(b);
+            } finally {
+              cols.sym = sym;
+              cols.off = off;
+            }
+          }
+        })
+      : null;
     const process = (b: EventBatch): void => {
       // the workers' static codes (and their folds of the unit) hold only with the slide they used
       const asWorkers = parallel && resolver.slide === workerSlide;
@@ -406,6 +453,10 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
       if (m) m.seenBefore = symbolizer.seenFlags(m.threads);
       if (asWorkers) symbolizer.finalize(b);
       else symbolizer.apply(b);
+      if (userStage) {
+        userStage.push(b);
+        return;
+      }
       if (m) {
         declined.clear();
         for (const a of analyses) if (a.mergeUnit && !a.mergeUnit(m)) declined.add(a);
@@ -422,14 +473,29 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     let end: ReadEnd;
     try {
       end = parallel
-        ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts, () => !translations.active)
+        ? await runParallel(
+            opts.trace!,
+            source.size!,
+            head,
+            format,
+            parser,
+            push,
+            syms,
+            workerSlide,
+            threads,
+            unitSize,
+            opts,
+            () => !translations.active && !userStage,
+          )
         : await runSequential(source, parser, push, opts, bom);
     } catch (err) {
       throw aboutInput(err, source.name);
     }
     const kaslr = gate.finish();
+    userStage?.finish();
     for (const a of analyses) await a.finish?.();
-    if (kaslr.messages.length > 0) syms.note = [syms.note, ...kaslr.messages].filter((m) => m).join('\nbootprof: ');
+    const notes = [...kaslr.messages, ...(userStage?.messages ?? [])];
+    if (notes.length > 0) syms.note = [syms.note, ...notes].filter((m) => m).join('\nbootprof: ');
     const gz = source.cut?.() ?? null;
     const cut = gz !== null || end.lastLine >= 0 ? { gzip: gz, lastLine: end.lastLine } : null;
     if (parser.stats.events === 0) {
@@ -445,7 +511,7 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
       get names() {
         return namesOf();
       },
-      nameOf: (id) => (parser.names ? parser.names[id] : table ? table.nameOf(id) : REGION_LABELS[id]),
+      nameOf,
       bytes: end.bytes,
       inputName: source.name,
       gzip: source.gzip,

@@ -1,6 +1,7 @@
 /** A small ELF64 writer for tests: symbol tables to load as --vmlinux (symbols-sources, reliability fuzz). */
 /** Writes an ELF64 little-endian relocatable-style file with .text, .data, .symtab, .strtab, .shstrtab. */
-export function writeElf(syms: { name: string; value: bigint; size: bigint; text: boolean; bind: number }[]): Buffer {
+/** `type`: the ELF type (2 ET_EXEC, 3 ET_DYN: a PIE). */
+export function writeElf(syms: { name: string; value: bigint; size: bigint; text: boolean; bind: number }[], type = 2): Buffer {
   const shstr = Buffer.from('\0.text\0.data\0.symtab\0.strtab\0.shstrtab\0', 'latin1');
   const nameOff = (n: string) => shstr.indexOf(Buffer.from(n + '\0', 'latin1'));
   const strParts: Buffer[] = [Buffer.from([0])];
@@ -25,7 +26,7 @@ export function writeElf(syms: { name: string; value: bigint; size: bigint; text
   const shstrOff = strOff + strtab.length;
   const shOff = Math.ceil((shstrOff + shstr.length) / 8) * 8;
   Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]).copy(ehdr, 0);
-  ehdr.writeUInt16LE(2, 0x10); // ET_EXEC
+  ehdr.writeUInt16LE(type, 0x10); // ET_EXEC or ET_DYN
   ehdr.writeUInt16LE(62, 0x12); // EM_X86_64
   ehdr.writeBigUInt64LE(BigInt(shOff), 0x28);
   ehdr.writeUInt16LE(64, 0x34);

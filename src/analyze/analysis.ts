@@ -20,6 +20,12 @@ export interface Analysis {
    * merge would not give exactly the event-by-event result, and the unit's batches are consumed.
    */
   mergeUnit?(m: UnitMerge): boolean;
+  /**
+   * With `--user-elf`: true when the analysis shows user-space functions, i.e. reads the user stage's
+   * names (ids from TraceInfo.userFirst) in `sym`/`off` where the others see [user]
+   * (symbols/user-elf.ts).
+   */
+  readonly userFunctions?: boolean;
 }
 
 /** Grows a typed array to hold index `need`, doubling; returns the (possibly new) array. */

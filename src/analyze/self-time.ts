@@ -24,6 +24,8 @@ export interface SelfTimeRow {
 const EXACT = 2 ** 53;
 
 export class SelfTime implements Analysis {
+  /** With --user-elf: user-space functions by name (symbols/user-elf.ts). */
+  readonly userFunctions = true;
   /** Per name id: summed self time (ns or events) and event count. */
   self = new Float64Array(1024);
   events = new Float64Array(1024);

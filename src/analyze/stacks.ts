@@ -210,6 +210,7 @@ export interface StackStats {
 }
 
 export class StackReconstruction implements Analysis {
+  readonly userFunctions = true;
   readonly tree: CallTree;
   private cpus: VcpuStack[] = [];
   private cls = new Uint8Array(FIRST_FUNCTION);
@@ -255,6 +256,8 @@ export class StackReconstruction implements Analysis {
     translations: Translations | null = null,
     /** False: the tree keeps only its shape (no self, events or instructions per node), for callers that read calls and returns only. */
     readonly counting = true,
+    /** TraceInfo.userFirst: `--user-elf` functions are roots, as [user] is (a flat user profile, kernel entries stacked on them). */
+    readonly userFirst = Infinity,
   ) {
     this.xl = translations;
     this.tree = new CallTree(treeLimit, counting);
@@ -266,7 +269,7 @@ export class StackReconstruction implements Analysis {
 
   /** For a pipeline's setup. */
   static fromInfo(info: TraceInfo, counting = true): StackReconstruction {
-    return new StackReconstruction(info.unit, info.names, StackReconstruction.treeLimit, info.translations ?? null, counting);
+    return new StackReconstruction(info.unit, info.names, StackReconstruction.treeLimit, info.translations ?? null, counting, info.userFirst ?? Infinity);
   }
 
   /** The one stderr line saying the call tree was full, or null. */
@@ -288,7 +291,7 @@ export class StackReconstruction implements Analysis {
     const cls = this.cls;
     for (let id = this.known; id < n; id++) {
       const name = names[id];
-      if (id === REGION_FIRMWARE || id === REGION_BOOT || id === REGION_USER) cls[id] = C_ROOT;
+      if (id === REGION_FIRMWARE || id === REGION_BOOT || id === REGION_USER || id >= this.userFirst) cls[id] = C_ROOT;
       else if (id < FIRST_FUNCTION) cls[id] = C_NORMAL;
       else if (RETURN_THUNK.test(name)) cls[id] = C_RET_THUNK;
       else if (THUNK.test(name)) cls[id] = C_THUNK;

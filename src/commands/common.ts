@@ -13,6 +13,7 @@ export interface CommonOptions {
   /** --map: one file, or several (the option is repeatable). */
   map?: string | string[];
   vmlinux?: string;
+  userElf?: string[];
   timeUnit?: string;
   kaslr?: string;
   kaslrOffset?: string;
@@ -141,6 +142,7 @@ export function inputOptions(trace: string | undefined, o: CommonOptions): Input
     trace,
     maps,
     vmlinux: o.vmlinux,
+    userElf: o.userElf,
     strict: o.strict,
     inputFormat: o.inputFormat,
     threads: parseThreads(o.threads),

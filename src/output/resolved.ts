@@ -26,6 +26,8 @@ export const RESOLVE_BUFFER = 1 << 20;
 const LINE_SLACK = 64;
 
 export class ResolveWriter implements Analysis {
+  /** With --user-elf: user-space events as FILE:function+0xOFF (symbols/user-elf.ts). */
+  readonly userFunctions = true;
   private readonly buf = Buffer.allocUnsafe(RESOLVE_BUFFER);
   private pos = 0;
   private pending: Promise<void>[] = [];
