@@ -45,6 +45,14 @@ function formatOption(formats: readonly string[]): Option {
   return new Option('-f, --format <format>', `${orList(formats)} (default: ${dflt})`).choices([...formats]);
 }
 
+/** --from/--to/--phase: a time window (src/analyze/window.ts), for every command that analyses a trace's time. */
+function withWindow(cmd: Command): Command {
+  return cmd
+    .option('--from <edge>', "the window's start: seconds from the trace's start (0.5, 250ms), a milestone key (start_kernel) or a function (its first call)")
+    .option('--to <edge>', "the window's end (excluded), as --from; default: the end of the trace")
+    .option('--phase <name>', 'the window of a timeline phase (its key or label: start_kernel, initcalls, user, ...), alone');
+}
+
 function withInput(cmd: Command): Command {
   return inputOptionsOf(
     cmd.argument(
@@ -97,15 +105,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
 
-  withInput(program.command('self-time'))
+  withWindow(withInput(program.command('self-time')))
     .description('self time per function: each event is charged the time until the next event of the same vCPU')
     .addOption(formatOption(DOCUMENT_FORMATS))
     .addOption(labelOption())
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
-    .option('--from <edge>', "the window's start: seconds from the trace's start (0.5, 250ms), a milestone key (start_kernel) or a function (its first call)")
-    .option('--to <edge>', "the window's end (excluded), as --from; default: the end of the trace")
-    .option('--phase <name>', 'the window of a timeline phase (its key or label: start_kernel, initcalls, user, ...)')
     .addOption(weightOption())
     .addOption(
       new Option(
@@ -116,9 +121,14 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
+A window (--from/--to/--phase) charges each event only the part of its time inside it and counts the
+events (and instructions) that start in it; --stacks still rebuilds the stacks from the whole trace.
+
 Examples:
   bootprof self-time trace.log.gz --map System.map
   bootprof self-time trace.log.gz --map System.map --stacks --sort total
+  bootprof self-time trace.log.gz --map System.map --phase initcalls
+  bootprof self-time trace.log.gz --map System.map --from start_kernel --to 1.5s
   bootprof self-time trace.log --format csv > self.csv
   zcat trace.log.gz | bootprof self-time - --map System.map --top 10`,
     )
@@ -214,7 +224,7 @@ Examples:
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/timeline.js')).timelineCommand(trace, opts));
 
-  withInput(program.command('flamegraph'))
+  withWindow(withInput(program.command('flamegraph')))
     .description('call stacks reconstructed from the trace, as folded stacks, a speedscope file or Chrome/Perfetto JSON')
     .addOption(new Option('-f, --format <format>', 'folded (default), speedscope or chrome').choices(['folded', 'speedscope', 'chrome']))
     .option(
@@ -227,7 +237,9 @@ Examples:
       `
 Stacks are rebuilt from where blocks start (docs/STACKS.md): offset 0 of a function is a call, a block
 inside a function on the stack a return; interrupts nest; task switches are followed. speedscope and
-chrome JSON are not written to a terminal: use -o FILE or a pipe.
+chrome JSON are not written to a terminal: use -o FILE or a pipe. A window (--from/--to/--phase)
+keeps the stacks of the whole trace and weighs each by its time inside the window; speedscope and
+chrome frames are cut to the window.
 
 Examples:
   bootprof flamegraph trace.log > boot.folded && flamegraph.pl boot.folded > boot.svg
@@ -238,7 +250,7 @@ Examples:
 
   for (const direction of ['callers', 'callees'] as const) {
     const callers = direction === 'callers';
-    withInput(program.command(direction).argument('<func>', 'the function (its exact name; with --regex a JavaScript regular expression)'))
+    withWindow(withInput(program.command(direction).argument('<func>', 'the function (its exact name; with --regex a JavaScript regular expression)')))
       .description(
         callers
           ? 'the call paths into a function: an inverted tree of its callers, their callers, ... (perf report -g caller), from the reconstructed stacks'
@@ -262,6 +274,7 @@ inclusive time through it, self FUNC's own time, calls how often FUNC was entere
             : `Each node is a path FUNC;...;function: total is that frame's inclusive
 time along the path, self the time charged to exactly the path, calls how often it was entered.`
         }
+In a window (--from/--to/--phase): the time inside it, and the calls made inside it.
 
 Examples:
   bootprof ${direction} ${callers ? 'clear_page_rep' : 'do_one_initcall --depth 1'} trace.log.gz --map System.map

@@ -10,8 +10,10 @@ import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseWeight, runWeight, warn, type CommonOptions } from './common.js';
 import { inputWarnings } from './summary.js';
+import { requireTimed, resolveWindowFor, windowLine, windowOptions } from './window-pass.js';
+import type { WindowOptions } from '../analyze/window.js';
 
-export interface FlamegraphOptions extends CommonOptions {
+export interface FlamegraphOptions extends CommonOptions, WindowOptions {
   minDuration?: string;
 }
 
@@ -43,15 +45,20 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   const asked = parseWeight(o.weight);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
+  const windowed = windowOptions(o, input);
   const symbols = await loadSymbols(input);
+  const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   let sr!: StackReconstruction;
   let frames: FrameRecorder | undefined;
   const run = await runPipeline(
     input,
     (info) => {
+      requireTimed(window, info);
       sr = StackReconstruction.fromInfo(info);
+      // a window: the stacks from every event, the weights and the frames clipped to it
+      sr.window = window;
       if (format !== 'folded') {
-        frames = new FrameRecorder(fixed ?? 0, fixed === undefined, EVENTED_FRAME_BUDGET);
+        frames = new FrameRecorder(fixed ?? 0, fixed === undefined, EVENTED_FRAME_BUDGET, window);
         sr.frameSink = frames;
       }
       return [sr];
@@ -102,7 +109,10 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     if (!o.quiet)
       note(`${formatCount(f.kept)} frames on ${f.vcpus} vCPU track${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
   }
-  if (!o.quiet) stackNote(sr);
+  if (!o.quiet) {
+    stackNote(sr);
+    if (window) warn(windowLine(window, sr.end));
+  }
   await out.close();
 }
 

@@ -4,11 +4,12 @@
  * the trace computes (so a window by name needs a file, which can be read twice).
  */
 import { Timeline, type TimelineResult } from '../analyze/timeline.js';
-import { checkWindowOptions, resolveWindow, windowNeedsTimeline, type TimeWindow, type WindowOptions } from '../analyze/window.js';
+import { checkWindowOptions, resolveWindow, windowNeedsTimeline, windowSummary, type TimeWindow, type WindowOptions } from '../analyze/window.js';
 import { BootprofError } from '../io/errors.js';
 import { formatSeconds } from '../output/timestamp.js';
 import { formatDuration } from '../output/units.js';
-import { runPipeline, type InputOptions, type Symbols } from '../pipeline.js';
+import type { WindowSummary } from '../output/format-spec.js';
+import { runPipeline, type InputOptions, type Symbols, type TraceInfo } from '../pipeline.js';
 
 /** Checked before any read: the window options (null: none) and whether they need a first pass. */
 export function windowOptions(o: WindowOptions, input: InputOptions): WindowOptions | null {
@@ -40,4 +41,24 @@ export function windowLine(w: TimeWindow, end: number): string {
   const from = Number.isFinite(w.from) ? w.from : 0;
   const to = Number.isFinite(w.to) ? Math.min(w.to, end) : end;
   return `window: ${edge(w.from, w.fromLabel, 'the start')} to ${edge(w.to, w.toLabel, 'the end')}, ${formatDuration(Math.max(0, to - from))}`;
+}
+
+/** In a pipeline's setup: a window needs a timed trace (an untimed one counts events, not time). */
+export function requireTimed(w: TimeWindow | null, info: TraceInfo): void {
+  if (w && info.unit !== 'ns') throw new BootprofError('E_USAGE', `--from/--to/--phase need a timed trace; ${info.format} here has no times`);
+}
+
+/** The summary's `window` key (none without a window). */
+export function windowField(w: TimeWindow | null): { window?: WindowSummary } {
+  return w ? { window: windowSummary(w) } : {};
+}
+
+/** The summary lines with the window's line after them. */
+export function withWindowLine(lines: string[], w: TimeWindow | null, end: number | null | undefined): string[] {
+  return w ? [...lines, windowLine(w, end ?? 0)] : lines;
+}
+
+/** Refuses a window where a command cannot apply one, rather than ignoring it. */
+export function refuseWindow(o: WindowOptions, what: string): void {
+  if (o.from !== undefined || o.to !== undefined || o.phase !== undefined) throw new BootprofError('E_USAGE', `--from/--to/--phase: ${what}`);
 }

@@ -453,6 +453,8 @@ export interface CallPathsSummary extends TraceSummary {
   depth: Int | null;
   /** --min-share (the terminal table's default: 0.5), or null. */
   min_share: number | null;
+  /** --from/--to/--phase: the weights of the time inside the window; calls made inside it. */
+  window?: WindowSummary;
 }
 
 /** `bootprof callers FUNC --format json`: the call paths into FUNC, an inverted tree rooted at FUNC. */
