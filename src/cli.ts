@@ -182,7 +182,7 @@ Examples:
   bootprof info gdb-symbols.txt --time-unit us --format json`,
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/info.js')).infoCommand(trace, opts));
-  withInput(program.command('syscalls'))
+  withWindow(withInput(program.command('syscalls')))
     .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
     .addOption(formatOption(DOCUMENT_FORMATS))
     .addOption(labelOption())
@@ -195,7 +195,8 @@ A call opens at a syscall entry symbol (entry_SYSCALL_64, the compat entries, el
 by the first handler it reaches (__x64_sys_NAME -> NAME; none: "unknown") and closes when its vCPU
 next runs user code, of any task: a blocking call (wait4) lasts until some task runs user code on
 that vCPU again. A call still open at the end of the trace is unfinished (it runs to its vCPU's last
-event).
+event). In a window (--from/--to/--phase): the calls that overlap it, each cut to the part inside it
+(a call entered before the window starts at the window's start); instructions of the events inside.
 
 Examples:
   bootprof syscalls trace.log.gz --map System.map
@@ -204,7 +205,7 @@ Examples:
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/syscalls.js')).syscallsCommand(trace, opts));
 
-  withInput(program.command('timeline'))
+  withWindow(withInput(program.command('timeline')))
     .description('first call of every function, boot milestones (start_kernel, init exec, ...) and phases with their idle time')
     .addOption(formatOption(DOCUMENT_FORMATS))
     .addOption(labelOption())
@@ -216,6 +217,9 @@ Examples:
 First call = the earliest event of a function over all vCPUs. Milestones (kernel entry, start_kernel,
 kernel_init, init exec, first user-space event, power-off, ...) are calls of curated functions
 (src/analyze/milestones.ts); phases run from one to the next, with the boot vCPU's idle time.
+In a window (--from/--to/--phase): the milestones and first calls that fall inside it (a first call
+is still the function's first in the whole trace: one that ran before the window is not listed; use
+self-time with the window for everything that ran in it) and the phases cut to it.
 
 Examples:
   bootprof timeline trace.log.gz --map System.map
@@ -408,7 +412,7 @@ Examples:
     .option('-q, --quiet', 'no file list on stderr')
     .action(async (store: string, dir: string, opts) => (await import('./commands/db.js')).dbExportCommand(store, dir, opts));
 
-  withInput(program.command('initcalls'))
+  withWindow(withInput(program.command('initcalls')))
     .description(
       'every function called by do_one_initcall (and console_init), in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)',
     )
@@ -422,6 +426,16 @@ Examples:
     )
     .option('-n, --top <n>', 'only the first N rows')
     .option('--all', "also list do_one_initcall's own helpers (printk, ktime_get, ...)")
+    .addHelpText(
+      'after',
+      `
+In a window (--from/--to/--phase): the initcalls that run in it, each cut to the part inside it (one
+called before the window starts at the window's start); instructions of the events inside it.
+
+Examples:
+  bootprof initcalls trace.log.gz --map System.map --sort duration --top 10
+  bootprof initcalls trace.log.gz --map System.map --from 1.2 --to 1.8`,
+    )
     .action(async (trace: string | undefined, opts) => (await import('./commands/initcalls.js')).initcallsCommand(trace, opts));
 
   return program;

@@ -239,7 +239,13 @@ export interface TimelineSummaryFields {
   functions: Int;
 }
 
-export interface TimelineSummary extends TraceSummary, TimelineSummaryFields {}
+export interface TimelineSummary extends TraceSummary, TimelineSummaryFields {
+  /**
+   * --from/--to/--phase: milestones and first calls inside the window (a first call is the function's
+   * first over the whole trace), phases cut to it; idle_ns and functions count what is inside it.
+   */
+  window?: WindowSummary;
+}
 
 /** `bootprof timeline --format json` */
 export interface TimelineDocument extends DocumentHeader<'timeline'> {
@@ -307,6 +313,8 @@ export interface SyscallTotals {
 
 export interface SyscallsSummary extends TraceSummary {
   syscalls: SyscallTotals;
+  /** --from/--to/--phase: the calls that overlap the window, each cut to the part inside it (entry moved to the window's start). */
+  window?: WindowSummary;
 }
 
 /** `bootprof syscalls --format json` (one call per row) */
@@ -340,6 +348,8 @@ export interface InitcallsSummary extends TraceSummary {
   total_duration_ns: Int;
   /** Summed instructions of every initcall (traces with -d in_asm records). */
   total_insns?: Int;
+  /** --from/--to/--phase: the initcalls running in the window, each cut to the part inside it (start moved to the window's start). */
+  window?: WindowSummary;
 }
 
 /** `bootprof initcalls --format json` */
