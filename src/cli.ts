@@ -134,7 +134,7 @@ Examples:
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/self-time.js')).selfTimeCommand(trace, opts));
 
-  withInput(program.command('report'))
+  withWindow(withInput(program.command('report')))
     .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
     .addOption(formatOption(MULTI_TABLE_FORMATS))
     .addOption(labelOption())
@@ -147,6 +147,8 @@ Examples:
 The JSON form is a saved profile: \`bootprof diff\` compares it with another profile or a trace.
 The HTML form is one self-contained page (no network): the boot at a glance, per-vCPU lanes, a
 flame graph of the call tree and sortable tables; it always reconstructs stacks.
+A window (--from/--to/--phase) cuts every table to it, as self-time, timeline, syscalls and
+initcalls cut theirs (the stacks are still rebuilt from the whole trace).
 
 Examples:
   bootprof report trace.log.gz --map System.map
@@ -290,11 +292,13 @@ Examples:
       );
   }
 
-  inputOptionsOf(
-    program
-      .command('diff')
-      .argument('<a>', 'the first boot (the baseline): a trace, or a profile saved with bootprof report --format json (gzip allowed)')
-      .argument('<b>', 'the second boot, compared with A'),
+  withWindow(
+    inputOptionsOf(
+      program
+        .command('diff')
+        .argument('<a>', 'the first boot (the baseline): a trace, or a profile saved with bootprof report --format json (gzip allowed)')
+        .argument('<b>', 'the second boot, compared with A'),
+    ),
   )
     .description('compare two boots: phases, milestones, functions, initcalls and system calls, A against B')
     .option('--map-a <file>', "A's symbols (repeatable; instead of --map for A)", collect)
@@ -317,6 +321,8 @@ Each side is read like \`bootprof report --stacks\` (a trace) or taken from a sa
 B minus A. The weight defaults to guest instructions when both sides have translation records
 (-d nochain,in_asm), else host time. \`--format folded\` writes FlameGraph's differential form
 (\`stack countA countB\`, as difffolded.pl does): flamegraph.pl colours what grew red and what shrank blue.
+A window (--from/--to/--phase) applies to both sides, its names resolved in each side's own trace;
+a saved report is of the run it was saved from, so with a window both sides must be traces.
 
 Exit status: 0 compared (and no gate tripped), 1 usage error, 2 input error, ${EXIT_GATE} a --fail-above gate tripped.
 

@@ -376,6 +376,8 @@ export interface ReportSummary extends TraceSummary, TimelineSummaryFields {
   initcalls_unfinished?: Int;
   initcalls_total_ns?: Int;
   initcalls_total_insns?: Int;
+  /** --from/--to/--phase: every table cut to the window, as self-time, timeline, syscalls and initcalls cut it. */
+  window?: WindowSummary;
 }
 
 /** A node of the reconstructed call tree (report --stacks); parents come before their children. */
@@ -554,6 +556,8 @@ export interface DiffSide {
   translations: boolean;
   /** Call stacks present (inclusive time, initcalls, call tree). */
   stacks: boolean;
+  /** The window its numbers are cut to (--from/--to/--phase, or a report saved with one); absent: the whole run. */
+  window?: WindowSummary;
 }
 
 export interface DiffSummary {
