@@ -85,6 +85,8 @@ export interface PhaseRow {
   insns: number;
   /** The position of its start: guest instructions of every event before it (not a column). */
   insnsStart: number;
+  /** Cut by a time window at either end (not a column: the summary states the window). */
+  cut?: boolean;
   /** First phase only: self time of the boot vCPU's [firmware] and [boot] events. */
   firmware?: number;
   boot?: number;
@@ -572,7 +574,7 @@ export class Timeline implements Analysis {
    * The result within a window: the milestones and first calls inside it (a first call is still the
    * function's first over the whole trace: a function that ran before the window is not listed), the
    * phases that overlap it cut to it (start, end, duration, idle time and instructions of the part
-   * inside; marked partial when cut), the idle total inside it.
+   * inside; `cut` when the window cuts it), the idle total inside it.
    */
   private windowed(r: TimelineResult, w: TimeWindow): TimelineResult {
     const inside = (t: number): boolean => t >= w.from && t < w.to;
@@ -604,7 +606,7 @@ export class Timeline implements Analysis {
         start: a,
         end: b,
         duration: b - a,
-        partial: p.partial || cut,
+        cut,
         idle,
         idleByCpu,
         insns: ib - ia,
@@ -726,6 +728,7 @@ export const PHASES_TABLE = defineTable<PhaseRow>({
       cell: (r, f) => {
         const notes: string[] = [];
         if (r.partial) notes.push('partial: the trace starts inside it');
+        if (r.cut) notes.push('cut to the window');
         if (r.firmware !== undefined) notes.push(`[firmware] ${f.duration(r.firmware)}, [boot] ${f.duration(r.boot ?? 0)}`);
         return notes.join('; ');
       },
