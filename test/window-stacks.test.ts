@@ -71,6 +71,9 @@ WINDOWS[2][1] = restInit.reduce((a, b) => (a < b ? a : b));
 describe('windowed stacks equal the naive clipped sums of the true stacks', () => {
   it('flamegraph folded, each window and windows that add up to the whole run', async () => {
     for (const [args, from, to] of WINDOWS) expect(await folded(...args), args.join(' ')).toBe(foldedText(naiveFolded(from, to)) + '\n');
+    // parsed in worker threads, in small units: the same
+    const [args, from, to] = WINDOWS[1];
+    expect(await folded(...args, '--threads', '2', '--unit-size', '1500')).toBe(foldedText(naiveFolded(from, to)) + '\n');
     // consecutive windows: every stack's time adds up to the whole run's
     const sum = new Map<string, number>();
     for (const w of [
@@ -156,6 +159,8 @@ describe('windowed stacks equal the naive clipped sums of the true stacks', () =
 
   it('chrome and speedscope: the whole run frames clipped to the window', async () => {
     type X = { ph: string; name: string; ts: number; dur: number; tid: number };
+    const named = JSON.parse(await run('flamegraph', trace, '-f', 'chrome', ...WINDOWS[1][0])) as { otherData: { source: string } };
+    expect(named.otherData.source).toMatch(/ \(window: 0\.000061 s to 0\.000147 s, 86\.25 µs\)$/);
     const chrome = async (...w: string[]): Promise<X[]> =>
       (JSON.parse(await run('flamegraph', trace, '--min-duration', '0', '-f', 'chrome', ...w)) as { traceEvents: X[] }).traceEvents.filter((e) => e.ph === 'X');
     const whole = await chrome();

@@ -769,7 +769,9 @@ export class StackReconstruction implements Analysis {
       const n = xl.insns[px];
       if (n > 0) {
         this.stats.abortedInsns += n;
-        if (this.inside) st.insns -= n; // it had not run
+        // it had not run; in a window, taken back when this event is inside (exact unless an edge
+        // falls between its first event and this one)
+        if (this.inside) st.insns -= n;
       }
       if (st.depth > 0 && s !== st.topFn) this.resync(st, t, s, o, now);
       return;

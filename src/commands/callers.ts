@@ -138,7 +138,7 @@ async function callPathsCommand(direction: PathDirection, func: string, trace: s
   if (matched.length > 1) lines.push(`${direction}: ${countOf(matched.length, 'function')} matching /${func}/ ran, merged: ${matchedList(matched)}`);
   if (paths.roots > 0)
     lines.push(
-      `${direction} of ${rootLabel}: ${show(rootTotal, weight)} in total (${summary.run_share.toFixed(2)}% of the run's ${what}), ` +
+      `${direction} of ${rootLabel}: ${show(rootTotal, weight)} in total (${summary.run_share.toFixed(2)}% of the ${window ? "window's" : "run's"} ${what}), ` +
         `${countOf(paths.calls[0], 'call')}, ${countOf(paths.count, 'node')}`,
     );
   const never = `${rootLabel} never ran on a reconstructed stack in this trace`;

@@ -70,6 +70,8 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   if (full) warn(full);
   const names = run.names;
   const tree = sr.tree;
+  // the profile's name states the window (speedscope's title, Perfetto's process name)
+  const profileName = window ? `${run.inputName} (${windowLine(window, sr.end)})` : run.inputName;
   const weight = runWeight(asked, run);
   // folded stacks and speedscope's aggregated profile weigh by the weight; evented views stay in time
   const own = tree.selfOf(weight);
@@ -90,7 +92,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     const aggThreshold = fixed ?? chooseThreshold(tree, totals, names, AGGREGATE_BUDGET_BYTES, (n) => sampleBytes(n, tree));
     const fold = foldTree(tree, totals, aggThreshold, own);
     await writeSpeedscope(out, {
-      name: run.inputName,
+      name: profileName,
       tree,
       names,
       frames: f,
@@ -105,7 +107,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     }
   } else {
     const f = frames!;
-    await writeChrome(out, { name: run.inputName, tree, names, frames: f, threadIds: run.parser.threadIds });
+    await writeChrome(out, { name: profileName, tree, names, frames: f, threadIds: run.parser.threadIds });
     if (!o.quiet)
       note(`${formatCount(f.kept)} frames on ${f.vcpus} vCPU track${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
   }

@@ -457,7 +457,7 @@ export interface CallPathsSummary extends TraceSummary {
   regex: boolean;
   /** The functions FUNC matched that ran (have frames), merged into the root; sorted by name. */
   matched: string[];
-  /** FUNC's total in the weight as a percent of the whole run's. */
+  /** FUNC's total in the weight as a percent of the whole run's (in a window: of the window's). */
   run_share: number;
   /** Nodes of the whole tree (the rows may be fewer: --depth, --min-share); 0 when FUNC never ran. */
   nodes: Int;
