@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
 import { acceptanceBlocks, render, systemMap, type Block } from './synthetic.js';
@@ -115,6 +116,9 @@ describe('windowed stacks equal the naive clipped sums of the true stacks', () =
   });
 
   it('callers and callees in a window are sums of the windowed folded stacks', async () => {
+    const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true });
+    const schema = (c: string): object => JSON.parse(readFileSync(`schema/${c}.v1.json`, 'utf8')) as object;
+    const validCallPaths = { callers: ajv.compile(schema('callers')), callees: ajv.compile(schema('callees')) };
     const [args] = WINDOWS[1];
     const lines = (await folded(...args)).trim().split('\n');
     for (const func of ['strcmp', 'walk_a', 'parse_args', 'kmalloc']) {
@@ -135,6 +139,7 @@ describe('windowed stacks equal the naive clipped sums of the true stacks', () =
           summary: { window: unknown };
         };
         expect(doc.summary.window).toBeDefined();
+        if (func === 'strcmp') expect(validCallPaths[direction](doc), JSON.stringify(validCallPaths[direction].errors?.slice(0, 3))).toBe(true);
         const path = new Map<number, string>();
         const got = new Map<string, number>();
         for (const r of doc[direction]) {
