@@ -29,11 +29,9 @@ import { rowObject } from '../output/json.js';
 import { openOutput } from '../output/sink.js';
 import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols } from '../pipeline.js';
-import type { WindowSummary } from '../output/format-spec.js';
-import { formatSeconds } from '../output/timestamp.js';
 import { chooseFormat, inputOptions, parseTop, parseWeight, warn, type CommonOptions } from './common.js';
 import { analyzeReport } from './report.js';
-import { resolveWindowFor, windowOptions } from './window-pass.js';
+import { resolveWindowFor, windowEdges, windowOptions } from './window-pass.js';
 import type { WindowOptions } from '../analyze/window.js';
 
 export interface DiffCommandOptions extends CommonOptions, WindowOptions {
@@ -130,13 +128,6 @@ function amount(v: number, w: Weight, unit: 'ns' | 'events'): string {
 
 function signedPct(p: number | null): string {
   return p === null ? 'n/a' : `${p > 0 ? '+' : ''}${p.toFixed(2)}%`;
-}
-
-/** A side's window as its line states it: "window 0.030988 s (start_kernel) to the end". */
-function sideWindow(w: WindowSummary): string {
-  const edge = (label: string, ns: number | null, open: string): string =>
-    ns === null ? open : `${formatSeconds(ns)} s${/^[\d.]/.test(label) ? '' : ` (${label})`}`;
-  return `window ${edge(w.from, w.from_ns, 'the start')} to ${edge(w.to, w.to_ns, 'the end')}`;
 }
 
 function sideSummary(p: BootProfile): object {
@@ -307,7 +298,7 @@ function diffDocument(d: BootDiff, A: BootProfile, B: BootProfile, o: DocOptions
   const totalPct = deltaPercent(d.total);
   const da = (d.total.b ?? 0) - (d.total.a ?? 0);
   const side = (name: string, p: BootProfile): string =>
-    `${name}: ${p.input} (${p.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(p.events)} events, ${p.unit === 'events' ? 'untimed' : formatDuration(p.span) + ' traced'}${p.window ? `, ${sideWindow(p.window)}` : ''}`;
+    `${name}: ${p.input} (${p.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(p.events)} events, ${p.unit === 'events' ? 'untimed' : formatDuration(p.span) + ' traced'}${p.window ? `, window ${windowEdges(p.window)}` : ''}`;
   const lines = [side('A', A), side('B', B), o.weightLine];
   if (d.scale !== 1) lines.push(`normalized: B's times scaled by ${d.scale.toFixed(6)} so both total self times are equal (--normalize)`);
   lines.push(

@@ -34,13 +34,18 @@ export async function resolveWindowFor(w: WindowOptions, input: InputOptions, sy
   return resolveWindow(w, tl);
 }
 
+/** A window's edges as lines state them: "0.030988 s (start_kernel) to the end". */
+export function windowEdges(w: WindowSummary): string {
+  const edge = (ns: number | null, label: string, open: string): string =>
+    ns === null ? open : `${formatSeconds(ns)} s${/^[\d.]/.test(label) ? '' : ` (${label})`}`;
+  return `${edge(w.from_ns, w.from, 'the start')} to ${edge(w.to_ns, w.to, 'the end')}`;
+}
+
 /** The summary line of a window: "window: 0.030988 s (start_kernel) to the end, 164.8 ms". */
 export function windowLine(w: TimeWindow, end: number): string {
-  const edge = (ns: number, label: string, open: string): string =>
-    Number.isFinite(ns) ? `${formatSeconds(ns)} s${/^[\d.]/.test(label) ? '' : ` (${label})`}` : open;
   const from = Number.isFinite(w.from) ? w.from : 0;
   const to = Number.isFinite(w.to) ? Math.min(w.to, end) : end;
-  return `window: ${edge(w.from, w.fromLabel, 'the start')} to ${edge(w.to, w.toLabel, 'the end')}, ${formatDuration(Math.max(0, to - from))}`;
+  return `window: ${windowEdges(windowSummary(w))}, ${formatDuration(Math.max(0, to - from))}`;
 }
 
 /** In a pipeline's setup: a window needs a timed trace (an untimed one counts events, not time). */
@@ -56,9 +61,4 @@ export function windowField(w: TimeWindow | null): { window?: WindowSummary } {
 /** The summary lines with the window's line after them. */
 export function withWindowLine(lines: string[], w: TimeWindow | null, end: number | null | undefined): string[] {
   return w ? [...lines, windowLine(w, end ?? 0)] : lines;
-}
-
-/** Refuses a window where a command cannot apply one, rather than ignoring it. */
-export function refuseWindow(o: WindowOptions, what: string): void {
-  if (o.from !== undefined || o.to !== undefined || o.phase !== undefined) throw new BootprofError('E_USAGE', `--from/--to/--phase: ${what}`);
 }
