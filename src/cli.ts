@@ -45,6 +45,14 @@ function formatOption(formats: readonly string[]): Option {
   return new Option('-f, --format <format>', `${orList(formats)} (default: ${dflt})`).choices([...formats]);
 }
 
+/** --from/--to/--phase: a time window (src/analyze/window.ts), for every command that analyses a trace's time. */
+function withWindow(cmd: Command): Command {
+  return cmd
+    .option('--from <edge>', "the window's start: seconds from the trace's start (0.5, 250ms), a milestone key (start_kernel) or a function (its first call)")
+    .option('--to <edge>', "the window's end (excluded), as --from; default: the end of the trace")
+    .option('--phase <name>', 'the window of a timeline phase (its key or label: start_kernel, initcalls, user, ...), alone');
+}
+
 function withInput(cmd: Command): Command {
   return inputOptionsOf(
     cmd.argument(
@@ -102,15 +110,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
 
-  withInput(program.command('self-time'))
+  withWindow(withInput(program.command('self-time')))
     .description('self time per function: each event is charged the time until the next event of the same vCPU')
     .addOption(formatOption(DOCUMENT_FORMATS))
     .addOption(labelOption())
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
-    .option('--from <edge>', "the window's start: seconds from the trace's start (0.5, 250ms), a milestone key (start_kernel) or a function (its first call)")
-    .option('--to <edge>', "the window's end (excluded), as --from; default: the end of the trace")
-    .option('--phase <name>', 'the window of a timeline phase (its key or label: start_kernel, initcalls, user, ...)')
     .addOption(weightOption())
     .addOption(
       new Option(
@@ -121,15 +126,20 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       `
+A window (--from/--to/--phase) charges each event only the part of its time inside it and counts the
+events (and instructions) that start in it; --stacks still rebuilds the stacks from the whole trace.
+
 Examples:
   bootprof self-time trace.log.gz --map System.map
   bootprof self-time trace.log.gz --map System.map --stacks --sort total
+  bootprof self-time trace.log.gz --map System.map --phase initcalls
+  bootprof self-time trace.log.gz --map System.map --from start_kernel --to 1.5s
   bootprof self-time trace.log --format csv > self.csv
   zcat trace.log.gz | bootprof self-time - --map System.map --top 10`,
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/self-time.js')).selfTimeCommand(trace, opts));
 
-  withInput(program.command('report'))
+  withWindow(withInput(program.command('report')))
     .description('self time, timeline (phases, milestones) and system calls from one pass over the trace')
     .addOption(formatOption(MULTI_TABLE_FORMATS))
     .addOption(labelOption())
@@ -142,6 +152,8 @@ Examples:
 The JSON form is a saved profile: \`bootprof diff\` compares it with another profile or a trace.
 The HTML form is one self-contained page (no network): the boot at a glance, per-vCPU lanes, a
 flame graph of the call tree and sortable tables; it always reconstructs stacks.
+A window (--from/--to/--phase) cuts every table to it, as self-time, timeline, syscalls and
+initcalls cut theirs (the stacks are still rebuilt from the whole trace).
 
 Examples:
   bootprof report trace.log.gz --map System.map
@@ -177,7 +189,7 @@ Examples:
   bootprof info gdb-symbols.txt --time-unit us --format json`,
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/info.js')).infoCommand(trace, opts));
-  withInput(program.command('syscalls'))
+  withWindow(withInput(program.command('syscalls')))
     .description('every system call user space made: entry, handler name, time until the vCPU runs user code again')
     .addOption(formatOption(DOCUMENT_FORMATS))
     .addOption(labelOption())
@@ -190,7 +202,8 @@ A call opens at a syscall entry symbol (entry_SYSCALL_64, the compat entries, el
 by the first handler it reaches (__x64_sys_NAME -> NAME; none: "unknown") and closes when its vCPU
 next runs user code, of any task: a blocking call (wait4) lasts until some task runs user code on
 that vCPU again. A call still open at the end of the trace is unfinished (it runs to its vCPU's last
-event).
+event). In a window (--from/--to/--phase): the calls that overlap it, each cut to the part inside it
+(a call entered before the window starts at the window's start); instructions of the events inside.
 
 Examples:
   bootprof syscalls trace.log.gz --map System.map
@@ -199,7 +212,7 @@ Examples:
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/syscalls.js')).syscallsCommand(trace, opts));
 
-  withInput(program.command('timeline'))
+  withWindow(withInput(program.command('timeline')))
     .description('first call of every function, boot milestones (start_kernel, init exec, ...) and phases with their idle time')
     .addOption(formatOption(DOCUMENT_FORMATS))
     .addOption(labelOption())
@@ -211,6 +224,9 @@ Examples:
 First call = the earliest event of a function over all vCPUs. Milestones (kernel entry, start_kernel,
 kernel_init, init exec, first user-space event, power-off, ...) are calls of curated functions
 (src/analyze/milestones.ts); phases run from one to the next, with the boot vCPU's idle time.
+In a window (--from/--to/--phase): the milestones and first calls that fall inside it (a first call
+is still the function's first in the whole trace: one that ran before the window is not listed; use
+self-time with the window for everything that ran in it) and the phases cut to it.
 
 Examples:
   bootprof timeline trace.log.gz --map System.map
@@ -219,7 +235,7 @@ Examples:
     )
     .action(async (trace: string | undefined, opts) => (await import('./commands/timeline.js')).timelineCommand(trace, opts));
 
-  withInput(program.command('flamegraph'))
+  withWindow(withInput(program.command('flamegraph')))
     .description('call stacks reconstructed from the trace, as folded stacks, a speedscope file or Chrome/Perfetto JSON')
     .addOption(new Option('-f, --format <format>', 'folded (default), speedscope or chrome').choices(['folded', 'speedscope', 'chrome']))
     .option(
@@ -232,7 +248,9 @@ Examples:
       `
 Stacks are rebuilt from where blocks start (docs/STACKS.md): offset 0 of a function is a call, a block
 inside a function on the stack a return; interrupts nest; task switches are followed. speedscope and
-chrome JSON are not written to a terminal: use -o FILE or a pipe.
+chrome JSON are not written to a terminal: use -o FILE or a pipe. A window (--from/--to/--phase)
+keeps the stacks of the whole trace and weighs each by its time inside the window; speedscope and
+chrome frames are cut to the window.
 
 Examples:
   bootprof flamegraph trace.log > boot.folded && flamegraph.pl boot.folded > boot.svg
@@ -243,7 +261,7 @@ Examples:
 
   for (const direction of ['callers', 'callees'] as const) {
     const callers = direction === 'callers';
-    withInput(program.command(direction).argument('<func>', 'the function (its exact name; with --regex a JavaScript regular expression)'))
+    withWindow(withInput(program.command(direction).argument('<func>', 'the function (its exact name; with --regex a JavaScript regular expression)')))
       .description(
         callers
           ? 'the call paths into a function: an inverted tree of its callers, their callers, ... (perf report -g caller), from the reconstructed stacks'
@@ -267,6 +285,7 @@ inclusive time through it, self FUNC's own time, calls how often FUNC was entere
             : `Each node is a path FUNC;...;function: total is that frame's inclusive
 time along the path, self the time charged to exactly the path, calls how often it was entered.`
         }
+In a window (--from/--to/--phase): the time inside it, and the calls made inside it.
 
 Examples:
   bootprof ${direction} ${callers ? 'clear_page_rep' : 'do_one_initcall --depth 1'} trace.log.gz --map System.map
@@ -278,11 +297,13 @@ Examples:
       );
   }
 
-  inputOptionsOf(
-    program
-      .command('diff')
-      .argument('<a>', 'the first boot (the baseline): a trace, or a profile saved with bootprof report --format json (gzip allowed)')
-      .argument('<b>', 'the second boot, compared with A'),
+  withWindow(
+    inputOptionsOf(
+      program
+        .command('diff')
+        .argument('<a>', 'the first boot (the baseline): a trace, or a profile saved with bootprof report --format json (gzip allowed)')
+        .argument('<b>', 'the second boot, compared with A'),
+    ),
   )
     .description('compare two boots: phases, milestones, functions, initcalls and system calls, A against B')
     .option('--map-a <file>', "A's symbols (repeatable; instead of --map for A)", collect)
@@ -305,6 +326,8 @@ Each side is read like \`bootprof report --stacks\` (a trace) or taken from a sa
 B minus A. The weight defaults to guest instructions when both sides have translation records
 (-d nochain,in_asm), else host time. \`--format folded\` writes FlameGraph's differential form
 (\`stack countA countB\`, as difffolded.pl does): flamegraph.pl colours what grew red and what shrank blue.
+A window (--from/--to/--phase) applies to both sides, its names resolved in each side's own trace;
+a saved report is of the run it was saved from, so with a window both sides must be traces.
 
 Exit status: 0 compared (and no gate tripped), 1 usage error, 2 input error, ${EXIT_GATE} a --fail-above gate tripped.
 
@@ -401,7 +424,7 @@ Examples:
     .option('-q, --quiet', 'no file list on stderr')
     .action(async (store: string, dir: string, opts) => (await import('./commands/db.js')).dbExportCommand(store, dir, opts));
 
-  withInput(program.command('initcalls'))
+  withWindow(withInput(program.command('initcalls')))
     .description(
       'every function called by do_one_initcall (and console_init), in call order, with start, inclusive duration and vCPU (initcall_debug without rebooting)',
     )
@@ -415,6 +438,16 @@ Examples:
     )
     .option('-n, --top <n>', 'only the first N rows')
     .option('--all', "also list do_one_initcall's own helpers (printk, ktime_get, ...)")
+    .addHelpText(
+      'after',
+      `
+In a window (--from/--to/--phase): the initcalls that run in it, each cut to the part inside it (one
+called before the window starts at the window's start); instructions of the events inside it.
+
+Examples:
+  bootprof initcalls trace.log.gz --map System.map --sort duration --top 10
+  bootprof initcalls trace.log.gz --map System.map --from 1.2 --to 1.8`,
+    )
     .action(async (trace: string | undefined, opts) => (await import('./commands/initcalls.js')).initcallsCommand(trace, opts));
 
   return program;

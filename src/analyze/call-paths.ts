@@ -25,13 +25,20 @@ import { defineTable, sharePercent, type TableSpec, type ViewColumn } from '../m
 import type { Weight } from '../model/weight.js';
 import { grow } from './analysis.js';
 import type { CallSink } from './stacks.js';
+import type { TimeWindow } from './window.js';
 
 export type PathDirection = 'callers' | 'callees';
 
-/** Counts the frames pushed on each call node (calls and interrupt entries; a resumed task's frames are not pushed again). */
+/**
+ * Counts the frames pushed on each call node (calls and interrupt entries; a resumed task's frames are
+ * not pushed again); with a window, the calls made inside it.
+ */
 export class CallCounter implements CallSink {
   calls = new Float64Array(1024);
-  called(_cpu: number, node: number): void {
+  constructor(readonly window: TimeWindow | null = null) {}
+  called(_cpu: number, node: number, time: number): void {
+    const w = this.window;
+    if (w !== null && !(time >= w.from && time < w.to)) return;
     if (node >= this.calls.length) this.calls = grow(this.calls, node);
     this.calls[node]++;
   }

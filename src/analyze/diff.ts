@@ -7,6 +7,7 @@
  * Memory: a profile holds one entry per function, initcall and syscall name and typed columns for
  * the call tree; every count is capped (a hostile profile is refused, not followed).
  */
+import type { WindowSummary } from '../output/format-spec.js';
 import { BootprofError } from '../io/errors.js';
 import { MAX_NODES } from '../model/call-tree.js';
 import { defineTable, sharePercent, type Column, type HumanFormat, type TableSpec, type ViewColumn } from '../model/table.js';
@@ -74,6 +75,8 @@ export interface BootProfile {
   /** null: the symbols have no system call entry. */
   syscalls: Map<string, SyscallCost> | null;
   tree: ProfileTree | null;
+  /** The time window its numbers are cut to (report --from/--to/--phase), or null: the whole run. */
+  window: WindowSummary | null;
 }
 
 type Row = Record<string, unknown>;
@@ -223,6 +226,7 @@ export class ProfileBuilder {
       initcalls: this.initcalls ?? (s.stacks === true && typeof s.initcalls === 'number' ? new Map() : null),
       syscalls: this.syscalls ?? (s.syscalls ? new Map() : null),
       tree: this.tree,
+      window: s.window && typeof s.window === 'object' ? (s.window as WindowSummary) : null,
     };
   }
 }

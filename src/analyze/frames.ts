@@ -12,9 +12,15 @@
  * the buffered events are compacted to the new threshold (pairs shorter than it are dropped; emitted
  * ancestors that lost every descendant are un-emitted). The result is exactly the frames at least
  * as long as the final threshold, whatever the order of the raises.
+ *
+ * With a time window (--from/--to/--phase) every frame is clipped to it: a frame with no part inside
+ * is dropped, the others open and close at their clipped times and their length is the clipped one
+ * (an ancestor still contains its descendants, so the rule above holds), and each vCPU's span is cut
+ * to the window.
  */
 import { resized } from '../model/typed-array.js';
 import type { FrameSink } from './stacks.js';
+import type { TimeWindow } from './window.js';
 
 /** Initial sizes of a vCPU's live stack and event buffer (both grow by doubling). */
 const INITIAL_STACK = 8;
@@ -47,6 +53,7 @@ export class FrameRecorder implements FrameSink {
     public threshold: number,
     readonly adaptive: boolean,
     readonly budget = 1_000_000,
+    readonly window: TimeWindow | null = null,
   ) {}
 
   private vcpu(cpu: number): VcpuFrames {
@@ -75,11 +82,22 @@ export class FrameRecorder implements FrameSink {
 
   leave(cpu: number, depth: number, node: number, time: number): void {
     const v = this.cpus[cpu];
-    this.closed++;
     v.last = time;
-    if (depth < v.emitted || time - v.enter[depth] >= this.threshold) {
-      for (let d = v.emitted; d <= depth; d++) this.push(v, v.enter[d], v.node[d]);
-      this.push(v, time, ~node);
+    const w = this.window;
+    const from = w === null ? -Infinity : w.from;
+    const enter = v.enter[depth];
+    const a = enter > from ? enter : from;
+    const b = w === null || time < w.to ? time : w.to;
+    // outside the window: no part of it inside (an instant frame counts where it is)
+    if (w !== null && !(b > a || (enter === time && time >= w.from && time < w.to))) {
+      v.depth = depth;
+      if (v.emitted > depth) v.emitted = depth;
+      return;
+    }
+    this.closed++;
+    if (depth < v.emitted || b - a >= this.threshold) {
+      for (let d = v.emitted; d <= depth; d++) this.push(v, v.enter[d] > from ? v.enter[d] : from, v.node[d]);
+      this.push(v, b, ~node);
       v.emitted = depth;
       this.kept++;
       if (this.adaptive && this.kept > this.budget) this.raise();
@@ -152,6 +170,15 @@ export class FrameRecorder implements FrameSink {
   /** Events of one vCPU: `count` pairs of (at, ev) where ev >= 0 opens node ev and ev < 0 closes ~ev. */
   events(cpu: number): { at: Float64Array; ev: Int32Array; count: number; start: number; end: number } {
     const v = this.cpus[cpu];
-    return { at: v.at, ev: v.ev, count: v.count, start: Number.isNaN(v.first) ? 0 : v.first, end: v.last };
+    let start = Number.isNaN(v.first) ? 0 : v.first;
+    let end = v.last;
+    const w = this.window;
+    if (w !== null) {
+      // the vCPU's span cut to the window (an empty span at the nearer edge when it has none inside)
+      const clamp = (x: number): number => (x < w.from ? w.from : x > w.to ? w.to : x);
+      start = clamp(start);
+      end = clamp(end);
+    }
+    return { at: v.at, ev: v.ev, count: v.count, start, end };
   }
 }

@@ -9,6 +9,7 @@
 import type { CallTree } from '../model/call-tree.js';
 import { INTERRUPT_ENTRY, RETURN_THUNK, THUNK, type CallSink } from './stacks.js';
 import { defineTable } from '../model/table.js';
+import { clipped, overlaps, type TimeWindow } from './window.js';
 
 export const INITCALL_CALLER = 'do_one_initcall';
 /** Runs the console initcalls (`console_initcall()`, timed by `initcall_debug` too) itself, from start_kernel. */
@@ -165,10 +166,23 @@ export class InitcallCollector implements CallSink {
     if (this.isInitcall(node)) this.record(cpu, node, callTime, time, false, insns);
   }
 
+  /**
+   * A time window (--from/--to/--phase): only the initcalls that run in it (their call or part of their
+   * run inside it), each cut to the part inside it (one called before the window starts at the
+   * window's start). Their instructions are those of the events inside it when the stack
+   * reconstruction has the same window.
+   */
+  window: TimeWindow | null = null;
+
   /** Rows in call order. */
   sorted(by: 'start' | 'duration' | 'insns' = 'start'): InitcallRow[] {
     this.flushPending();
-    const rows = [...this.rows];
+    const w = this.window;
+    const rows = w
+      ? this.rows
+          .filter((r) => overlaps(w, r.start, r.start + r.duration))
+          .map((r) => ({ ...r, start: r.start > w.from ? r.start : w.from, duration: clipped(w, r.start, r.start + r.duration) }))
+      : [...this.rows];
     if (by === 'duration') rows.sort((a, b) => b.duration - a.duration || a.start - b.start);
     else if (by === 'insns') rows.sort((a, b) => b.insns - a.insns || a.start - b.start);
     else rows.sort((a, b) => a.start - b.start || a.cpu - b.cpu);

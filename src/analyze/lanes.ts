@@ -8,6 +8,7 @@ import { grow } from './analysis.js';
 import type { EventBatch } from '../model/batch.js';
 import { defineTable, makeTable, type Table } from '../model/table.js';
 import type { SyscallRow } from './syscalls.js';
+import type { TimeWindow } from './window.js';
 
 /** Per vCPU index: first and last event time (bounded by the vCPU cap; events per vCPU are TraceCounts'). */
 export class VcpuSpans implements Analysis {
@@ -52,11 +53,23 @@ export const VCPU_LANES_TABLE = defineTable<LaneRow>({
   ],
 });
 
-/** `events`: events per vCPU index (TraceCounts.threadEvents). */
-export function vcpuLanesTable(spans: VcpuSpans, tids: readonly number[], events: ArrayLike<number>): Table<LaneRow> {
+/**
+ * `events`: events per vCPU index (TraceCounts.threadEvents). `window`: each vCPU's span cut to it
+ * (vCPUs that ran nothing in it left out; events stay the whole run's).
+ */
+export function vcpuLanesTable(spans: VcpuSpans, tids: readonly number[], events: ArrayLike<number>, window: TimeWindow | null = null): Table<LaneRow> {
   const rows: LaneRow[] = [];
-  for (let c = 0; c < spans.count; c++)
-    if (!Number.isNaN(spans.first[c])) rows.push({ cpu: c, tid: tids[c] ?? -1, first: spans.first[c], last: spans.last[c], events: events[c] ?? 0 });
+  for (let c = 0; c < spans.count; c++) {
+    if (Number.isNaN(spans.first[c])) continue;
+    let first = spans.first[c];
+    let last = spans.last[c];
+    if (window) {
+      if (last < window.from || first >= window.to) continue;
+      if (first < window.from) first = window.from;
+      if (last >= window.to) last = window.to;
+    }
+    rows.push({ cpu: c, tid: tids[c] ?? -1, first, last, events: events[c] ?? 0 });
+  }
   return makeTable(VCPU_LANES_TABLE, rows);
 }
 

@@ -466,6 +466,15 @@ export function functionCosts(
   totalsInsns: Float64Array | null = null,
 ): FunctionCost[] {
   const rows = st.rows(nameOf, weight);
+  if (totals) {
+    // in a time window a caller may have inclusive time and no event or self time of its own there: last, by name
+    const listed = new Set(rows.map((r) => r.id));
+    const extra: SelfTimeRow[] = [];
+    for (let id = 0; id < totals.length; id++)
+      if (!listed.has(id) && (totals[id] > 0 || (totalsInsns !== null && totalsInsns[id] > 0))) extra.push({ id, self: 0, events: 0, insns: 0 });
+    extra.sort((a, b) => (nameOf(a.id) < nameOf(b.id) ? -1 : nameOf(a.id) > nameOf(b.id) ? 1 : 0));
+    rows.push(...extra);
+  }
   const total = st.totalSelf();
   const allInsns = st.totalInsns();
   return rows.map((r) => ({

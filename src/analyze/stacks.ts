@@ -28,6 +28,7 @@ import { grow, type Analysis } from './analysis.js';
 import { resized } from '../model/typed-array.js';
 import { NO_TRANSLATION, type Translations } from '../model/translations.js';
 import { KIND_CALL, KIND_COND, KIND_INDIRECT, KIND_IRET, KIND_JMP, KIND_OTHER, KIND_RET, KIND_TRAP } from '../formats/qemu-in-asm.js';
+import type { TimeWindow } from './window.js';
 
 export const MAX_DEPTH = 512;
 /** Frames a vCPU's shadow stack holds before it first grows (doubling, up to MAX_DEPTH). */
@@ -246,6 +247,14 @@ export class StackReconstruction implements Analysis {
   /** Name id of the block being processed (reported with returns). */
   private by = -1;
   callSink: CallSink | null = null;
+  /**
+   * A time window (--from/--to/--phase), set before the run: the stacks are still rebuilt from every
+   * event, but each node is charged only the part of its events' time inside the window, and only the
+   * events that start inside it count (events, instructions, and the instruction clock call sinks read).
+   */
+  window: TimeWindow | null = null;
+  /** Whether the event being placed starts inside the window (always true without one). */
+  private inside = true;
 
   /** `names` is the run's name list; it may grow during the run (TraceInfo.names). */
   /** `treeLimit`: the call tree's node limit (model/stacks.ts MAX_NODES; tests make it small). */
@@ -312,6 +321,13 @@ export class StackReconstruction implements Analysis {
     return this.cpus.length;
   }
 
+  /** The time of the last event of any vCPU (0 before any). */
+  get end(): number {
+    let end = 0;
+    for (const st of this.cpus) if (st.seen && st.lastTime > end) end = st.lastTime;
+    return end;
+  }
+
   consume(batch: EventBatch): void {
     if (this.names.length > this.known) this.classify();
     if (batch.translated && this.xl !== null) {
@@ -325,18 +341,27 @@ export class StackReconstruction implements Analysis {
     const cpus = this.cpus;
     const ins = batch.translated ? batch.insns : null;
     const tree = this.tree;
+    const wFrom = this.window ? this.window.from : -Infinity;
+    const wTo = this.window ? this.window.to : Infinity;
     for (let i = 0; i < n; i++) {
       const t = thread[i];
       const st = t < cpus.length ? cpus[t] : this.vcpu(t);
       const s = sym[i];
       const now = time[i];
       if (!weighted && st.seen) {
-        const d = now - st.lastTime;
-        if (d < 0) this.negativeDeltas++;
-        else if (counting) tree.self[st.cur] += d;
+        const then = st.lastTime;
+        if (now < then) this.negativeDeltas++;
+        else if (counting) {
+          // the part of [then, now) inside the window (window.ts clipped(); all of it without one)
+          const a = then > wFrom ? then : wFrom;
+          const b = now < wTo ? now : wTo;
+          if (b > a) tree.self[st.cur] += b - a;
+        }
       }
       st.seen = true;
       st.lastTime = now;
+      const inside = now >= wFrom && now < wTo;
+      this.inside = inside;
       // The return-block cache knows a block by its function and offset (so a pre-resolved trace,
       // which has no pcs, behaves like a raw one); a region's block by its pc.
       const o = off[i];
@@ -350,12 +375,12 @@ export class StackReconstruction implements Analysis {
       st.prevHi = hi;
       st.prevLo = lo;
       st.prevSym = s;
-      if (counting) {
+      if (counting && inside) {
         if (weighted) tree.self[st.cur] += 1;
         tree.events[st.cur] += 1;
         if (ins !== null) tree.insns[st.cur] += ins[i];
       }
-      if (ins !== null) st.insns += ins[i];
+      if (ins !== null && inside) st.insns += ins[i];
     }
   }
 
@@ -378,6 +403,8 @@ export class StackReconstruction implements Analysis {
     const cpus = this.cpus;
     const ins = batch.insns;
     const tree = this.tree;
+    const wFrom = this.window ? this.window.from : -Infinity;
+    const wTo = this.window ? this.window.to : Infinity;
     // the records placed before each event (a batch's later records are already in the table)
     const recs = batch.records;
     let r = 0;
@@ -399,12 +426,19 @@ export class StackReconstruction implements Analysis {
       const s = sym[i];
       const now = time[i];
       if (!weighted && st.seen) {
-        const d = now - st.lastTime;
-        if (d < 0) this.negativeDeltas++;
-        else if (counting) tree.self[st.cur] += d;
+        const then = st.lastTime;
+        if (now < then) this.negativeDeltas++;
+        else if (counting) {
+          // the part of [then, now) inside the window (window.ts clipped(); all of it without one)
+          const a = then > wFrom ? then : wFrom;
+          const b = now < wTo ? now : wTo;
+          if (b > a) tree.self[st.cur] += b - a;
+        }
       }
       st.seen = true;
       st.lastTime = now;
+      const inside = now >= wFrom && now < wTo;
+      this.inside = inside;
       const o = off[i];
       const hi = pcHi[i];
       const lo = pcLo[i];
@@ -426,12 +460,12 @@ export class StackReconstruction implements Analysis {
       st.prevX = xlat[i];
       st.prevPcHi = hi;
       st.prevPcLo = lo;
-      if (counting) {
+      if (counting && inside) {
         if (weighted) tree.self[st.cur] += 1;
         tree.events[st.cur] += 1;
         tree.insns[st.cur] += ins[i];
       }
-      st.insns += ins[i];
+      if (inside) st.insns += ins[i];
     }
   }
 
@@ -662,7 +696,7 @@ export class StackReconstruction implements Analysis {
       const yi = xl.insns[y];
       if (yi > 0) {
         this.stats.inferredInsns += yi;
-        st.insns += yi; // it ran: calls and returns measure it (self_insns counts logged blocks only)
+        if (this.inside) st.insns += yi; // it ran: calls and returns measure it (self_insns counts logged blocks only)
       }
       const k = xl.kind[y];
       const indirect = (k & KIND_INDIRECT) !== 0;
@@ -738,7 +772,9 @@ export class StackReconstruction implements Analysis {
       const n = xl.insns[px];
       if (n > 0) {
         this.stats.abortedInsns += n;
-        st.insns -= n; // it had not run
+        // it had not run; in a window, taken back when this event is inside (exact unless an edge
+        // falls between its first event and this one)
+        if (this.inside) st.insns -= n;
       }
       if (st.depth > 0 && s !== st.topFn) this.resync(st, t, s, o, now);
       return;

@@ -15,6 +15,7 @@
  * start; a pre-resolved trace's own names while it is read); the per-event loop only reads typed
  * arrays. Calls are stored column-wise (they are few compared with events).
  */
+import { clipped, overlaps, type TimeWindow } from './window.js';
 import { ascending, max, mean, min, rollups, sum } from 'd3-array';
 import type { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_USER } from '../model/names.js';
@@ -184,8 +185,16 @@ export class Syscalls implements Analysis {
   private startInsns = new Float64Array(256);
   private endInsns = new Float64Array(256);
 
-  /** `names`: the run's name list (TraceInfo.names); it may grow during the run. */
-  constructor(names: readonly string[]) {
+  /**
+   * `names`: the run's name list (TraceInfo.names); it may grow during the run. `window`
+   * (--from/--to/--phase): rows() keeps the calls that overlap it (their entry or part of their run
+   * inside it), each cut to the part inside it (a call entered before the window starts at the
+   * window's start), and the instruction clock counts only the events that start inside it.
+   */
+  constructor(
+    names: readonly string[],
+    readonly window: TimeWindow | null = null,
+  ) {
     this.classifier = new SyscallClassifier(names);
   }
 
@@ -205,6 +214,8 @@ export class Syscalls implements Analysis {
     let last = this.last;
     let clock = this.clock;
     const ins = batch.translated ? batch.insns : null;
+    const wFrom = this.window ? this.window.from : -Infinity;
+    const wTo = this.window ? this.window.to : Infinity;
     for (let i = 0, n = batch.length; i < n; i++) {
       const t = thread[i];
       const s = sym[i];
@@ -219,7 +230,7 @@ export class Syscalls implements Analysis {
       const before = clock[t];
       if (ins !== null) {
         this.lastClock[t] = before;
-        clock[t] = before + ins[i];
+        if (now >= wFrom && now < wTo) clock[t] = before + ins[i];
       }
       const c = open[t];
       if (s === REGION_USER) {
@@ -281,22 +292,26 @@ export class Syscalls implements Analysis {
     order.sort((a, b) => start[a] - start[b] || a - b);
     const names = this.classes.callNames;
     this.negativeDurations = 0;
-    return order.map((i) => {
+    const w = this.window;
+    const rows: SyscallRow[] = [];
+    for (const i of order) {
       const unfinished = Number.isNaN(this.end[i]);
       const end = unfinished ? this.last[this.cpu[i]] : this.end[i];
       const endInsns = unfinished ? this.lastClock[this.cpu[i]] : this.endInsns[i];
+      if (w && !overlaps(w, start[i], end)) continue;
       // time went backwards within the call: 0, as self time counts a negative delta
       if (end < start[i]) this.negativeDurations++;
-      return {
-        ts: start[i],
+      rows.push({
+        ts: w && start[i] < w.from ? w.from : start[i],
         name: names[this.name[i]],
         cpu: this.cpu[i],
-        duration: end >= start[i] ? end - start[i] : 0,
+        duration: end < start[i] ? 0 : w ? clipped(w, start[i], end) : end - start[i],
         unfinished,
         compat: (this.flags[i] & FLAG_COMPAT) !== 0,
         insns: Math.max(0, endInsns - this.startInsns[i]),
-      };
-    });
+      });
+    }
+    return rows;
   }
 }
 

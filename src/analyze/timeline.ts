@@ -23,6 +23,7 @@ import type { TraceInfo } from '../pipeline.js';
 import type { Resolver } from '../symbols/resolver.js';
 import { defineTable, sharePercent } from '../model/table.js';
 import { grow, type Analysis } from './analysis.js';
+import { clipped, overlaps, type TimeWindow } from './window.js';
 import { BOOT_CPU_MILESTONE, IDLE_FUNCTIONS, MILESTONES, PHASES, VMM_POINTS, type MilestoneDef, type RegionName } from './milestones.js';
 
 const IDLE = 1;
@@ -82,6 +83,10 @@ export interface PhaseRow {
   idleByCpu: number[];
   /** Guest instructions from its start to its end (positions of its milestones; traces with records). */
   insns: number;
+  /** The position of its start: guest instructions of every event before it (not a column). */
+  insnsStart: number;
+  /** Cut by a time window at either end (not a column: the summary states the window). */
+  cut?: boolean;
   /** First phase only: self time of the boot vCPU's [firmware] and [boot] events. */
   firmware?: number;
   boot?: number;
@@ -176,6 +181,16 @@ export class Timeline implements Analysis {
   private regionSelf = new Float64Array(16 * FIRST_FUNCTION);
   /** Per vCPU, allocated at its first idle event (null before). */
   private idleRuns: (IdleRuns | null)[] = [];
+
+  /**
+   * A time window (--from/--to/--phase), set before the run: result() then lists the milestones and
+   * first calls that fall inside it and cuts the phases to it (module doc of window.ts); the region
+   * self time of the first phase is clipped to it while the trace is read.
+   */
+  window: TimeWindow | null = null;
+  /** Instructions of every event before the first one (file order) at or after the window's start, and end. */
+  private insnsAtFrom = NaN;
+  private insnsAtTo = NaN;
 
   minTime = Infinity;
   maxTime = -Infinity;
@@ -274,6 +289,7 @@ export class Timeline implements Analysis {
     const counts = batch.translated ? batch.insns : null;
     if (counts) this.hasInsns = true;
     let before = this.insnsSoFar;
+    const w = this.window;
     for (let i = 0; i < n; i++) {
       const t = thread[i];
       const s = sym[i];
@@ -295,10 +311,12 @@ export class Timeline implements Analysis {
         const d = now - then;
         if (d < 0) this.negativeDeltas++;
         else if (cls[prev] & IDLE) this.addIdle(t, then, now);
-        else if (cls[prev] & REGION) this.regionSelf[t * FIRST_FUNCTION + prev] += d;
+        else if (cls[prev] & REGION) this.regionSelf[t * FIRST_FUNCTION + prev] += w === null ? d : clipped(w, then, now);
       }
       lastSym[t] = s;
       lastTime[t] = now;
+      if (w !== null && now >= w.from && Number.isNaN(this.insnsAtFrom)) this.insnsAtFrom = before;
+      if (w !== null && now >= w.to && Number.isNaN(this.insnsAtTo)) this.insnsAtTo = before;
     }
     this.minTime = minT;
     this.maxTime = maxT;
@@ -518,12 +536,12 @@ export class Timeline implements Analysis {
     const allInsns = this.insnsSoFar;
     const rows: PhaseRow[] = [];
     const threads = this.threads;
-    const make = (key: string, label: string, from: string, a: number, b: number, partial: boolean, insns: number): PhaseRow => {
+    const make = (key: string, label: string, from: string, a: number, b: number, partial: boolean, insns: number, insnsStart: number): PhaseRow => {
       const idleByCpu: number[] = [];
       for (let c = 0; c < threads; c++) idleByCpu.push(this.idleIn(c, a, b));
       const idle = idleByCpu[bootCpu] ?? 0;
       const share = sharePercent(b - a, end - start);
-      return { key, label, from, start: a, end: b, duration: b - a, partial, idle, idleByCpu, share, idleShare: sharePercent(idle, b - a), insns };
+      return { key, label, from, start: a, end: b, duration: b - a, partial, idle, idleByCpu, share, idleShare: sharePercent(idle, b - a), insns, insnsStart };
     };
     if (bounds.length === 0 || bounds[0].time > start) {
       // The trace starts inside a phase: the one before the first present start, else a guess.
@@ -531,13 +549,13 @@ export class Timeline implements Analysis {
       let def = firstP > 0 ? PHASES[firstP - 1] : null;
       if (bounds.length === 0) def = this.firstTime[REGION_USER] < Infinity ? PHASES[PHASES.length - 1] : null;
       const b = bounds.length > 0 ? bounds[0].time : end;
-      rows.push(make(def?.key ?? 'trace', def?.label ?? '(trace start)', 'trace_start', start, b, true, bounds.length > 0 ? bounds[0].insns : allInsns));
+      rows.push(make(def?.key ?? 'trace', def?.label ?? '(trace start)', 'trace_start', start, b, true, bounds.length > 0 ? bounds[0].insns : allInsns, 0));
     }
     bounds.forEach((bd, k) => {
       const def = PHASES[bd.p];
       const b = k + 1 < bounds.length ? bounds[k + 1].time : end;
       const bi = k + 1 < bounds.length ? bounds[k + 1].insns : allInsns;
-      const row = make(def.key, def.label, def.start, bd.time, b, def.start === 'trace_start' && this.firstSym !== REGION_FIRMWARE, bi - bd.insns);
+      const row = make(def.key, def.label, def.start, bd.time, b, def.start === 'trace_start' && this.firstSym !== REGION_FIRMWARE, bi - bd.insns, bd.insns);
       if (def.start === 'trace_start') {
         row.firmware = this.regionSelf[bootCpu * FIRST_FUNCTION + REGION_FIRMWARE];
         row.boot = this.regionSelf[bootCpu * FIRST_FUNCTION + REGION_BOOT];
@@ -548,6 +566,60 @@ export class Timeline implements Analysis {
   }
 
   result(): TimelineResult {
+    const whole = this.wholeResult();
+    return this.window ? this.windowed(whole, this.window) : whole;
+  }
+
+  /**
+   * The result within a window: the milestones and first calls inside it (a first call is still the
+   * function's first over the whole trace: a function that ran before the window is not listed), the
+   * phases that overlap it cut to it (start, end, duration, idle time and instructions of the part
+   * inside; `cut` when the window cuts it), the idle total inside it.
+   */
+  private windowed(r: TimelineResult, w: TimeWindow): TimelineResult {
+    const inside = (t: number): boolean => t >= w.from && t < w.to;
+    const milestones = r.milestones.filter((h) => inside(h.time));
+    const from = w.from > r.start ? w.from : r.start;
+    const to = w.to < r.end ? w.to : r.end;
+    let prev = from;
+    for (const h of milestones) {
+      h.sincePrev = h.time - prev;
+      prev = h.time;
+    }
+    const all = this.insnsSoFar;
+    const atFrom = Number.isNaN(this.insnsAtFrom) ? all : this.insnsAtFrom;
+    const atTo = Number.isNaN(this.insnsAtTo) ? all : this.insnsAtTo;
+    const span = to > from ? to - from : 0;
+    const phases: PhaseRow[] = [];
+    for (const p of r.phases) {
+      if (!overlaps(w, p.start, p.end)) continue;
+      const a = p.start > w.from ? p.start : w.from;
+      const b = p.end < w.to ? p.end : w.to;
+      const cut = a !== p.start || b !== p.end;
+      const idleByCpu = p.idleByCpu.map((_, c) => this.idleIn(c, a, b));
+      const idle = idleByCpu[r.bootCpu] ?? 0;
+      // instructions: the positions of its edges (a milestone's, or the window's)
+      const ia = a === p.start ? p.insnsStart : atFrom;
+      const ib = b === p.end ? p.insnsStart + p.insns : atTo;
+      phases.push({
+        ...p,
+        start: a,
+        end: b,
+        duration: b - a,
+        cut,
+        idle,
+        idleByCpu,
+        insns: ib - ia,
+        share: sharePercent(b - a, span),
+        idleShare: sharePercent(idle, b - a),
+      });
+    }
+    let totalIdle = 0;
+    for (let t = 0; t < this.idleRuns.length; t++) totalIdle += this.idleIn(t, w.from, w.to);
+    return { ...r, milestones, phases, functions: r.functions.filter((f) => inside(f.time)), totalIdle };
+  }
+
+  private wholeResult(): TimelineResult {
     const bootCpu = this.bootCpu();
     const milestones = this.milestones(bootCpu);
     const phases = this.phases(milestones, bootCpu);
@@ -656,6 +728,7 @@ export const PHASES_TABLE = defineTable<PhaseRow>({
       cell: (r, f) => {
         const notes: string[] = [];
         if (r.partial) notes.push('partial: the trace starts inside it');
+        if (r.cut) notes.push('cut to the window');
         if (r.firmware !== undefined) notes.push(`[firmware] ${f.duration(r.firmware)}, [boot] ${f.duration(r.boot ?? 0)}`);
         return notes.join('; ');
       },

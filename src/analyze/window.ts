@@ -99,6 +99,11 @@ export function clipped(w: TimeWindow, start: number, end: number): number {
   return b > a ? b - a : 0;
 }
 
+/** Whether [start, end) has a part inside the window, or starts inside it (an instant, or a span of 0). */
+export function overlaps(w: TimeWindow, start: number, end: number): boolean {
+  return (start >= w.from && start < w.to) || clipped(w, start, end) > 0;
+}
+
 /** The window as the JSON summary states it: its edges as given and in ns (null: the trace's start or end). */
 export function windowSummary(w: TimeWindow): { from: string; to: string; from_ns: number | null; to_ns: number | null } {
   return {

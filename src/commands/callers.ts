@@ -12,8 +12,10 @@ import { countOf, formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseWeight, runWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
+import { requireTimed, resolveWindowFor, windowField, windowOptions, withWindowLine } from './window-pass.js';
+import type { WindowOptions } from '../analyze/window.js';
 
-export interface CallPathsOptions extends CommonOptions {
+export interface CallPathsOptions extends CommonOptions, WindowOptions {
   regex?: boolean;
   depth?: string;
   minShare?: string;
@@ -66,14 +68,19 @@ async function callPathsCommand(direction: PathDirection, func: string, trace: s
   const matches = matcher(func, !!o.regex);
   const out = openOutput(o.output, format);
   const counts = new TraceCounts();
-  const calls = new CallCounter();
   let sr!: StackReconstruction;
   const input = inputOptions(trace, o);
+  const windowed = windowOptions(o, input);
   const symbols = await loadSymbols(input);
+  const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
+  // a window: the stacks from every event; the weights clipped to it, the calls made inside it
+  const calls = new CallCounter(window);
   const run = await runPipeline(
     input,
     (info) => {
+      requireTimed(window, info);
       sr = StackReconstruction.fromInfo(info);
+      sr.window = window;
       sr.callSink = calls;
       return [counts, sr];
     },
@@ -122,15 +129,16 @@ async function callPathsCommand(direction: PathDirection, func: string, trace: s
     nodes: paths.roots === 0 ? 0 : paths.count,
     depth: maxDepth ?? null,
     min_share: minShare ?? null,
+    ...windowField(window),
   };
   const unit = run.parser.unit;
   const show = (v: number, w: Weight): string => (w === 'time' ? formatDuration(v, unit) : `${formatCount(v)} ${w === 'insns' ? 'instructions' : 'events'}`);
   const what = weight === 'time' ? (unit === 'events' ? 'events' : 'time') : weight === 'insns' ? 'instructions' : 'events';
-  const lines = [...summaryText(summary)];
+  const lines = withWindowLine(summaryText(summary), window, summary.span_ns);
   if (matched.length > 1) lines.push(`${direction}: ${countOf(matched.length, 'function')} matching /${func}/ ran, merged: ${matchedList(matched)}`);
   if (paths.roots > 0)
     lines.push(
-      `${direction} of ${rootLabel}: ${show(rootTotal, weight)} in total (${summary.run_share.toFixed(2)}% of the run's ${what}), ` +
+      `${direction} of ${rootLabel}: ${show(rootTotal, weight)} in total (${summary.run_share.toFixed(2)}% of the ${window ? "window's" : "run's"} ${what}), ` +
         `${countOf(paths.calls[0], 'call')}, ${countOf(paths.count, 'node')}`,
     );
   const never = `${rootLabel} never ran on a reconstructed stack in this trace`;

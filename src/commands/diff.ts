@@ -31,8 +31,10 @@ import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseTop, parseWeight, warn, type CommonOptions } from './common.js';
 import { analyzeReport } from './report.js';
+import { resolveWindowFor, windowEdges, windowOptions } from './window-pass.js';
+import type { WindowOptions } from '../analyze/window.js';
 
-export interface DiffCommandOptions extends CommonOptions {
+export interface DiffCommandOptions extends CommonOptions, WindowOptions {
   mapA?: string | string[];
   mapB?: string | string[];
   top?: string;
@@ -52,12 +54,20 @@ function list(v: string | string[] | undefined): string[] | undefined {
 /** One side: a saved report, or a trace run through the report's analyses with stacks. */
 async function loadSide(path: string, side: 'A' | 'B', o: DiffCommandOptions): Promise<BootProfile> {
   const json = sniffJson(path);
+  const windowed = windowOptions(o, { trace: path });
+  if (json === 'report' && windowed)
+    throw new BootprofError(
+      'E_USAGE',
+      `--from/--to/--phase: ${side} (${path}) is a saved report, whose numbers are of the run it was saved from; give the trace, or save the report with the window (bootprof report TRACE --from X --to Y --stacks -f json)`,
+    );
   if (json === 'report') return readSavedProfile(path);
   if (json === 'json') throw new BootprofError('E_FORMAT', `${path}: JSON, but not a saved bootprof report (write one with bootprof report --format json)`);
   const maps = list(side === 'A' ? o.mapA : o.mapB) ?? list(o.map);
   const input = inputOptions(path, { ...o, map: maps });
   const symbols = await loadSymbols(input);
-  const { doc } = await analyzeReport(input, symbols, { stacks: true });
+  // the same window on each side, its names resolved in this side's own trace
+  const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
+  const { doc } = await analyzeReport(input, symbols, { stacks: true, window });
   const b = new ProfileBuilder(path, 'trace');
   b.setSummary(doc.summary as Record<string, unknown>);
   for (const t of doc.tables) for (const r of t.rows) b.row(t.spec.name, rowObject(t, r));
@@ -131,6 +141,7 @@ function sideSummary(p: BootProfile): object {
     total_insns: p.insns ? p.totalInsns : null,
     translations: p.insns,
     stacks: p.stacks,
+    ...(p.window ? { window: p.window } : {}),
   };
 }
 
@@ -287,7 +298,7 @@ function diffDocument(d: BootDiff, A: BootProfile, B: BootProfile, o: DocOptions
   const totalPct = deltaPercent(d.total);
   const da = (d.total.b ?? 0) - (d.total.a ?? 0);
   const side = (name: string, p: BootProfile): string =>
-    `${name}: ${p.input} (${p.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(p.events)} events, ${p.unit === 'events' ? 'untimed' : formatDuration(p.span) + ' traced'}`;
+    `${name}: ${p.input} (${p.source === 'trace' ? 'trace' : 'saved report'}), ${formatCount(p.events)} events, ${p.unit === 'events' ? 'untimed' : formatDuration(p.span) + ' traced'}${p.window ? `, window ${windowEdges(p.window)}` : ''}`;
   const lines = [side('A', A), side('B', B), o.weightLine];
   if (d.scale !== 1) lines.push(`normalized: B's times scaled by ${d.scale.toFixed(6)} so both total self times are equal (--normalize)`);
   lines.push(

@@ -10,8 +10,10 @@ import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseWeight, runWeight, warn, type CommonOptions } from './common.js';
 import { inputWarnings } from './summary.js';
+import { requireTimed, resolveWindowFor, windowLine, windowOptions } from './window-pass.js';
+import type { WindowOptions } from '../analyze/window.js';
 
-export interface FlamegraphOptions extends CommonOptions {
+export interface FlamegraphOptions extends CommonOptions, WindowOptions {
   minDuration?: string;
 }
 
@@ -43,15 +45,20 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   const asked = parseWeight(o.weight);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
+  const windowed = windowOptions(o, input);
   const symbols = await loadSymbols(input);
+  const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   let sr!: StackReconstruction;
   let frames: FrameRecorder | undefined;
   const run = await runPipeline(
     input,
     (info) => {
+      requireTimed(window, info);
       sr = StackReconstruction.fromInfo(info);
+      // a window: the stacks from every event, the weights and the frames clipped to it
+      sr.window = window;
       if (format !== 'folded') {
-        frames = new FrameRecorder(fixed ?? 0, fixed === undefined, EVENTED_FRAME_BUDGET);
+        frames = new FrameRecorder(fixed ?? 0, fixed === undefined, EVENTED_FRAME_BUDGET, window);
         sr.frameSink = frames;
       }
       return [sr];
@@ -63,6 +70,8 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   if (full) warn(full);
   const names = run.names;
   const tree = sr.tree;
+  // the profile's name states the window (speedscope's title, Perfetto's process name)
+  const profileName = window ? `${run.inputName} (${windowLine(window, sr.end)})` : run.inputName;
   const weight = runWeight(asked, run);
   // folded stacks and speedscope's aggregated profile weigh by the weight; evented views stay in time
   const own = tree.selfOf(weight);
@@ -83,7 +92,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     const aggThreshold = fixed ?? chooseThreshold(tree, totals, names, AGGREGATE_BUDGET_BYTES, (n) => sampleBytes(n, tree));
     const fold = foldTree(tree, totals, aggThreshold, own);
     await writeSpeedscope(out, {
-      name: run.inputName,
+      name: profileName,
       tree,
       names,
       frames: f,
@@ -98,11 +107,14 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     }
   } else {
     const f = frames!;
-    await writeChrome(out, { name: run.inputName, tree, names, frames: f, threadIds: run.parser.threadIds });
+    await writeChrome(out, { name: profileName, tree, names, frames: f, threadIds: run.parser.threadIds });
     if (!o.quiet)
       note(`${formatCount(f.kept)} frames on ${f.vcpus} vCPU track${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
   }
-  if (!o.quiet) stackNote(sr);
+  if (!o.quiet) {
+    stackNote(sr);
+    if (window) warn(windowLine(window, sr.end));
+  }
   await out.close();
 }
 

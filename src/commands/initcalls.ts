@@ -13,8 +13,10 @@ import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, needsSymbolsError, parseTop, runWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
+import { requireTimed, resolveWindowFor, windowField, windowOptions, withWindowLine } from './window-pass.js';
+import type { WindowOptions } from '../analyze/window.js';
 
-export interface InitcallsOptions extends CommonOptions {
+export interface InitcallsOptions extends CommonOptions, WindowOptions {
   sort?: string;
   top?: string;
   all?: boolean;
@@ -28,6 +30,7 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const top = parseTop(o.top);
   const out = openOutput(o.output, format);
   const input = inputOptions(trace, o);
+  const windowed = windowOptions(o, input);
   const symbols = await loadSymbols(input);
   if (!symbols.table) throw needsSymbolsError('initcalls', "the guest kernel's symbols with do_one_initcall", symbols.note);
   const table = symbols.table;
@@ -37,14 +40,18 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const initcallNames = new Set<string>();
   for (const path of new Set([...(input.maps ?? []), ...(symbols.mapPath ? [symbols.mapPath] : [])]))
     for (const n of readInitcallNames(path)) initcallNames.add(n);
+  const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   let sr!: StackReconstruction;
   let ic!: InitcallCollector;
   const counts = new TraceCounts();
   const run = await runPipeline(
     input,
     (info) => {
+      requireTimed(window, info);
       sr = StackReconstruction.fromInfo(info, false); // calls and returns only: the tree keeps no weights
+      sr.window = window; // its instruction clock counts the events inside the window
       ic = new InitcallCollector(sr.tree, sr.names, !!o.all, initcallNames);
+      ic.window = window;
       sr.callSink = ic;
       return [counts, sr];
     },
@@ -60,7 +67,8 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
   const rows = top === undefined ? all : all.slice(0, top);
   const open = all.filter((r) => !r.returned).length;
   if (open > 0) warn(`${open} initcall${open > 1 ? 's' : ''} had not returned when the trace ended (duration runs to the end)`);
-  if (all.length === 0) warn(`no calls from ${INITCALL_CALLER} in this trace (does it cover the kernel's initcalls?)`);
+  if (all.length === 0)
+    warn(window ? `no initcall ran in the window` : `no calls from ${INITCALL_CALLER} in this trace (does it cover the kernel's initcalls?)`);
   const summary = buildSummary(run, counts, { negativeDeltas: sr.negativeDeltas, weight: insns ? 'insns' : undefined });
   const sum = all.reduce((s, r) => s + r.duration, 0);
   const sumInsns = all.reduce((s, r) => s + r.insns, 0);
@@ -70,9 +78,16 @@ export async function initcallsCommand(trace: string | undefined, o: InitcallsOp
     format,
     {
       kind: 'initcalls',
-      summary: { ...summary, initcalls: all.length, unfinished: open, total_duration_ns: sum, ...(insns ? { total_insns: sumInsns } : {}) },
+      summary: {
+        ...summary,
+        initcalls: all.length,
+        unfinished: open,
+        total_duration_ns: sum,
+        ...(insns ? { total_insns: sumInsns } : {}),
+        ...windowField(window),
+      },
       tables: [makeTable(INITCALLS_TABLE, rows, { include: insns ? ['insns'] : [] })],
-      lines: [...summaryText(summary), totalsLine],
+      lines: [...withWindowLine(summaryText(summary), window, summary.span_ns), totalsLine],
       layout: [{ table: 'initcalls', notes: more > 0 ? [`... ${more} more initcall${more === 1 ? '' : 's'} (--top N, or --format csv for all)`] : [] }],
     },
     out,

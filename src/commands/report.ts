@@ -24,8 +24,10 @@ import { readInitcallNames } from './initcalls.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 import { syscallStatsTable, syscallTotals, syscallTotalsText } from './syscalls.js';
 import { timelineSections, timelineSummaryFields, timelineTables, timelineText } from './timeline.js';
+import { requireTimed, resolveWindowFor, windowField, windowOptions, withWindowLine } from './window-pass.js';
+import type { TimeWindow, WindowOptions } from '../analyze/window.js';
 
-export interface ReportOptions extends CommonOptions {
+export interface ReportOptions extends CommonOptions, WindowOptions {
   top?: string;
   /** Reconstruct call stacks: inclusive time, initcalls, the call tree. */
   stacks?: boolean;
@@ -45,8 +47,18 @@ export interface ReportResult {
 export async function analyzeReport(
   input: InputOptions,
   symbols: Symbols,
-  o: { weight?: Weight; stacks?: boolean; top?: number; tableTop?: number; lanes?: boolean; more?: (info: TraceInfo) => Analysis[] },
+  o: {
+    weight?: Weight;
+    stacks?: boolean;
+    top?: number;
+    tableTop?: number;
+    lanes?: boolean;
+    more?: (info: TraceInfo) => Analysis[];
+    /** --from/--to/--phase: every analysis cut to it (the stacks still rebuilt from every event). */
+    window?: TimeWindow | null;
+  },
 ): Promise<ReportResult> {
+  const window = o.window ?? null;
   const counts = new TraceCounts();
   const spans = o.lanes ? new VcpuSpans() : null;
   let timeline!: Timeline;
@@ -63,14 +75,18 @@ export async function analyzeReport(
   const run = await runPipeline(
     input,
     (info) => {
-      self = new SelfTime(info.unit);
+      requireTimed(window, info);
+      self = new SelfTime(info.unit, window);
       timeline = Timeline.fromInfo(info);
-      syscalls = new Syscalls(info.names);
+      timeline.window = window;
+      syscalls = new Syscalls(info.names, window);
       const base: Analysis[] = [counts, self, timeline, syscalls, ...(spans ? [spans] : []), ...(o.more?.(info) ?? [])];
       if (!o.stacks) return base;
       sr = StackReconstruction.fromInfo(info);
+      sr.window = window;
       if (initcalls) {
         ic = new InitcallCollector(sr.tree, sr.names, false, initcallNames);
+        ic.window = window;
         sr.callSink = ic;
       }
       return [...base, sr];
@@ -107,7 +123,7 @@ export async function analyzeReport(
     const names = stats.length > shownTop ? `top ${shownTop} of ${stats.length} names` : `${stats.length} name${stats.length === 1 ? '' : 's'}`;
     layout.push({ title: `System calls (${formatCount(calls.length)}; ${names})`, table: 'syscalls', empty: '(none)' });
   }
-  const lines = [...summaryText(summary), ...timelineText(tl, unit)];
+  const lines = [...withWindowLine(summaryText(summary), window, summary.span_ns), ...timelineText(tl, unit)];
   if (sysTotals) lines.push(...syscallTotalsText(sysTotals, unit));
   const tables: Table[] = [
     ...timelineTables(tl),
@@ -131,7 +147,7 @@ export async function analyzeReport(
     tables.push(makeTable({ ...INITCALLS_TABLE, name: 'initcalls_shown' }, byDuration.slice(0, shownTop), { include: insns ? ['insns'] : [] }));
     lines.push(`initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, unit)} in total`);
   }
-  if (spans) tables.push(vcpuLanesTable(spans, run.parser.threadIds, counts.threadEvents), syscallTicksTable(calls, summary.span_ns ?? 0));
+  if (spans) tables.push(vcpuLanesTable(spans, run.parser.threadIds, counts.threadEvents, window), syscallTicksTable(calls, summary.span_ns ?? 0));
   if (tree && nodeTotals) tables.push(callTreeTable({ tree, names: run.names, totals: nodeTotals, insnsTotals: nodeInsns }));
   const doc: ResultDocument = {
     kind: 'report',
@@ -143,6 +159,7 @@ export async function analyzeReport(
       syscalls: sysTotals,
       ...(tree ? { stacks: true, call_nodes: tree.count - 1 } : {}),
       ...initcallSummary,
+      ...windowField(window),
     },
     tables,
     lines,
@@ -163,7 +180,9 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const asked = parseWeight(o.weight);
   const out = openOutput(o.output, format);
   const input = inputOptions(trace, o);
+  const windowed = windowOptions(o, input);
   const symbols = await loadSymbols(input);
+  const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   // the page draws the call tree, the initcalls and per-vCPU lanes: HTML always reconstructs stacks
   const html = format === 'html';
   const { doc } = await analyzeReport(input, symbols, {
@@ -172,6 +191,7 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
     lanes: html,
     top: format === 'table' ? (top ?? 15) : top,
     tableTop: 15,
+    window,
   });
   await writeDocument(format, { ...doc, tables: reportTables(doc, format) }, out, { quiet: o.quiet, label: o.label });
 }

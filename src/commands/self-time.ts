@@ -10,8 +10,7 @@ import { countOf } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseTop, parseWeight, runWeight, statedWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
-import { resolveWindowFor, windowLine, windowOptions } from './window-pass.js';
-import { windowSummary } from '../analyze/window.js';
+import { requireTimed, resolveWindowFor, windowField, windowOptions, withWindowLine } from './window-pass.js';
 
 export interface SelfTimeOptions extends CommonOptions {
   top?: string;
@@ -57,17 +56,17 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   let sr: StackReconstruction | null = null;
   const input = inputOptions(trace, o);
   const windowed = windowOptions(o, input);
-  if (windowed && o.stacks)
-    throw new BootprofError('E_USAGE', '--stacks with a window is not supported yet: inclusive time is of the whole trace; drop --stacks or the window');
   const symbols = await loadSymbols(input);
   const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   const run = await runPipeline(
     input,
     (info) => {
-      if (window && info.unit !== 'ns') throw new BootprofError('E_USAGE', `--from/--to/--phase need a timed trace; ${info.format} here has no times`);
+      requireTimed(window, info);
       st = new SelfTime(info.unit, window);
       if (!o.stacks) return [counts, st];
+      // the stacks are rebuilt from every event; only the time inside the window is charged
       sr = StackReconstruction.fromInfo(info);
+      sr.window = window;
       return [counts, st, sr];
     },
     symbols,
@@ -87,7 +86,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
     ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),
     total_self_ns: st.totalSelf(),
     functions: rows.length,
-    ...(window ? { window: windowSummary(window) } : {}),
+    ...windowField(window),
   };
   for (const w of inputWarnings(run, st.negativeDeltas)) warn(w);
   const more = rows.length - shown.length;
@@ -95,7 +94,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
     kind: 'self-time',
     summary,
     tables: [makeTable(FUNCTIONS_TABLE, shown, { include: functionColumns(totals !== null, run.translations.active) })],
-    lines: window ? [...summaryText(summary), windowLine(window, summary.span_ns)] : summaryText(summary),
+    lines: withWindowLine(summaryText(summary), window, summary.span_ns),
     layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, 'more function')} (--top N, or --format csv for all)`] : [] }],
   };
   await writeDocument(format, doc, out, { quiet: o.quiet, label: o.label });

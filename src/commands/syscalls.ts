@@ -22,10 +22,12 @@ import { formatCount } from '../output/units.js';
 import { loadSymbols, runPipeline, type RunResult, type Symbols } from '../pipeline.js';
 import { chooseFormat, inputOptions, needsSymbolsError, parseWeight, runWeight, statedWeight, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, minMax, summaryText, type TraceSummary } from './summary.js';
+import { requireTimed, resolveWindowFor, windowField, windowOptions, withWindowLine } from './window-pass.js';
+import type { TimeWindow, WindowOptions } from '../analyze/window.js';
 
 export type { SyscallTotals };
 
-export interface SyscallsOptions extends CommonOptions {
+export interface SyscallsOptions extends CommonOptions, WindowOptions {
   summary?: boolean;
 }
 
@@ -83,15 +85,18 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
   const format = chooseFormat(o.format, o.output, undefined, 'syscalls');
   const asked = parseWeight(o.weight);
   const input = inputOptions(trace, o);
+  const windowed = windowOptions(o, input);
   // opened before the symbols are loaded, so that no map can be the output (io/outputs.ts)
   const out = openOutput(o.output, format);
   const entryList = [...NATIVE_ENTRIES, ...COMPAT_ENTRIES].join(', ');
   let symbols: Symbols;
+  let window: TimeWindow | null = null;
   try {
     symbols = await loadSymbols(input);
     if (symbols.table && classifySyscallNames(symbols.table.names).entries.length === 0) {
       throw new BootprofError('E_SYMBOLS', `${symbols.mapPath}: no system call entry symbol (${entryList}): is it the guest kernel's System.map?`);
     }
+    if (windowed) window = await resolveWindowFor(windowed, input, symbols);
   } catch (err) {
     out.discard();
     throw err;
@@ -106,7 +111,8 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
       (info) => {
         // without a map, only a pre-resolved trace names the entry symbols itself
         if (!symbols.table && !info.parser?.symbolic) throw needsMap();
-        return [counts, (analysis = new Syscalls(info.names))];
+        requireTimed(window, info);
+        return [counts, (analysis = new Syscalls(info.names, window))];
       },
       symbols,
     );
@@ -132,7 +138,12 @@ export async function syscallsCommand(trace: string | undefined, o: SyscallsOpti
     : makeTable(CALLS_TABLE, rows, { include: insns ? ['insns'] : [] });
   await writeDocument(
     format,
-    { kind: 'syscalls', summary: { ...summary, syscalls: totals }, tables: [table], lines: [...summaryText(summary), ...syscallTotalsText(totals, unit)] },
+    {
+      kind: 'syscalls',
+      summary: { ...summary, syscalls: totals, ...windowField(window) },
+      tables: [table],
+      lines: [...withWindowLine(summaryText(summary), window, summary.span_ns), ...syscallTotalsText(totals, unit)],
+    },
     out,
     { quiet: o.quiet, label: o.label },
   );

@@ -9,11 +9,13 @@ import type { TimelineSummaryFields } from '../output/format-spec.js';
 import { documentJson } from '../output/json.js';
 import { openOutput } from '../output/sink.js';
 import { formatSeconds } from '../output/timestamp.js';
-import { runPipeline } from '../pipeline.js';
+import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, warn, type CommonOptions } from './common.js';
 import { buildSummary, inputWarnings, summaryText, type TraceSummary } from './summary.js';
+import { requireTimed, resolveWindowFor, windowField, windowOptions, withWindowLine } from './window-pass.js';
+import type { TimeWindow, WindowOptions } from '../analyze/window.js';
 
-export interface TimelineOptions extends CommonOptions {
+export interface TimelineOptions extends CommonOptions, WindowOptions {
   all?: boolean;
   grep?: string;
 }
@@ -31,6 +33,8 @@ export interface TimelineReport {
   result: TimelineResult;
   names: readonly string[];
   summary: TraceSummary;
+  /** --from/--to/--phase: the result is cut to it (Timeline.window). */
+  window?: TimeWindow | null;
 }
 
 /** What the timeline adds to the trace summary: the boot vCPU, where the trace starts and the VMM points. */
@@ -85,11 +89,12 @@ export function timelineDocument(rep: TimelineReport, o: { all?: boolean; grep?:
   } else {
     layout.push({ notes: [`${r.functions.length} functions and regions seen: --all lists the first call of each, --grep REGEX some`] });
   }
+  const window = rep.window ?? null;
   return {
     kind: 'timeline',
-    summary: { ...rep.summary, ...timelineSummaryFields(r) },
+    summary: { ...rep.summary, ...timelineSummaryFields(r), ...windowField(window) },
     tables: [...timelineTables(r), makeTable(FIRST_CALLS_TABLE, rows)],
-    lines: [...summaryText(rep.summary), ...timelineText(r, rep.summary.unit)],
+    lines: [...withWindowLine(summaryText(rep.summary), window, rep.summary.span_ns), ...timelineText(r, rep.summary.unit)],
     layout,
     csv: 'first_calls',
     besideCsv: ['phases'],
@@ -113,11 +118,26 @@ export async function timelineCommand(trace: string | undefined, o: TimelineOpti
   const grep = parseGrep(o.grep);
   const out = openOutput(o.output, format);
   const input = inputOptions(trace, o);
+  const windowed = windowOptions(o, input);
+  const symbols = windowed ? await loadSymbols(input) : undefined;
+  const window = windowed ? await resolveWindowFor(windowed, input, symbols!) : null;
   const counts = new TraceCounts();
   let tl!: Timeline;
-  const run = await runPipeline(input, (info) => [counts, (tl = Timeline.fromInfo(info))]);
+  const run = await runPipeline(
+    input,
+    (info) => {
+      requireTimed(window, info);
+      tl = Timeline.fromInfo(info);
+      tl.window = window;
+      return [counts, tl];
+    },
+    symbols,
+  );
   const result = tl.result();
   const summary = buildSummary(run, counts, { negativeDeltas: result.negativeDeltas });
   for (const w of inputWarnings(run, result.negativeDeltas)) warn(w);
-  await writeDocument(format, timelineDocument({ result, names: run.names, summary }, { all: o.all, grep }), out, { quiet: o.quiet, label: o.label });
+  await writeDocument(format, timelineDocument({ result, names: run.names, summary, window }, { all: o.all, grep }), out, {
+    quiet: o.quiet,
+    label: o.label,
+  });
 }

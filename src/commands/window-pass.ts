@@ -4,11 +4,12 @@
  * the trace computes (so a window by name needs a file, which can be read twice).
  */
 import { Timeline, type TimelineResult } from '../analyze/timeline.js';
-import { checkWindowOptions, resolveWindow, windowNeedsTimeline, type TimeWindow, type WindowOptions } from '../analyze/window.js';
+import { checkWindowOptions, resolveWindow, windowNeedsTimeline, windowSummary, type TimeWindow, type WindowOptions } from '../analyze/window.js';
 import { BootprofError } from '../io/errors.js';
 import { formatSeconds } from '../output/timestamp.js';
 import { formatDuration } from '../output/units.js';
-import { runPipeline, type InputOptions, type Symbols } from '../pipeline.js';
+import type { WindowSummary } from '../output/format-spec.js';
+import { runPipeline, type InputOptions, type Symbols, type TraceInfo } from '../pipeline.js';
 
 /** Checked before any read: the window options (null: none) and whether they need a first pass. */
 export function windowOptions(o: WindowOptions, input: InputOptions): WindowOptions | null {
@@ -33,11 +34,31 @@ export async function resolveWindowFor(w: WindowOptions, input: InputOptions, sy
   return resolveWindow(w, tl);
 }
 
+/** A window's edges as lines state them: "0.030988 s (start_kernel) to the end". */
+export function windowEdges(w: WindowSummary): string {
+  const edge = (ns: number | null, label: string, open: string): string =>
+    ns === null ? open : `${formatSeconds(ns)} s${/^[\d.]/.test(label) ? '' : ` (${label})`}`;
+  return `${edge(w.from_ns, w.from, 'the start')} to ${edge(w.to_ns, w.to, 'the end')}`;
+}
+
 /** The summary line of a window: "window: 0.030988 s (start_kernel) to the end, 164.8 ms". */
 export function windowLine(w: TimeWindow, end: number): string {
-  const edge = (ns: number, label: string, open: string): string =>
-    Number.isFinite(ns) ? `${formatSeconds(ns)} s${/^[\d.]/.test(label) ? '' : ` (${label})`}` : open;
   const from = Number.isFinite(w.from) ? w.from : 0;
   const to = Number.isFinite(w.to) ? Math.min(w.to, end) : end;
-  return `window: ${edge(w.from, w.fromLabel, 'the start')} to ${edge(w.to, w.toLabel, 'the end')}, ${formatDuration(Math.max(0, to - from))}`;
+  return `window: ${windowEdges(windowSummary(w))}, ${formatDuration(Math.max(0, to - from))}`;
+}
+
+/** In a pipeline's setup: a window needs a timed trace (an untimed one counts events, not time). */
+export function requireTimed(w: TimeWindow | null, info: TraceInfo): void {
+  if (w && info.unit !== 'ns') throw new BootprofError('E_USAGE', `--from/--to/--phase need a timed trace; ${info.format} here has no times`);
+}
+
+/** The summary's `window` key (none without a window). */
+export function windowField(w: TimeWindow | null): { window?: WindowSummary } {
+  return w ? { window: windowSummary(w) } : {};
+}
+
+/** The summary lines with the window's line after them. */
+export function withWindowLine(lines: string[], w: TimeWindow | null, end: number | null | undefined): string[] {
+  return w ? [...lines, windowLine(w, end ?? 0)] : lines;
 }

@@ -239,7 +239,13 @@ export interface TimelineSummaryFields {
   functions: Int;
 }
 
-export interface TimelineSummary extends TraceSummary, TimelineSummaryFields {}
+export interface TimelineSummary extends TraceSummary, TimelineSummaryFields {
+  /**
+   * --from/--to/--phase: milestones and first calls inside the window (a first call is the function's
+   * first over the whole trace), phases cut to it; idle_ns and functions count what is inside it.
+   */
+  window?: WindowSummary;
+}
 
 /** `bootprof timeline --format json` */
 export interface TimelineDocument extends DocumentHeader<'timeline'> {
@@ -307,6 +313,8 @@ export interface SyscallTotals {
 
 export interface SyscallsSummary extends TraceSummary {
   syscalls: SyscallTotals;
+  /** --from/--to/--phase: the calls that overlap the window, each cut to the part inside it (entry moved to the window's start). */
+  window?: WindowSummary;
 }
 
 /** `bootprof syscalls --format json` (one call per row) */
@@ -340,6 +348,8 @@ export interface InitcallsSummary extends TraceSummary {
   total_duration_ns: Int;
   /** Summed instructions of every initcall (traces with -d in_asm records). */
   total_insns?: Int;
+  /** --from/--to/--phase: the initcalls running in the window, each cut to the part inside it (start moved to the window's start). */
+  window?: WindowSummary;
 }
 
 /** `bootprof initcalls --format json` */
@@ -366,6 +376,8 @@ export interface ReportSummary extends TraceSummary, TimelineSummaryFields {
   initcalls_unfinished?: Int;
   initcalls_total_ns?: Int;
   initcalls_total_insns?: Int;
+  /** --from/--to/--phase: every table cut to the window, as self-time, timeline, syscalls and initcalls cut it. */
+  window?: WindowSummary;
 }
 
 /** A node of the reconstructed call tree (report --stacks); parents come before their children. */
@@ -445,7 +457,7 @@ export interface CallPathsSummary extends TraceSummary {
   regex: boolean;
   /** The functions FUNC matched that ran (have frames), merged into the root; sorted by name. */
   matched: string[];
-  /** FUNC's total in the weight as a percent of the whole run's. */
+  /** FUNC's total in the weight as a percent of the whole run's (in a window: of the window's). */
   run_share: number;
   /** Nodes of the whole tree (the rows may be fewer: --depth, --min-share); 0 when FUNC never ran. */
   nodes: Int;
@@ -453,6 +465,8 @@ export interface CallPathsSummary extends TraceSummary {
   depth: Int | null;
   /** --min-share (the terminal table's default: 0.5), or null. */
   min_share: number | null;
+  /** --from/--to/--phase: the weights of the time inside the window; calls made inside it. */
+  window?: WindowSummary;
 }
 
 /** `bootprof callers FUNC --format json`: the call paths into FUNC, an inverted tree rooted at FUNC. */
@@ -542,6 +556,8 @@ export interface DiffSide {
   translations: boolean;
   /** Call stacks present (inclusive time, initcalls, call tree). */
   stacks: boolean;
+  /** The window its numbers are cut to (--from/--to/--phase, or a report saved with one); absent: the whole run. */
+  window?: WindowSummary;
 }
 
 export interface DiffSummary {
