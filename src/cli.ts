@@ -26,6 +26,14 @@ function weightOption(): Option {
   ).choices(['time', 'insns', 'events']);
 }
 
+/** --group-by, for the commands that report per-function costs (commands/group-by.ts). */
+function groupByOption(): Option {
+  return new Option(
+    '--group-by <group>',
+    "function (default), file or dir[:N] (the source file or directory of the function's compile unit: needs --vmlinux with DWARF), module (kallsyms [module], else vmlinux) or region (.text, .init.text, [user], ...)",
+  );
+}
+
 /** --kaslr, for every command that resolves a trace (record included). */
 function kaslrOption(): Option {
   return new Option(
@@ -107,6 +115,7 @@ export function buildProgram(): Command {
     .option('--to <edge>', "the window's end (excluded), as --from; default: the end of the trace")
     .option('--phase <name>', 'the window of a timeline phase (its key or label: start_kernel, initcalls, user, ...)')
     .addOption(weightOption())
+    .addOption(groupByOption())
     .addOption(
       new Option(
         '--sort <key>',
@@ -131,6 +140,7 @@ Examples:
     .option('-n, --top <n>', 'rows of self time, system calls and initcalls: the table shows 15 by default, JSON every row unless --top is given')
     .option('--stacks', 'reconstruct call stacks: inclusive time per function, the initcalls and (JSON) the whole call tree, what `bootprof diff` compares')
     .addOption(weightOption())
+    .addOption(groupByOption())
     .addHelpText(
       'after',
       `
@@ -222,6 +232,7 @@ Examples:
       'fold frames shorter than T (ns, or with us/ms/s; with --weight insns or events, that many instructions or events) into their parent; 0 keeps every frame (default: chosen to stay under ~100 MB)',
     )
     .addOption(weightOption())
+    .addOption(groupByOption())
     .addHelpText(
       'after',
       `
@@ -285,6 +296,7 @@ Examples:
     .addOption(new Option('-f, --format <format>', `${orList(DIFF_FORMATS)} (default: table on a terminal, csv otherwise)`).choices(DIFF_FORMATS))
     .addOption(labelOption())
     .addOption(weightOption())
+    .addOption(groupByOption())
     .option('-n, --top <n>', 'rows per section, by the absolute change (table default: 20; CSV and JSON: all)')
     .option('--min-delta <x>', "leave out rows whose change is smaller: in the weight's unit (time: ns, or 500us, 2ms), or a percent of A's total (0.5%)")
     .addOption(

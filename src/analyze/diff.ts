@@ -74,6 +74,8 @@ export interface BootProfile {
   /** null: the symbols have no system call entry. */
   syscalls: Map<string, SyscallCost> | null;
   tree: ProfileTree | null;
+  /** --group-by of the report the profile was made with (functions are then groups); absent: functions. */
+  groupBy?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -223,6 +225,7 @@ export class ProfileBuilder {
       initcalls: this.initcalls ?? (s.stacks === true && typeof s.initcalls === 'number' ? new Map() : null),
       syscalls: this.syscalls ?? (s.syscalls ? new Map() : null),
       tree: this.tree,
+      ...(typeof s.group_by === 'string' ? { groupBy: s.group_by } : {}),
     };
   }
 }

@@ -10,8 +10,9 @@ import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseWeight, runWeight, warn, type CommonOptions } from './common.js';
 import { inputWarnings } from './summary.js';
+import { groupByOption, groupCallTree, loadGrouper, type GroupByOptions } from './group-by.js';
 
-export interface FlamegraphOptions extends CommonOptions {
+export interface FlamegraphOptions extends CommonOptions, GroupByOptions {
   minDuration?: string;
 }
 
@@ -41,9 +42,13 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   refuseJsonOnTerminal(format, o.output, process.stdout.isTTY);
   const fixed = o.minDuration !== undefined ? parseDuration(o.minDuration) : undefined;
   const asked = parseWeight(o.weight);
+  const groupBy = groupByOption(o);
+  if (groupBy && format !== 'folded')
+    throw new BootprofError('E_USAGE', `flamegraph --group-by writes folded stacks only (not ${format} yet): use --format folded`);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
+  const grouper = await loadGrouper(groupBy, o, symbols);
   let sr!: StackReconstruction;
   let frames: FrameRecorder | undefined;
   const run = await runPipeline(
@@ -61,8 +66,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   for (const w of inputWarnings(run, sr.negativeDeltas)) warn(w);
   const full = sr.treeLimitNote();
   if (full) warn(full);
-  const names = run.names;
-  const tree = sr.tree;
+  const { tree, names } = groupCallTree(grouper, run.names, sr.tree);
   const weight = runWeight(asked, run);
   // folded stacks and speedscope's aggregated profile weigh by the weight; evented views stay in time
   const own = tree.selfOf(weight);

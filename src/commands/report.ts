@@ -24,8 +24,10 @@ import { readInitcallNames } from './initcalls.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 import { syscallStatsTable, syscallTotals, syscallTotalsText } from './syscalls.js';
 import { timelineSections, timelineSummaryFields, timelineTables, timelineText } from './timeline.js';
+import { groupByOption, groupResults, groupSummary, groupTitles, loadGrouper, type GroupByOptions } from './group-by.js';
+import type { Grouper } from '../symbols/groups.js';
 
-export interface ReportOptions extends CommonOptions {
+export interface ReportOptions extends CommonOptions, GroupByOptions {
   top?: string;
   /** Reconstruct call stacks: inclusive time, initcalls, the call tree. */
   stacks?: boolean;
@@ -45,7 +47,7 @@ export interface ReportResult {
 export async function analyzeReport(
   input: InputOptions,
   symbols: Symbols,
-  o: { weight?: Weight; stacks?: boolean; top?: number; tableTop?: number; lanes?: boolean; more?: (info: TraceInfo) => Analysis[] },
+  o: { weight?: Weight; stacks?: boolean; top?: number; tableTop?: number; lanes?: boolean; more?: (info: TraceInfo) => Analysis[]; grouper?: Grouper | null },
 ): Promise<ReportResult> {
   const counts = new TraceCounts();
   const spans = o.lanes ? new VcpuSpans() : null;
@@ -92,7 +94,9 @@ export async function analyzeReport(
   const nodeInsns = tree && insns ? tree.totals(tree.insns) : null;
   const totals = tree ? tree.functionTotals(run.names.length, nodeTotals!) : null;
   const totalsInsns = tree && nodeInsns ? tree.functionTotals(run.names.length, nodeInsns) : null;
-  const rows = functionCosts(self, run.nameOf, weight, totals, totalsInsns);
+  const grouper = o.grouper ?? null;
+  const grouped = groupResults(grouper, run, functionCosts(self, run.nameOf, weight, totals, totalsInsns), weight, tree ?? null, insns);
+  const rows = grouped.rows;
   const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas, weight: statedWeight(o.weight, weight, run) });
   const calls = useSyscalls ? syscalls.rows() : [];
   const stats = useSyscalls ? summarizeSyscalls(calls, weight) : [];
@@ -111,7 +115,7 @@ export async function analyzeReport(
   if (sysTotals) lines.push(...syscallTotalsText(sysTotals, unit));
   const tables: Table[] = [
     ...timelineTables(tl),
-    makeTable(FUNCTIONS_TABLE, keep(rows), { include: functionColumns(totals !== null, insns) }),
+    makeTable(FUNCTIONS_TABLE, keep(rows), { include: functionColumns(totals !== null, insns), titles: groupTitles(grouper) }),
     syscallStatsTable(stats, unit, o.top ?? stats.length, insns),
   ];
   let initcallSummary: object = {};
@@ -132,16 +136,26 @@ export async function analyzeReport(
     lines.push(`initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, unit)} in total`);
   }
   if (spans) tables.push(vcpuLanesTable(spans, run.parser.threadIds, counts.threadEvents), syscallTicksTable(calls, summary.span_ns ?? 0));
-  if (tree && nodeTotals) tables.push(callTreeTable({ tree, names: run.names, totals: nodeTotals, insnsTotals: nodeInsns }));
+  const gt = grouped.tree;
+  if (gt && nodeTotals)
+    tables.push(
+      callTreeTable({
+        tree: gt,
+        names: grouped.names(),
+        totals: gt === tree ? nodeTotals : gt.totals(),
+        insnsTotals: gt === tree || !nodeInsns ? nodeInsns : gt.totals(gt.insns),
+      }),
+    );
   const doc: ResultDocument = {
     kind: 'report',
     summary: {
       ...summary,
       ...timelineSummaryFields(tl),
       total_self_ns: self.totalSelf(),
+      ...groupSummary(grouper),
       ...(insns ? { total_insns: self.totalInsns() } : {}),
       syscalls: sysTotals,
-      ...(tree ? { stacks: true, call_nodes: tree.count - 1 } : {}),
+      ...(gt ? { stacks: true, call_nodes: gt.count - 1 } : {}),
       ...initcallSummary,
     },
     tables,
@@ -161,9 +175,11 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'report');
   const top = parseTop(o.top);
   const asked = parseWeight(o.weight);
+  const groupBy = groupByOption(o);
   const out = openOutput(o.output, format);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
+  const grouper = await loadGrouper(groupBy, o, symbols);
   // the page draws the call tree, the initcalls and per-vCPU lanes: HTML always reconstructs stacks
   const html = format === 'html';
   const { doc } = await analyzeReport(input, symbols, {
@@ -172,6 +188,7 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
     lanes: html,
     top: format === 'table' ? (top ?? 15) : top,
     tableTop: 15,
+    grouper,
   });
   await writeDocument(format, { ...doc, tables: reportTables(doc, format) }, out, { quiet: o.quiet, label: o.label });
 }

@@ -12,8 +12,9 @@ import { chooseFormat, inputOptions, parseTop, parseWeight, runWeight, statedWei
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 import { resolveWindowFor, windowLine, windowOptions } from './window-pass.js';
 import { windowSummary } from '../analyze/window.js';
+import { groupByOption, groupResults, groupSummary, groupTitles, loadGrouper, type GroupByOptions } from './group-by.js';
 
-export interface SelfTimeOptions extends CommonOptions {
+export interface SelfTimeOptions extends CommonOptions, GroupByOptions {
   top?: string;
   /** Reconstruct call stacks and add inclusive time (total_ns). */
   stacks?: boolean;
@@ -51,6 +52,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const top = parseTop(o.top) ?? (format === 'table' ? 25 : undefined);
   const asked = parseWeight(o.weight);
   const sort = parseSelfTimeSort(o.sort, !!o.stacks);
+  const groupBy = groupByOption(o);
   const out = openOutput(o.output, format);
   const counts = new TraceCounts();
   let st!: SelfTime;
@@ -60,6 +62,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   if (windowed && o.stacks)
     throw new BootprofError('E_USAGE', '--stacks with a window is not supported yet: inclusive time is of the whole trace; drop --stacks or the window');
   const symbols = await loadSymbols(input);
+  const grouper = await loadGrouper(groupBy, o, symbols);
   const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   const run = await runPipeline(
     input,
@@ -79,7 +82,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   if (full) warn(full);
   const weight = runWeight(asked, run);
   if (sort === 'insns') runWeight('insns', run, '--sort insns'); // refused without translation records, as --weight insns is
-  const rows = functionCosts(st, run.nameOf, weight, totals, totalsInsns);
+  const { rows } = groupResults(grouper, run, functionCosts(st, run.nameOf, weight, totals, totalsInsns), weight, rec?.tree ?? null, run.translations.active);
   // a stable sort: ties keep the weight's order
   if (sort !== undefined) rows.sort((a, b) => SORT_KEYS[sort](b) - SORT_KEYS[sort](a));
   const shown = top === undefined ? rows : rows.slice(0, top);
@@ -87,6 +90,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
     ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),
     total_self_ns: st.totalSelf(),
     functions: rows.length,
+    ...groupSummary(grouper),
     ...(window ? { window: windowSummary(window) } : {}),
   };
   for (const w of inputWarnings(run, st.negativeDeltas)) warn(w);
@@ -94,7 +98,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const doc: ResultDocument = {
     kind: 'self-time',
     summary,
-    tables: [makeTable(FUNCTIONS_TABLE, shown, { include: functionColumns(totals !== null, run.translations.active) })],
+    tables: [makeTable(FUNCTIONS_TABLE, shown, { include: functionColumns(totals !== null, run.translations.active), titles: groupTitles(grouper) })],
     lines: window ? [...summaryText(summary), windowLine(window, summary.span_ns)] : summaryText(summary),
     layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, 'more function')} (--top N, or --format csv for all)`] : [] }],
   };
