@@ -70,7 +70,7 @@ function inputOptionsOf(cmd: Command): Command {
       'symbols: System.map, /proc/kallsyms copy or ELF (gzip allowed); repeatable, later ones fill gaps; default: the one System.map* beside the trace',
       collect,
     )
-    .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions); used before any --map')
+    .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions; its DWARF for --group-by file|dir); used before any --map')
     .addOption(new Option('--input-format <format>', 'trace format instead of detecting it').choices([...FORMAT_NAMES]))
     .addOption(
       new Option('--time-unit <unit>', 'unit of the times in text traces that do not say (default s; the resolved format: ns)').choices([

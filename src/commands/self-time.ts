@@ -95,12 +95,13 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   };
   for (const w of inputWarnings(run, st.negativeDeltas)) warn(w);
   const more = rows.length - shown.length;
+  const rowWord = grouper ? 'more group' : 'more function';
   const doc: ResultDocument = {
     kind: 'self-time',
     summary,
     tables: [makeTable(FUNCTIONS_TABLE, shown, { include: functionColumns(totals !== null, run.translations.active), titles: groupTitles(grouper) })],
     lines: window ? [...summaryText(summary), windowLine(window, summary.span_ns)] : summaryText(summary),
-    layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, 'more function')} (--top N, or --format csv for all)`] : [] }],
+    layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, rowWord)} (--top N, or --format csv for all)`] : [] }],
   };
   await writeDocument(format, doc, out, { quiet: o.quiet, label: o.label });
 }
