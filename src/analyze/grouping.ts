@@ -28,6 +28,11 @@ export interface TreeColumns {
  * before their children in both trees (node order), so one forward pass does it.
  */
 export function groupTree(tree: TreeColumns, group: Int32Array): CallTree {
+  return groupTreeMap(tree, group).tree;
+}
+
+/** groupTree, with the node of the result each node of `tree` went to (`map[node]`). */
+export function groupTreeMap(tree: TreeColumns, group: Int32Array): { tree: CallTree; map: Int32Array } {
   // room for every node without folding: a new stack folds once 7/8 of the limit is used
   const out = new CallTree(Math.ceil((tree.count * 8) / 7) + 16);
   const map = new Int32Array(tree.count);
@@ -44,7 +49,38 @@ export function groupTree(tree: TreeColumns, group: Int32Array): CallTree {
       out.insns[m] += tree.insns[n];
     }
   }
-  return out;
+  return { tree: out, map };
+}
+
+/** What the evented writers read of a FrameRecorder (analyze/frames.ts). */
+export interface EventedFrames {
+  readonly vcpus: number;
+  events(cpu: number): { at: Float64Array; ev: Int32Array; count: number; start: number; end: number };
+}
+
+/**
+ * Evented frames of a regrouped tree: each frame's node becomes the node it went to (`map`), and
+ * the frames merged into their caller's node are left out (their time is inside the caller's frame).
+ */
+export function groupFrames(frames: EventedFrames, parent: Int32Array, map: Int32Array): EventedFrames {
+  return {
+    vcpus: frames.vcpus,
+    events(cpu) {
+      const e = frames.events(cpu);
+      const at = new Float64Array(e.count);
+      const ev = new Int32Array(e.count);
+      let count = 0;
+      for (let i = 0; i < e.count; i++) {
+        const x = e.ev[i];
+        const node = x >= 0 ? x : ~x;
+        const m = map[node];
+        if (m === map[parent[node]]) continue;
+        at[count] = e.at[i];
+        ev[count++] = x >= 0 ? m : ~m;
+      }
+      return { at, ev, count, start: e.start, end: e.end };
+    },
+  };
 }
 
 /**

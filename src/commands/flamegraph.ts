@@ -10,7 +10,7 @@ import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseWeight, runWeight, warn, type CommonOptions } from './common.js';
 import { inputWarnings } from './summary.js';
-import { groupByOption, groupCallTree, loadGrouper, type GroupByOptions } from './group-by.js';
+import { groupByOption, groupFlame, loadGrouper, type GroupByOptions } from './group-by.js';
 
 export interface FlamegraphOptions extends CommonOptions, GroupByOptions {
   minDuration?: string;
@@ -43,8 +43,6 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   const fixed = o.minDuration !== undefined ? parseDuration(o.minDuration) : undefined;
   const asked = parseWeight(o.weight);
   const groupBy = groupByOption(o);
-  if (groupBy && format !== 'folded')
-    throw new BootprofError('E_USAGE', `flamegraph --group-by writes folded stacks only (not ${format} yet): use --format folded`);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const symbols = await loadSymbols(input);
@@ -66,7 +64,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   for (const w of inputWarnings(run, sr.negativeDeltas)) warn(w);
   const full = sr.treeLimitNote();
   if (full) warn(full);
-  const { tree, names } = groupCallTree(grouper, run.names, sr.tree);
+  const { tree, names, frames: evented } = groupFlame(grouper, run.names, sr.tree, frames);
   const weight = runWeight(asked, run);
   // folded stacks and speedscope's aggregated profile weigh by the weight; evented views stay in time
   const own = tree.selfOf(weight);
@@ -90,7 +88,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
       name: run.inputName,
       tree,
       names,
-      frames: f,
+      frames: evented!,
       fold,
       unit: unit === 'ns' ? 'nanoseconds' : 'none',
       aggregateUnit: unit === 'ns' && weight === 'time' ? 'nanoseconds' : 'none',
@@ -102,7 +100,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     }
   } else {
     const f = frames!;
-    await writeChrome(out, { name: run.inputName, tree, names, frames: f, threadIds: run.parser.threadIds });
+    await writeChrome(out, { name: run.inputName, tree, names, frames: evented!, threadIds: run.parser.threadIds });
     if (!o.quiet)
       note(`${formatCount(f.kept)} frames on ${f.vcpus} vCPU track${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
   }

@@ -5,7 +5,7 @@
  * (analyze/grouping.ts) by one call per result kind.
  */
 import { promises as fsp } from 'node:fs';
-import { groupCosts, groupTree } from '../analyze/grouping.js';
+import { groupCosts, groupFrames, groupTree, groupTreeMap, type EventedFrames } from '../analyze/grouping.js';
 import type { FunctionCost } from '../analyze/self-time.js';
 import { BootprofError, fsError } from '../io/errors.js';
 import type { CallTree } from '../model/call-tree.js';
@@ -76,6 +76,19 @@ export function groupCallTree(grouper: Grouper | null, names: readonly string[],
   if (!grouper) return { tree, names };
   const { ids, labels } = grouper.idsOf(names);
   return { tree: groupTree(tree, ids), names: labels };
+}
+
+/** A flame graph's tree and evented frames regrouped (frames of merged nodes left out); as is without a grouping. */
+export function groupFlame(
+  grouper: Grouper | null,
+  names: readonly string[],
+  tree: CallTree,
+  frames: EventedFrames | undefined,
+): { tree: CallTree; names: readonly string[]; frames: EventedFrames | undefined } {
+  if (!grouper) return { tree, names, frames };
+  const { ids, labels } = grouper.idsOf(names);
+  const g = groupTreeMap(tree, ids);
+  return { tree: g.tree, names: labels, frames: frames && groupFrames(frames, tree.parent, g.map) };
 }
 
 /**
