@@ -132,10 +132,17 @@ describe('--group-by on the DWARF fixture', () => {
     expect(other.err).toMatch(/was saved with --group-by file: it cannot be regrouped by dir/);
   });
 
-  it('usage errors: file or dir without --vmlinux says what to give; bad values', async () => {
+  it('usage errors: file or dir without --vmlinux says what to give; a vmlinux without DWARF; bad values', async () => {
     const r = await cli('self-time', trace, '--group-by', 'dir:2', '-q');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/--group-by dir:2 needs the kernel's debug info: give --vmlinux VMLINUX/);
+    // an ELF whose .debug_info is renamed away: no debug info
+    const elf = readFileSync(VMLINUX);
+    elf.write('.nodbg_info', elf.indexOf('.debug_info\0'), 'latin1');
+    writeFileSync(join(tmp, 'nodwarf.elf'), elf);
+    const none = await cli('self-time', trace, '--vmlinux', join(tmp, 'nodwarf.elf'), '--group-by', 'file', '-q');
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/nodwarf\.elf: no debug info \(\.debug_info\): --group-by file and dir need a vmlinux built with -g/);
     const bad = await cli('report', trace, '--group-by', 'dir:0', '-q');
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/--group-by takes function, file, dir, dir:N/);
