@@ -3,6 +3,9 @@
  * call stacks included) or a saved `report --format json`; both become a BootProfile
  * (analyze/diff.ts) by the same rows, so every delta is B's single-boot value minus A's.
  */
+import { groupProfile } from '../analyze/grouping.js';
+import { groupByText, type GroupBy } from '../symbols/groups.js';
+import { groupByOption, loadGrouper } from './group-by.js';
 import {
   diffProfiles,
   functionsDiffView,
@@ -31,11 +34,8 @@ import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseTop, parseWeight, warn, type CommonOptions } from './common.js';
 import { analyzeReport } from './report.js';
-import { groupProfile } from '../analyze/grouping.js';
-import { groupByText, type GroupBy } from '../symbols/groups.js';
-import { groupByOption, loadGrouper, type GroupByOptions } from './group-by.js';
 
-export interface DiffCommandOptions extends CommonOptions, GroupByOptions {
+export interface DiffCommandOptions extends CommonOptions {
   mapA?: string | string[];
   mapB?: string | string[];
   top?: string;

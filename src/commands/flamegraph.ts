@@ -1,4 +1,5 @@
 /** `bootprof flamegraph`: reconstructed call stacks as folded stacks, speedscope or Chrome JSON. */
+import { groupByOption, groupFlame, loadGrouper } from './group-by.js';
 import { FrameRecorder } from '../analyze/frames.js';
 import { StackReconstruction } from '../analyze/stacks.js';
 import { BootprofError } from '../io/errors.js';
@@ -10,9 +11,8 @@ import { formatCount, formatDuration } from '../output/units.js';
 import { loadSymbols, runPipeline } from '../pipeline.js';
 import { chooseFormat, inputOptions, parseWeight, runWeight, warn, type CommonOptions } from './common.js';
 import { inputWarnings } from './summary.js';
-import { groupByOption, groupFlame, loadGrouper, type GroupByOptions } from './group-by.js';
 
-export interface FlamegraphOptions extends CommonOptions, GroupByOptions {
+export interface FlamegraphOptions extends CommonOptions {
   minDuration?: string;
 }
 

@@ -4,6 +4,8 @@
  * --stacks also inclusive time, the initcalls and the whole call tree. Its JSON is the saved profile
  * `bootprof diff` reads: JSON carries every function and system call name unless --top is given.
  */
+import { groupByOption, groupResults, groupSummary, groupTitles, loadGrouper } from './group-by.js';
+import type { Grouper } from '../symbols/groups.js';
 import { callTreeTable } from '../analyze/call-tree-table.js';
 import { InitcallCollector, INITCALL_CALLER, INITCALLS_TABLE, namedInitcalls } from '../analyze/initcalls.js';
 import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime } from '../analyze/self-time.js';
@@ -24,10 +26,8 @@ import { readInitcallNames } from './initcalls.js';
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 import { syscallStatsTable, syscallTotals, syscallTotalsText } from './syscalls.js';
 import { timelineSections, timelineSummaryFields, timelineTables, timelineText } from './timeline.js';
-import { groupByOption, groupResults, groupSummary, groupTitles, loadGrouper, type GroupByOptions } from './group-by.js';
-import type { Grouper } from '../symbols/groups.js';
 
-export interface ReportOptions extends CommonOptions, GroupByOptions {
+export interface ReportOptions extends CommonOptions {
   top?: string;
   /** Reconstruct call stacks: inclusive time, initcalls, the call tree. */
   stacks?: boolean;

@@ -1,4 +1,5 @@
 /** `bootprof self-time`: self time per function, as a table, CSV or JSON. */
+import { groupByOption, groupResults, groupSummary, groupTitles, loadGrouper } from './group-by.js';
 import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime, type FunctionCost } from '../analyze/self-time.js';
 import { StackReconstruction } from '../analyze/stacks.js';
 import { TraceCounts } from '../analyze/trace-counts.js';
@@ -12,9 +13,8 @@ import { chooseFormat, inputOptions, parseTop, parseWeight, runWeight, statedWei
 import { buildSummary, inputWarnings, summaryText } from './summary.js';
 import { resolveWindowFor, windowLine, windowOptions } from './window-pass.js';
 import { windowSummary } from '../analyze/window.js';
-import { groupByOption, groupResults, groupSummary, groupTitles, loadGrouper, type GroupByOptions } from './group-by.js';
 
-export interface SelfTimeOptions extends CommonOptions, GroupByOptions {
+export interface SelfTimeOptions extends CommonOptions {
   top?: string;
   /** Reconstruct call stacks and add inclusive time (total_ns). */
   stacks?: boolean;
