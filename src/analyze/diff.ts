@@ -65,6 +65,8 @@ export interface BootProfile {
   insns: boolean;
   /** Call stacks present (total columns, initcalls, the call tree). */
   stacks: boolean;
+  /** --group-by of the report the profile was made with (functions are then groups); absent: functions. */
+  groupBy?: string;
   /** insns: guest instructions of the phase, and a milestone's position (with instruction counts). */
   phases: Map<string, { label: string; duration: number; insns: number }>;
   milestones: Map<string, { label: string; time: number; insns: number }>;
@@ -74,8 +76,6 @@ export interface BootProfile {
   /** null: the symbols have no system call entry. */
   syscalls: Map<string, SyscallCost> | null;
   tree: ProfileTree | null;
-  /** --group-by of the report the profile was made with (functions are then groups); absent: functions. */
-  groupBy?: string;
 }
 
 type Row = Record<string, unknown>;
@@ -219,13 +219,13 @@ export class ProfileBuilder {
       totalInsns: optNum(s.total_insns),
       insns,
       stacks: s.stacks === true,
+      ...(typeof s.group_by === 'string' ? { groupBy: s.group_by } : {}),
       phases: this.phases,
       milestones: this.milestones,
       functions: this.functions,
       initcalls: this.initcalls ?? (s.stacks === true && typeof s.initcalls === 'number' ? new Map() : null),
       syscalls: this.syscalls ?? (s.syscalls ? new Map() : null),
       tree: this.tree,
-      ...(typeof s.group_by === 'string' ? { groupBy: s.group_by } : {}),
     };
   }
 }

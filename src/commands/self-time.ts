@@ -89,8 +89,8 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const summary = {
     ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),
     total_self_ns: st.totalSelf(),
-    functions: rows.length,
     ...groupSummary(grouper),
+    functions: rows.length,
     ...(window ? { window: windowSummary(window) } : {}),
   };
   for (const w of inputWarnings(run, st.negativeDeltas)) warn(w);
