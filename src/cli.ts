@@ -26,6 +26,14 @@ function weightOption(): Option {
   ).choices(['time', 'insns', 'events']);
 }
 
+/** --group-by, for the commands that report per-function costs (commands/group-by.ts). */
+function groupByOption(): Option {
+  return new Option(
+    '--group-by <group>',
+    "function (default), file or dir[:N] (the source file or directory of the function's compile unit: needs --vmlinux with DWARF), module (kallsyms [module], else vmlinux) or region (.text, .init.text, [user], ...)",
+  );
+}
+
 /** --kaslr, for every command that resolves a trace (record included). */
 function kaslrOption(): Option {
   return new Option(
@@ -70,7 +78,7 @@ function inputOptionsOf(cmd: Command): Command {
       'symbols: System.map, /proc/kallsyms copy or ELF (gzip allowed); repeatable, later ones fill gaps; default: the one System.map* beside the trace',
       collect,
     )
-    .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions); used before any --map')
+    .option('--vmlinux <file>', 'the guest vmlinux (ELF .symtab; symbol sizes bound functions; its DWARF for --group-by file|dir); used before any --map')
     .option(
       '--user-elf <file[@base]>',
       "a user-space program (unstripped ELF: a static /init, busybox, an agent): [user] events in its functions become FILE:function; a PIE's load base is found from the trace unless given after @ (hex); repeatable",
@@ -117,6 +125,7 @@ export function buildProgram(): Command {
     .option('-n, --top <n>', 'only the N functions with the most self time (table default: 25)')
     .option('--stacks', 'reconstruct call stacks and add inclusive time (total_ns), a recursive function counted once per stack')
     .addOption(weightOption())
+    .addOption(groupByOption())
     .addOption(
       new Option(
         '--sort <key>',
@@ -146,6 +155,7 @@ Examples:
     .option('-n, --top <n>', 'rows of self time, system calls and initcalls: the table shows 15 by default, JSON every row unless --top is given')
     .option('--stacks', 'reconstruct call stacks: inclusive time per function, the initcalls and (JSON) the whole call tree, what `bootprof diff` compares')
     .addOption(weightOption())
+    .addOption(groupByOption())
     .addHelpText(
       'after',
       `
@@ -243,6 +253,7 @@ Examples:
       'fold frames shorter than T (ns, or with us/ms/s; with --weight insns or events, that many instructions or events) into their parent; 0 keeps every frame (default: chosen to stay under ~100 MB)',
     )
     .addOption(weightOption())
+    .addOption(groupByOption())
     .addHelpText(
       'after',
       `
@@ -311,6 +322,7 @@ Examples:
     .addOption(new Option('-f, --format <format>', `${orList(DIFF_FORMATS)} (default: table on a terminal, csv otherwise)`).choices(DIFF_FORMATS))
     .addOption(labelOption())
     .addOption(weightOption())
+    .addOption(groupByOption())
     .option('-n, --top <n>', 'rows per section, by the absolute change (table default: 20; CSV and JSON: all)')
     .option('--min-delta <x>', "leave out rows whose change is smaller: in the weight's unit (time: ns, or 500us, 2ms), or a percent of A's total (0.5%)")
     .addOption(

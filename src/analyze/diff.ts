@@ -66,6 +66,8 @@ export interface BootProfile {
   insns: boolean;
   /** Call stacks present (total columns, initcalls, the call tree). */
   stacks: boolean;
+  /** --group-by of the report the profile was made with (functions are then groups); absent: functions. */
+  groupBy?: string;
   /** insns: guest instructions of the phase, and a milestone's position (with instruction counts). */
   phases: Map<string, { label: string; duration: number; insns: number }>;
   milestones: Map<string, { label: string; time: number; insns: number }>;
@@ -220,6 +222,7 @@ export class ProfileBuilder {
       totalInsns: optNum(s.total_insns),
       insns,
       stacks: s.stacks === true,
+      ...(typeof s.group_by === 'string' ? { groupBy: s.group_by } : {}),
       phases: this.phases,
       milestones: this.milestones,
       functions: this.functions,

@@ -26,6 +26,8 @@ export interface CommonOptions {
   quiet?: boolean;
   /** --weight time|insns|events (commands that weigh events). */
   weight?: string;
+  /** --group-by (self-time, report, flamegraph, diff: commands/group-by.ts). */
+  groupBy?: string;
   threads?: string;
   /** Hidden, for tests: work-unit and read sizes in bytes. */
   unitSize?: string;

@@ -3,6 +3,9 @@
  * call stacks included) or a saved `report --format json`; both become a BootProfile
  * (analyze/diff.ts) by the same rows, so every delta is B's single-boot value minus A's.
  */
+import { groupProfile } from '../analyze/grouping.js';
+import { groupByText, type GroupBy } from '../symbols/groups.js';
+import { groupByOption, loadGrouper } from './group-by.js';
 import {
   diffProfiles,
   functionsDiffView,
@@ -52,7 +55,7 @@ function list(v: string | string[] | undefined): string[] | undefined {
 }
 
 /** One side: a saved report, or a trace run through the report's analyses with stacks. */
-async function loadSide(path: string, side: 'A' | 'B', o: DiffCommandOptions): Promise<BootProfile> {
+async function loadSide(path: string, side: 'A' | 'B', o: DiffCommandOptions, groupBy: GroupBy | undefined): Promise<BootProfile> {
   const json = sniffJson(path);
   const windowed = windowOptions(o, { trace: path });
   if (json === 'report' && windowed)
@@ -60,18 +63,37 @@ async function loadSide(path: string, side: 'A' | 'B', o: DiffCommandOptions): P
       'E_USAGE',
       `--from/--to/--phase: ${side} (${path}) is a saved report, whose numbers are of the run it was saved from; give the trace, or save the report with the window (bootprof report TRACE --from X --to Y --stacks -f json)`,
     );
-  if (json === 'report') return readSavedProfile(path);
+  if (json === 'report') return groupSaved(await readSavedProfile(path), path, side, o, groupBy);
   if (json === 'json') throw new BootprofError('E_FORMAT', `${path}: JSON, but not a saved bootprof report (write one with bootprof report --format json)`);
   const maps = list(side === 'A' ? o.mapA : o.mapB) ?? list(o.map);
   const input = inputOptions(path, { ...o, map: maps });
   const symbols = await loadSymbols(input);
+  const grouper = await loadGrouper(groupBy, o, symbols);
   // the same window on each side, its names resolved in this side's own trace
   const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
-  const { doc } = await analyzeReport(input, symbols, { stacks: true, window });
+  const { doc } = await analyzeReport(input, symbols, { stacks: true, window, grouper });
   const b = new ProfileBuilder(path, 'trace');
   b.setSummary(doc.summary as Record<string, unknown>);
   for (const t of doc.tables) for (const r of t.rows) b.row(t.spec.name, rowObject(t, r));
   return b.finish();
+}
+
+/**
+ * A saved side under the diff's --group-by: grouped here with the side's symbols (a report saved
+ * with the same grouping is taken as it is; one saved with another cannot be regrouped).
+ */
+async function groupSaved(p: BootProfile, path: string, side: 'A' | 'B', o: DiffCommandOptions, groupBy: GroupBy | undefined): Promise<BootProfile> {
+  const want = groupBy ? groupByText(groupBy) : undefined;
+  if (p.groupBy === want) return p;
+  if (p.groupBy !== undefined)
+    throw new BootprofError(
+      'E_USAGE',
+      `${side} (${path}) was saved with --group-by ${p.groupBy}: ${want ? `it cannot be regrouped by ${want}` : 'give the diff the same --group-by'}`,
+    );
+  const maps = list(side === 'A' ? o.mapA : o.mapB) ?? list(o.map);
+  const symbols = await loadSymbols(inputOptions(path, { ...o, map: maps }));
+  const grouper = (await loadGrouper(groupBy, o, symbols))!;
+  return groupProfile(p, (n) => grouper.of(n), want!);
 }
 
 /** --min-delta: a value in the weight's unit (time: ns, or with us/ms/s), or N% of A's total. */
@@ -214,9 +236,10 @@ export async function diffCommand(a: string, b: string, o: DiffCommandOptions): 
   if (!CSV_TABLES.includes(csvTable)) throw new BootprofError('E_USAGE', `--table must be one of ${CSV_TABLES.join(', ')} (got '${o.table}')`);
   if (o.normalize && asked !== undefined && asked !== 'time')
     throw new BootprofError('E_USAGE', `--normalize scales host time: it does not apply to --weight ${asked}`);
+  const groupBy = groupByOption(o);
   const out = openOutput(o.output, format);
-  const A = await loadSide(a, 'A', o);
-  const B = await loadSide(b, 'B', o);
+  const A = await loadSide(a, 'A', o, groupBy);
+  const B = await loadSide(b, 'B', o, groupBy);
   const weight = chooseWeight(asked, A, B);
   if (o.normalize && weight !== 'time') throw new BootprofError('E_USAGE', `--normalize scales host time; this diff weighs ${weight} (add --weight time)`);
   const d = diffProfiles(A, B, { weight, normalize: !!o.normalize });

@@ -1,4 +1,5 @@
 /** `bootprof flamegraph`: reconstructed call stacks as folded stacks, speedscope or Chrome JSON. */
+import { groupByOption, groupFlame, loadGrouper } from './group-by.js';
 import { FrameRecorder } from '../analyze/frames.js';
 import { StackReconstruction } from '../analyze/stacks.js';
 import { BootprofError } from '../io/errors.js';
@@ -43,10 +44,12 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   refuseJsonOnTerminal(format, o.output, process.stdout.isTTY);
   const fixed = o.minDuration !== undefined ? parseDuration(o.minDuration) : undefined;
   const asked = parseWeight(o.weight);
+  const groupBy = groupByOption(o);
   const out = openOutput(o.output);
   const input = inputOptions(trace, o);
   const windowed = windowOptions(o, input);
   const symbols = await loadSymbols(input);
+  const grouper = await loadGrouper(groupBy, o, symbols);
   const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   let sr!: StackReconstruction;
   let frames: FrameRecorder | undefined;
@@ -68,8 +71,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
   for (const w of inputWarnings(run, sr.negativeDeltas)) warn(w);
   const full = sr.treeLimitNote();
   if (full) warn(full);
-  const names = run.names;
-  const tree = sr.tree;
+  const { tree, names, frames: evented } = groupFlame(grouper, run.names, sr.tree, frames);
   // the profile's name states the window (speedscope's title, Perfetto's process name)
   const profileName = window ? `${run.inputName} (${windowLine(window, sr.end)})` : run.inputName;
   const weight = runWeight(asked, run);
@@ -95,7 +97,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
       name: profileName,
       tree,
       names,
-      frames: f,
+      frames: evented!,
       fold,
       unit: unit === 'ns' ? 'nanoseconds' : 'none',
       aggregateUnit: unit === 'ns' && weight === 'time' ? 'nanoseconds' : 'none',
@@ -107,7 +109,7 @@ export async function flamegraphCommand(trace: string | undefined, o: Flamegraph
     }
   } else {
     const f = frames!;
-    await writeChrome(out, { name: profileName, tree, names, frames: f, threadIds: run.parser.threadIds });
+    await writeChrome(out, { name: profileName, tree, names, frames: evented!, threadIds: run.parser.threadIds });
     if (!o.quiet)
       note(`${formatCount(f.kept)} frames on ${f.vcpus} vCPU track${f.vcpus === 1 ? '' : 's'}`, f.threshold, f.closed - f.kept, f.closed, fixed, fmt);
   }

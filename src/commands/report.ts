@@ -4,6 +4,8 @@
  * --stacks also inclusive time, the initcalls and the whole call tree. Its JSON is the saved profile
  * `bootprof diff` reads: JSON carries every function and system call name unless --top is given.
  */
+import { groupByOption, groupResults, groupSummary, groupTitles, loadGrouper } from './group-by.js';
+import type { Grouper } from '../symbols/groups.js';
 import { callTreeTable } from '../analyze/call-tree-table.js';
 import { InitcallCollector, INITCALL_CALLER, INITCALLS_TABLE, namedInitcalls } from '../analyze/initcalls.js';
 import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime } from '../analyze/self-time.js';
@@ -56,6 +58,7 @@ export async function analyzeReport(
     more?: (info: TraceInfo) => Analysis[];
     /** --from/--to/--phase: every analysis cut to it (the stacks still rebuilt from every event). */
     window?: TimeWindow | null;
+    grouper?: Grouper | null;
   },
 ): Promise<ReportResult> {
   const window = o.window ?? null;
@@ -108,7 +111,9 @@ export async function analyzeReport(
   const nodeInsns = tree && insns ? tree.totals(tree.insns) : null;
   const totals = tree ? tree.functionTotals(run.names.length, nodeTotals!) : null;
   const totalsInsns = tree && nodeInsns ? tree.functionTotals(run.names.length, nodeInsns) : null;
-  const rows = functionCosts(self, run.nameOf, weight, totals, totalsInsns);
+  const grouper = o.grouper ?? null;
+  const grouped = groupResults(grouper, run, functionCosts(self, run.nameOf, weight, totals, totalsInsns), weight, tree ?? null, insns);
+  const rows = grouped.rows;
   const summary = buildSummary(run, counts, { negativeDeltas: self.negativeDeltas, weight: statedWeight(o.weight, weight, run) });
   const calls = useSyscalls ? syscalls.rows() : [];
   const stats = useSyscalls ? summarizeSyscalls(calls, weight) : [];
@@ -127,7 +132,7 @@ export async function analyzeReport(
   if (sysTotals) lines.push(...syscallTotalsText(sysTotals, unit));
   const tables: Table[] = [
     ...timelineTables(tl),
-    makeTable(FUNCTIONS_TABLE, keep(rows), { include: functionColumns(totals !== null, insns) }),
+    makeTable(FUNCTIONS_TABLE, keep(rows), { include: functionColumns(totals !== null, insns), titles: groupTitles(grouper) }),
     syscallStatsTable(stats, unit, o.top ?? stats.length, insns),
   ];
   let initcallSummary: object = {};
@@ -148,16 +153,26 @@ export async function analyzeReport(
     lines.push(`initcalls: ${formatCount(all.length)}${open ? ` (${formatCount(open)} unfinished)` : ''}, ${formatDuration(sum, unit)} in total`);
   }
   if (spans) tables.push(vcpuLanesTable(spans, run.parser.threadIds, counts.threadEvents, window), syscallTicksTable(calls, summary.span_ns ?? 0));
-  if (tree && nodeTotals) tables.push(callTreeTable({ tree, names: run.names, totals: nodeTotals, insnsTotals: nodeInsns }));
+  const gt = grouped.tree;
+  if (gt && nodeTotals)
+    tables.push(
+      callTreeTable({
+        tree: gt,
+        names: grouped.names(),
+        totals: gt === tree ? nodeTotals : gt.totals(),
+        insnsTotals: gt === tree || !nodeInsns ? nodeInsns : gt.totals(gt.insns),
+      }),
+    );
   const doc: ResultDocument = {
     kind: 'report',
     summary: {
       ...summary,
       ...timelineSummaryFields(tl),
       total_self_ns: self.totalSelf(),
+      ...groupSummary(grouper),
       ...(insns ? { total_insns: self.totalInsns() } : {}),
       syscalls: sysTotals,
-      ...(tree ? { stacks: true, call_nodes: tree.count - 1 } : {}),
+      ...(gt ? { stacks: true, call_nodes: gt.count - 1 } : {}),
       ...initcallSummary,
       ...windowField(window),
     },
@@ -178,10 +193,12 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
   const format = chooseFormat(o.format, o.output, MULTI_TABLE_FORMATS, 'report');
   const top = parseTop(o.top);
   const asked = parseWeight(o.weight);
+  const groupBy = groupByOption(o);
   const out = openOutput(o.output, format);
   const input = inputOptions(trace, o);
   const windowed = windowOptions(o, input);
   const symbols = await loadSymbols(input);
+  const grouper = await loadGrouper(groupBy, o, symbols);
   const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   // the page draws the call tree, the initcalls and per-vCPU lanes: HTML always reconstructs stacks
   const html = format === 'html';
@@ -192,6 +209,7 @@ export async function reportCommand(trace: string | undefined, o: ReportOptions)
     top: format === 'table' ? (top ?? 15) : top,
     tableTop: 15,
     window,
+    grouper,
   });
   await writeDocument(format, { ...doc, tables: reportTables(doc, format) }, out, { quiet: o.quiet, label: o.label });
 }

@@ -1,4 +1,5 @@
 /** `bootprof self-time`: self time per function, as a table, CSV or JSON. */
+import { groupByOption, groupResults, groupSummary, groupTitles, loadGrouper } from './group-by.js';
 import { FUNCTIONS_TABLE, functionColumns, functionCosts, SelfTime, type FunctionCost } from '../analyze/self-time.js';
 import { StackReconstruction } from '../analyze/stacks.js';
 import { TraceCounts } from '../analyze/trace-counts.js';
@@ -50,6 +51,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const top = parseTop(o.top) ?? (format === 'table' ? 25 : undefined);
   const asked = parseWeight(o.weight);
   const sort = parseSelfTimeSort(o.sort, !!o.stacks);
+  const groupBy = groupByOption(o);
   const out = openOutput(o.output, format);
   const counts = new TraceCounts();
   let st!: SelfTime;
@@ -57,6 +59,7 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   const input = inputOptions(trace, o);
   const windowed = windowOptions(o, input);
   const symbols = await loadSymbols(input);
+  const grouper = await loadGrouper(groupBy, o, symbols);
   const window = windowed ? await resolveWindowFor(windowed, input, symbols) : null;
   const run = await runPipeline(
     input,
@@ -78,24 +81,26 @@ export async function selfTimeCommand(trace: string | undefined, o: SelfTimeOpti
   if (full) warn(full);
   const weight = runWeight(asked, run);
   if (sort === 'insns') runWeight('insns', run, '--sort insns'); // refused without translation records, as --weight insns is
-  const rows = functionCosts(st, run.nameOf, weight, totals, totalsInsns);
+  const { rows } = groupResults(grouper, run, functionCosts(st, run.nameOf, weight, totals, totalsInsns), weight, rec?.tree ?? null, run.translations.active);
   // a stable sort: ties keep the weight's order
   if (sort !== undefined) rows.sort((a, b) => SORT_KEYS[sort](b) - SORT_KEYS[sort](a));
   const shown = top === undefined ? rows : rows.slice(0, top);
   const summary = {
     ...buildSummary(run, counts, { negativeDeltas: st.negativeDeltas, weight: statedWeight(asked, weight, run) }),
     total_self_ns: st.totalSelf(),
+    ...groupSummary(grouper),
     functions: rows.length,
     ...windowField(window),
   };
   for (const w of inputWarnings(run, st.negativeDeltas)) warn(w);
   const more = rows.length - shown.length;
+  const rowWord = grouper ? 'more group' : 'more function';
   const doc: ResultDocument = {
     kind: 'self-time',
     summary,
-    tables: [makeTable(FUNCTIONS_TABLE, shown, { include: functionColumns(totals !== null, run.translations.active) })],
+    tables: [makeTable(FUNCTIONS_TABLE, shown, { include: functionColumns(totals !== null, run.translations.active), titles: groupTitles(grouper) })],
     lines: withWindowLine(summaryText(summary), window, summary.span_ns),
-    layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, 'more function')} (--top N, or --format csv for all)`] : [] }],
+    layout: [{ table: 'functions', notes: more > 0 ? [`... ${countOf(more, rowWord)} (--top N, or --format csv for all)`] : [] }],
   };
   await writeDocument(format, doc, out, { quiet: o.quiet, label: o.label });
 }

@@ -18,7 +18,7 @@ export function usec(ns: number): string {
 
 export async function writeChrome(
   out: OutputSink,
-  input: { name: string; tree: CallTree; names: readonly string[]; frames: FrameRecorder; threadIds: readonly number[] },
+  input: { name: string; tree: CallTree; names: readonly string[]; frames: Pick<FrameRecorder, 'vcpus' | 'events'>; threadIds: readonly number[] },
 ): Promise<void> {
   const { tree, names, frames } = input;
   const quoted = new Map<number, string>();

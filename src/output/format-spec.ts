@@ -157,6 +157,8 @@ export interface SelfTimeSummary extends TraceSummary {
   total_self_ns: Int;
   /** Rows the full table has (the document may hold fewer: --top). */
   functions: Int;
+  /** --group-by: what a row of functions is (file, dir, dir:N, module, region); absent: a function. */
+  group_by?: string;
   /** --from/--to/--phase: each event's time is clipped to the window; events and instructions count the events that start in it. */
   window?: WindowSummary;
 }
@@ -363,6 +365,8 @@ export interface InitcallsDocument extends DocumentHeader<'initcalls'> {
 
 export interface ReportSummary extends TraceSummary, TimelineSummaryFields {
   total_self_ns: Int;
+  /** --group-by: what a row of functions and a frame of call_tree is (file, dir, dir:N, module, region); absent: a function. */
+  group_by?: string;
   /** Summed instructions of every event (traces with -d in_asm records). */
   total_insns?: Int;
   /** null when the symbols have no system call entry. */

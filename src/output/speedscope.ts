@@ -16,7 +16,8 @@ export interface SpeedscopeInput {
   name: string;
   tree: CallTree;
   names: readonly string[];
-  frames: FrameRecorder;
+  /** The evented frames: what a FrameRecorder gives (or a regrouped view of one: analyze/grouping.ts). */
+  frames: Pick<FrameRecorder, 'vcpus' | 'events'>;
   /** Folding of the aggregated profile. */
   fold: Folding;
   unit: 'nanoseconds' | 'none';
