@@ -3,7 +3,8 @@
  * base given or found by the vote (symbols/user-elf.ts); self time equals an independent naive
  * computation, and runs on the main thread and in parse workers with tiny units agree.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -165,5 +166,81 @@ describe('--user-elf', () => {
     const resolved = await run('resolve', '--user-elf', elfPath);
     expect(resolved).toMatch(/ prog:mix\+0x18\n/);
     expect(resolved).toMatch(/ prog:_start\n| prog:_start\+0x0\n/);
+  });
+});
+
+/**
+ * The real boot of test/fixtures/userboot (its README): brd's functions resolve from the kallsyms
+ * copy of its module lines, /init's from its ELF with the load base found by the vote (the one its
+ * /proc/self/maps printed), and every function's events equal a naive count from binutils' nm.
+ */
+describe('--user-elf and modules on a real boot', () => {
+  const FX = 'test/fixtures/userboot';
+  const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';
+  const base = Number.parseInt(readFileSync(`${FX}/init-maps.txt`, 'latin1').split('\n')[0].split(/[ -]/)[2], 16);
+
+  function naiveCounts(): Map<string, number> {
+    const fns = readFileSync(`${FX}/init.nm`, 'latin1')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      // nm -S leaves out a size of 0: such a symbol runs to the next one
+      .map((f) => (f.length === 4 ? f : [f[0], '', f[1], f[2]]))
+      .map(([a, size, , name]) => ({ a: Number.parseInt(a, 16), size: size === '' ? 0 : Number.parseInt(size, 16), name, end: 0 }))
+      .sort((x, y) => x.a - y.a);
+    for (const f of fns) f.end = f.size > 0 ? f.a + f.size : (fns.find((g) => g.a > f.a)?.a ?? Infinity);
+    const mods = readFileSync(`${FX}/modules.kallsyms`, 'latin1')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/))
+      .map(([a, type, name, mod]) => ({ a: BigInt('0x' + a), text: /^[tTwW]$/.test(type), name: `${name} ${mod}` }))
+      .sort((x, y) => (x.a < y.a ? -1 : x.a > y.a ? 1 : 0));
+    const counts = new Map<string, number>();
+    const add = (n: string): void => void counts.set(n, (counts.get(n) ?? 0) + 1);
+    const text = gunzipSync(readFileSync(`${FX}/trace.log.gz`)).toString('latin1');
+    for (const m of text.matchAll(/ pc=0x([0-9a-f]+)\n/g)) {
+      const pc = BigInt('0x' + m[1]);
+      if (pc < 1n << 47n) {
+        const off = Number(pc) - base;
+        // aliases at one address (printf, _IO_printf): the names bootprof may pick from, joined by |
+        const at = fns.filter((x) => off >= x.a && off < x.end);
+        if (at.length > 0) add(at.map((x) => `init:${x.name}`).join('|'));
+      } else if (pc >= mods[0].a) {
+        let k = -1;
+        for (let i = 0; i < mods.length && mods[i].a <= pc; i++) k = i;
+        // the symbol at the greatest address <= pc, when it is text (several at one address: any text one)
+        const at = mods.filter((x) => x.a === mods[k].a);
+        const t = at.find((x) => x.text);
+        if (t) add(t.name);
+      }
+    }
+    return counts;
+  }
+
+  it('names brd [brd] functions and /init functions, counts equal to nm and kallsyms', async () => {
+    const r = await cli('self-time', `${FX}/trace.log.gz`, '--map', MAP, '--map', `${FX}/modules.kallsyms`, '--user-elf', `${FX}/init`, '-f', 'csv');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`init: load base 0x${base.toString(16)} (detected`);
+    const got = new Map(
+      r.out
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','))
+        .map((c) => [c[0], Number(c[3])] as const),
+    );
+    const want = naiveCounts();
+    expect(want.get('init:bootprof_hot_loop')).toBeGreaterThan(1_000);
+    expect(want.get('brd_do_bvec [brd]')).toBeGreaterThan(500);
+    const wantNames = new Set<string>();
+    for (const [names, n] of want) {
+      const shown = names.split('|').filter((x) => got.has(x));
+      expect(shown.length, names).toBe(1);
+      expect(got.get(shown[0]), names).toBe(n);
+      wantNames.add(shown[0]);
+    }
+    for (const name of got.keys()) if (name.startsWith('init:') || name.endsWith('[brd]')) expect(wantNames.has(name), name).toBe(true);
+    // every user event of /init lands in one of its functions
+    expect(got.has('[user]')).toBe(false);
   });
 });
