@@ -242,5 +242,34 @@ describe('--user-elf and modules on a real boot', () => {
     for (const name of got.keys()) if (name.startsWith('init:') || name.endsWith('[brd]')) expect(wantNames.has(name), name).toBe(true);
     // every user event of /init lands in one of its functions
     expect(got.has('[user]')).toBe(false);
+    // grouped by module: brd, the program and the core kernel, adding up to the same total
+    const m = await cli(
+      'self-time',
+      `${FX}/trace.log.gz`,
+      '--map',
+      MAP,
+      '--map',
+      `${FX}/modules.kallsyms`,
+      '--user-elf',
+      `${FX}/init`,
+      '-f',
+      'csv',
+      '-q',
+      '--group-by',
+      'module',
+    );
+    expect(m.code, m.err).toBe(0);
+    const groups = new Map(
+      m.out
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','))
+        .map((c) => [c[0], Number(c[3])] as const),
+    );
+    const sum = (f: (n: string) => boolean) => [...got].filter(([n]) => f(n)).reduce((a, [, v]) => a + v, 0);
+    expect(groups.get('brd')).toBe(sum((n) => n.endsWith(' [brd]')));
+    expect(groups.get('init')).toBe(sum((n) => n.startsWith('init:')));
+    expect([...groups.values()].reduce((a, b) => a + b, 0)).toBe([...got.values()].reduce((a, b) => a + b, 0));
   });
 });

@@ -58,7 +58,7 @@ async function compileUnits(path: string): Promise<CompileUnitMap> {
 export async function loadGrouper(g: GroupBy | undefined, o: GroupByOptions, symbols: Symbols): Promise<Grouper | null> {
   if (!g) return null;
   const units = needsDwarf(g) ? await compileUnits(o.vmlinux!) : null;
-  return new Grouper(g, symbols.table, units);
+  return new Grouper(g, symbols.table, units, symbols.user?.map((e) => e.label) ?? []);
 }
 
 /** The header of the functions table's first column under a grouping: `file`, `dir`, `module`, `region`. */

@@ -13,6 +13,8 @@
  *   `.init.text` from `_sinittext` to `_einittext`, `[other kernel text]` elsewhere), `[modules]`
  *   for module symbols.
  *
+ * A `--user-elf` program's function (`init:main`) groups as the program (`module`: `init`), user
+ * space (`region`: `[user]`) or `[user init]` (`file`, `dir`).
  * In every grouping a region label (`[user]`, `[firmware]`, `[boot]`, `[unknown]`, `[kernel]`,
  * `[other stacks]`) stays itself. A function in no compile unit (a static-call trampoline, code
  * built without -g) is `[no debug info]`; a module function `[module NAME]` (modules are not in
@@ -88,6 +90,8 @@ export class Grouper {
     readonly by: GroupBy,
     private readonly table: SymbolTable | null,
     private readonly units: CompileUnitMap | null,
+    /** `--user-elf` programs' labels (their functions are `LABEL:function`, symbols/user-elf.ts). */
+    private readonly userLabels: readonly string[] = [],
   ) {
     if (needsDwarf(by) && !units) throw new BootprofError('E_USAGE', `--group-by ${groupByText(by)} needs a vmlinux with debug info (DWARF)`);
   }
@@ -104,6 +108,12 @@ export class Grouper {
 
   private compute(name: string): string {
     if (this.by.kind === 'function' || LABELS.has(name)) return name;
+    // a user-space program's function: the program (module), user space (region), `[user PROGRAM]` (file, dir)
+    const colon = name.indexOf(':');
+    if (colon > 0 && this.userLabels.includes(name.slice(0, colon))) {
+      const label = name.slice(0, colon);
+      return this.by.kind === 'module' ? label : this.by.kind === 'region' ? '[user]' : `[user ${label}]`;
+    }
     const mod = moduleOf(name);
     if (this.by.kind === 'module') return mod ?? CORE_KERNEL;
     if (mod !== null) return this.by.kind === 'region' ? MODULES : `[module ${mod}]`;
