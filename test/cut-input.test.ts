@@ -4,14 +4,14 @@
  * where it was cut, `truncated: true` in JSON summaries, exit 0; --strict makes a cut gzip fatal.
  * A corrupt gzip member (bad data followed by more, a CRC mismatch) stays an error naming the offset.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
-import { SAMPLES, systemMapText } from './formats-helpers.js';
+import { SAMPLES, sampleBytes, systemMapText } from './formats-helpers.js';
 import { smallMapText } from './reliability/gen.js';
 
 const BIN = new URL('../bin/bootprof.js', import.meta.url).pathname;
@@ -46,8 +46,30 @@ const gz = readFileSync(SAMPLE);
 const inflatable = (b: Uint8Array): Buffer => gunzipSync(b, { finishFlush: constants.Z_SYNC_FLUSH });
 /** The same lines as a plain file: the decompressed prefix up to its last newline. */
 function plainPrefix(b: Uint8Array): Buffer {
-  const text = inflatable(b);
-  return text.subarray(0, text.lastIndexOf(0x0a) + 1);
+  return completeLines(inflatable(b));
+}
+const completeLines = (text: Buffer): Buffer => text.subarray(0, text.lastIndexOf(0x0a) + 1);
+
+/**
+ * A cut of the sample, inflated once: the bytes zlib inflates from it, the bytes of its complete
+ * lines and a plain file of those lines (made by the cut tests, read again by the others).
+ */
+interface Cut {
+  decompressed: number;
+  complete: number;
+  prefix: string;
+}
+const cutOf = new Map<number, Cut>();
+function sampleCut(at: number): Cut {
+  let c = cutOf.get(at);
+  if (c === undefined) {
+    const text = inflatable(gz.subarray(0, at));
+    const lines = completeLines(text);
+    const prefix = join(dir, `prefix-${at}.log`);
+    writeFileSync(prefix, lines);
+    cutOf.set(at, (c = { decompressed: text.length, complete: lines.length, prefix }));
+  }
+  return c;
 }
 
 /** The summary without what must differ between the cut input and its complete-line prefix. */
@@ -70,18 +92,15 @@ describe('a gzip trace cut short is read up to its last complete line', () => {
     it(`cut at ${label}: self-time and report JSON equal the plain prefix, one warning, truncated, exit 0`, async () => {
       const cut = join(dir, `cut-${at}.log.gz`);
       writeFileSync(cut, gz.subarray(0, at));
-      const prefix = plainPrefix(gz.subarray(0, at));
-      const plain = join(dir, `prefix-${at}.log`);
-      writeFileSync(plain, prefix);
-      const decompressed = inflatable(gz.subarray(0, at)).length;
-      const partialLine = decompressed > prefix.length;
+      const { decompressed, complete, prefix: plain } = sampleCut(at);
+      const partialLine = decompressed > complete;
 
       for (const cmd of [
         ['self-time', '--format', 'json'],
         ['report', '--format', 'json'],
       ]) {
         const got = await inproc([...cmd, cut, '--map', MAP_PATH]);
-        const key = `${cmd[0]} ${prefix.length}`;
+        const key = `${cmd[0]} ${complete}`;
         if (!refs.has(key)) refs.set(key, inproc([...cmd, plain, '--map', MAP_PATH]));
         const ref = await refs.get(key)!;
         expect([cmd[0], got.code, ref.code]).toEqual([cmd[0], 0, 0]);
@@ -101,7 +120,7 @@ describe('a gzip trace cut short is read up to its last complete line', () => {
         const cutLines = got.err.split('\n').filter((l) => l.includes('cut short'));
         expect(cutLines, got.err).toEqual([
           `bootprof: ${cut}: input cut short at compressed byte ${at}: the gzip data ends inside a member (${decompressed} bytes decompressed); ` +
-            `results cover it up to its last complete line${partialLine ? ` (the incomplete last line, at decompressed byte ${prefix.length}, is skipped)` : ''}; --strict makes this fatal`,
+            `results cover it up to its last complete line${partialLine ? ` (the incomplete last line, at decompressed byte ${complete}, is skipped)` : ''}; --strict makes this fatal`,
         ]);
         expect(ref.err).not.toMatch(/cut short|malformed/); // (the small map draws a warning of its own)
       }
@@ -120,7 +139,7 @@ describe('a gzip trace cut short is read up to its last complete line', () => {
         const r = await inproc([cmd, cut, '--map', MAP_PATH, '--format', 'json', '--strict']);
         expect([r.code, r.out]).toEqual([2, '']);
         expect(r.err).toBe(
-          `bootprof: ${cut}: input cut short at compressed byte ${at}: the gzip data ends inside a member (${inflatable(gz.subarray(0, at)).length} bytes decompressed); --strict refuses a cut input\n`,
+          `bootprof: ${cut}: input cut short at compressed byte ${at}: the gzip data ends inside a member (${sampleCut(at).decompressed} bytes decompressed); --strict refuses a cut input\n`,
         );
       }
     }
@@ -128,24 +147,36 @@ describe('a gzip trace cut short is read up to its last complete line', () => {
 
   it('stdin: a cut gzip stream behaves the same (the real binary)', async () => {
     const at = CUTS[1][1];
-    const plain = join(dir, 'stdin-prefix.log');
-    writeFileSync(plain, plainPrefix(gz.subarray(0, at)));
-    const run = (args: string[], input?: Buffer) => spawnSync('node', [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 26 });
-    const got = run(['self-time', '-', '--map', MAP_PATH, '--format', 'json', '-q'], gz.subarray(0, at));
+    const { prefix: plain } = sampleCut(at);
+    // the two processes run while the reference is made in this one
+    const run = (args: string[], input: Buffer) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = spawn('node', [BIN, ...args]);
+        let stdout = '';
+        let stderr = '';
+        p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        p.stdin.on('error', () => {});
+        p.stdin.end(input);
+        p.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    const running = run(['self-time', '-', '--map', MAP_PATH, '--format', 'json', '-q'], gz.subarray(0, at));
+    const runningStrict = run(['self-time', '-', '--map', MAP_PATH, '--strict', '-q'], gz.subarray(0, at));
     const ref = await inproc(['self-time', plain, '--map', MAP_PATH, '--format', 'json', '-q', '--threads', '1']); // the reference, in this process
+    const got = await running;
     expect([got.status, ref.code]).toEqual([0, 0]);
     const g = JSON.parse(got.stdout);
     expect(g.summary.truncated).toBe(true);
     expect(g.functions).toEqual(JSON.parse(ref.out).functions);
     expect(got.stderr).toContain(`bootprof: stdin: input cut short at compressed byte ${at}: the gzip data ends inside a member`);
-    const strict = run(['self-time', '-', '--map', MAP_PATH, '--strict', '-q'], gz.subarray(0, at));
+    const strict = await runningStrict;
     expect([strict.status, strict.stdout]).toEqual([2, '']);
     expect(strict.stderr).toMatch(/^bootprof: stdin: input cut short at compressed byte \d+: .*; --strict refuses a cut input\n$/);
   });
 });
 
 describe('concatenated gzip members', () => {
-  const text = gunzipSync(gz);
+  const text = sampleBytes('userspace-500k.log.gz');
   const a = text.subarray(0, text.indexOf(0x0a, 3_000_000) + 1);
   const b = text.subarray(a.length, text.indexOf(0x0a, 6_000_000) + 1);
   const c = text.subarray(a.length + b.length, text.indexOf(0x0a, 9_000_000) + 1);
@@ -210,7 +241,7 @@ describe('concatenated gzip members', () => {
 });
 
 describe('a plain file whose last line has no newline is truncated too', () => {
-  const text = gunzipSync(gz).subarray(0, 2_000_000);
+  const text = sampleBytes('userspace-500k.log.gz').subarray(0, 2_000_000);
   const end = text.lastIndexOf(0x0a) + 1;
   const cut = join(dir, 'plain-cut.log');
   writeFileSync(cut, text.subarray(0, end + 20));

@@ -5,13 +5,12 @@
  * stacks side by side; the gate's exit codes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
-import { MAP_PATH, SAMPLES } from './formats-helpers.js';
+import { MAP_PATH, sampleBytes } from './formats-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-diff-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,15 +21,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
  */
 function cut(sample: string, n: number): string {
   const f = join(dir, `${sample}.${n}.log`);
-  writeFileSync(
-    f,
-    gunzipSync(readFileSync(SAMPLES + sample))
-      .toString('latin1')
-      .split('\n')
-      .slice(0, n)
-      .join('\n') + '\n',
-  );
+  writeFileSync(f, sampleLines(sample).slice(0, n).join('\n') + '\n');
   return f;
+}
+
+/** A sample's lines, decompressed and split once (three cuts of the user-space sample, two of the others). */
+const sampleCache = new Map<string, string[]>();
+function sampleLines(sample: string): string[] {
+  let l = sampleCache.get(sample);
+  if (l === undefined) sampleCache.set(sample, (l = sampleBytes(sample).toString('latin1').split('\n')));
+  return l;
 }
 
 type Rows = Map<string, Record<string, string>>;
@@ -53,6 +53,18 @@ async function run(...args: string[]): Promise<string> {
   const r = await cli(...args, '-q');
   expect(r.code, `${args.join(' ')}: ${r.err}`).toBe(0);
   return r.out;
+}
+
+/**
+ * `run` for a diff of two traces that several tests make with the same arguments (the options
+ * tests' reference JSON and CSV): made once, each test still checks its exit code and output.
+ */
+const shared = new Map<string, Promise<string>>();
+function runShared(...args: string[]): Promise<string> {
+  const key = args.join('\0');
+  let p = shared.get(key);
+  if (p === undefined) shared.set(key, (p = run(...args)));
+  return p;
 }
 
 /** What the single-boot commands say about one trace. */
@@ -253,20 +265,20 @@ describe('diff options and errors', () => {
   });
 
   it('--map-a / --map-b give each side its symbols (here the same map: the same CSV as --map)', async () => {
-    const both = await run('diff', a, b, '--map', MAP_PATH, '-f', 'csv');
+    const both = await runShared('diff', a, b, '--map', MAP_PATH, '-f', 'csv');
     expect(await run('diff', a, b, '--map-a', MAP_PATH, '--map-b', MAP_PATH, '-f', 'csv')).toBe(both);
     // B with a map of one function: A's side is unchanged, B's functions are that one and regions
     const tiny = join(dir, 'tiny.map');
     writeFileSync(tiny, 'ffffffff81000000 T _text\nffffffff81c00080 T clear_page_rep\nffffffff83000000 T _etext\n');
     const doc = JSON.parse(await run('diff', a, b, '--map-a', MAP_PATH, '--map-b', tiny, '-f', 'json'));
-    const ref = JSON.parse(await run('diff', a, b, '--map', MAP_PATH, '-f', 'json'));
+    const ref = JSON.parse(await runShared('diff', a, b, '--map', MAP_PATH, '-f', 'json'));
     const side = (d: { functions: Record<string, unknown>[] }, k: string) => new Map(d.functions.filter((r) => r[k] !== null).map((r) => [r.function, r[k]]));
     expect(side(doc, 'a_self_ns')).toEqual(side(ref, 'a_self_ns'));
     expect([...side(doc, 'b_self_ns').keys()].filter((f) => !String(f).startsWith('[')).sort()).toEqual(['_text', 'clear_page_rep']);
   });
 
   it('--top, --min-delta and --table cut the rows', async () => {
-    const all = JSON.parse(await run('diff', a, b, '--map', MAP_PATH, '-f', 'json'));
+    const all = JSON.parse(await runShared('diff', a, b, '--map', MAP_PATH, '-f', 'json'));
     const top = JSON.parse(await run('diff', a, b, '--map', MAP_PATH, '-f', 'json', '--top', '3'));
     expect(top.functions).toEqual(all.functions.slice(0, 3));
     const min = JSON.parse(await run('diff', a, b, '--map', MAP_PATH, '-f', 'json', '--min-delta', '1ms'));
@@ -277,7 +289,7 @@ describe('diff options and errors', () => {
   });
 
   it('sides given as pipes (bash process substitution) are read once, as traces: the same CSV', async () => {
-    const want = await run('diff', a, b, '--map', MAP_PATH, '-f', 'csv');
+    const want = await runShared('diff', a, b, '--map', MAP_PATH, '-f', 'csv');
     const BIN = new URL('../bin/bootprof.js', import.meta.url).pathname;
     const r = spawnSync('bash', ['-c', `node "${BIN}" diff <(cat "$0") <(cat "$1") --map "$2" -f csv -q`, a, b, MAP_PATH], {
       encoding: 'utf8',

@@ -29,17 +29,38 @@ export function systemMapTable(): SymbolTable {
   return (table ??= mergeSources([parseSymbolText(systemMapText(), 'System.map')]).table);
 }
 
-/** The first whole lines of a bundled sample, at least `bytes` of them (cut after the line that reaches it). */
+/**
+ * The decompressed bytes and the split lines of each sample, made once per test worker (the test
+ * files of a worker share this module: the user-space sample alone is 35 MB to inflate and 500,000
+ * lines to split).
+ */
+const bytesOf = new Map<string, Buffer>();
+const linesOf = new Map<string, readonly string[]>();
+
+/** A bundled sample, decompressed: shared, so never to be changed (copy it first). */
+export function sampleBytes(name: string): Buffer {
+  let b = bytesOf.get(name);
+  if (b === undefined) bytesOf.set(name, (b = gunzipSync(readFileSync(SAMPLES + name))));
+  return b;
+}
+
+/** The first whole lines of a bundled sample, at least `bytes` of them (cut after the line that reaches it); never to be changed. */
 export function samplePrefix(name: string, bytes: number): Buffer {
-  const all = gunzipSync(readFileSync(SAMPLES + name));
+  const all = sampleBytes(name);
   return all.subarray(0, all.indexOf(0x0a, bytes) + 1);
 }
 
+/** A bundled sample's non-empty lines (a fresh array: callers may change it). */
 export function sampleLines(name: string): string[] {
-  return gunzipSync(readFileSync(SAMPLES + name))
-    .toString('latin1')
-    .split('\n')
-    .filter((l) => l !== '');
+  let lines = linesOf.get(name);
+  if (lines === undefined) {
+    lines = sampleBytes(name)
+      .toString('latin1')
+      .split('\n')
+      .filter((l) => l !== '');
+    linesOf.set(name, lines);
+  }
+  return lines.slice();
 }
 
 export interface Ev {

@@ -16,13 +16,27 @@ const mapText = gunzipSync(readFileSync(MAP)).toString('latin1');
 const SAMPLES = ['samples/inasm-boot-200k.log.gz', 'samples/inasm-start-kernel-200k.log.gz'];
 let dir: string;
 const plain: Record<string, string> = {};
+/** Each sample decompressed once (the plain prefixes, the naive readings and the records-first file all start from it). */
+const texts = new Map<string, string>();
+const sampleText = (s: string): string => {
+  let t = texts.get(s);
+  if (t === undefined) texts.set(s, (t = gunzipSync(readFileSync(s)).toString('latin1')));
+  return t;
+};
+/** The naive reading of each sample, made once: the self-time and timeline tests both compare against it. */
+const naiveOf = new Map<string, ReturnType<typeof naiveInsns>>();
+const naiveSample = (s: string): ReturnType<typeof naiveInsns> => {
+  let n = naiveOf.get(s);
+  if (n === undefined) naiveOf.set(s, (n = naiveInsns(sampleText(s), mapText)));
+  return n;
+};
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'bootprof-insns-'));
   for (const s of SAMPLES) {
     // the first 30,000 lines (the seam test reads them seven times; ~90 units of 20,000 bytes)
     const p = join(dir, s.replace(/^samples\//, '').replace(/\.gz$/, ''));
-    const lines = gunzipSync(readFileSync(s)).toString('latin1').split('\n');
+    const lines = sampleText(s).split('\n');
     writeFileSync(p, lines.slice(0, 30000).join('\n') + '\n');
     plain[s] = p;
   }
@@ -32,7 +46,7 @@ describe.each(SAMPLES)('instruction counts on %s', (sample) => {
   it('self-time --weight insns equals the naive reading row for row; every event has its record', async () => {
     const r = await cli('self-time', sample, '--map', MAP, '--weight', 'insns', '-f', 'csv', '-q');
     expect(r.code, r.err).toBe(0);
-    const naive = naiveInsns(gunzipSync(readFileSync(sample)).toString('latin1'), mapText);
+    const naive = naiveSample(sample);
     expect(naive.records).toBeGreaterThan(300);
     expect(naive.withoutRecord).toBe(0);
     expect(r.out.split('\n').length).toBeGreaterThan(2);
@@ -40,7 +54,7 @@ describe.each(SAMPLES)('instruction counts on %s', (sample) => {
   });
 
   it("timeline: each milestone's instruction position is the naive count before its first call; phases add up to the total", async () => {
-    const naive = naiveInsns(gunzipSync(readFileSync(sample)).toString('latin1'), mapText);
+    const naive = naiveSample(sample);
     const r = await cli('timeline', sample, '--map', MAP, '-q', '--format', 'json');
     const doc = JSON.parse(r.out);
     for (const m of doc.milestones) expect([m.milestone, m.insns]).toEqual([m.milestone, naive.firstBefore.get(m.function)]);
@@ -101,7 +115,7 @@ describe('translation records in the summary and the weight', () => {
   });
 
   it('a file that starts with nothing but translation records (over 8 KiB of them) is detected and read', async () => {
-    const text = gunzipSync(readFileSync(SAMPLES[1])).toString('latin1').split('\n');
+    const text = sampleText(SAMPLES[1]).split('\n');
     // every record of the excerpt first, then its events: each record waits for its first event
     const recs: string[] = [];
     const events: string[] = [];

@@ -22,7 +22,18 @@ function prefer(a: Sym, b: Sym): number {
   return rank(a.type) - rank(b.type) || us(a.name) - us(b.name) || a.name.length - b.name.length || a.order - b.order;
 }
 
-export function naiveSymbols(mapText: string): { addrs: bigint[]; fn: (string | null)[]; text: bigint; etext: bigint; sinit: bigint; einit: bigint } {
+type NaiveSymbols = { addrs: bigint[]; fn: (string | null)[]; text: bigint; etext: bigint; sinit: bigint; einit: bigint };
+
+/** The last map read and its symbols: the naive readings of one test file (and of the next) mostly share one map. */
+let lastMap: { text: string; symbols: NaiveSymbols } | null = null;
+
+/** The symbols of a System.map text (read once per text in a row; callers only read them). */
+export function naiveSymbols(mapText: string): NaiveSymbols {
+  if (lastMap?.text !== mapText) lastMap = { text: mapText, symbols: readNaiveSymbols(mapText) };
+  return lastMap.symbols;
+}
+
+function readNaiveSymbols(mapText: string): NaiveSymbols {
   const syms: Sym[] = [];
   mapText.split('\n').forEach((line, order) => {
     const f = line.trim().split(/\s+/);

@@ -6,9 +6,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cli, logLine, prng } from './helpers.js';
+import { sampleBytes } from './formats-helpers.js';
 
 const SAMPLES = new URL('../samples/', import.meta.url).pathname;
 const MAP = SAMPLES + 'System.map-6.1.0-47-cloud-amd64.gz';
@@ -48,7 +48,7 @@ function twoVcpuTrace(): string {
 
 describe('parallel parsing gives byte-identical output', () => {
   const user = join(tmp, 'userspace.log');
-  writeFileSync(user, gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz')).subarray(0, 6_000_000));
+  writeFileSync(user, sampleBytes('userspace-500k.log.gz').subarray(0, 6_000_000));
   const two = join(tmp, 'two.log');
   writeFileSync(two, twoVcpuTrace());
   const cases: [string, string[]][] = [
@@ -86,8 +86,8 @@ describe('translation records that start mid-trace', () => {
   it("units before the first record merge their workers' folds, units after are consumed: the same output", async () => {
     // exec_tb lines without records, then a trace with -d in_asm records (another boot: times jump back)
     const mixed = join(tmp, 'mixed.log');
-    const plain = gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz')).subarray(0, 1_000_000);
-    const inasm = gunzipSync(readFileSync(SAMPLES + 'inasm-start-kernel-200k.log.gz')).subarray(0, 2_000_000);
+    const plain = sampleBytes('userspace-500k.log.gz').subarray(0, 1_000_000);
+    const inasm = sampleBytes('inasm-start-kernel-200k.log.gz').subarray(0, 2_000_000);
     writeFileSync(mixed, Buffer.concat([plain.subarray(0, plain.lastIndexOf(10) + 1), inasm.subarray(0, inasm.lastIndexOf(10) + 1)]));
     // report: self time and the counts (both merged from the workers' folds), timeline, syscalls
     for (const [cmd, extra] of [['report', ['--format', 'json']]] as const) {
@@ -102,7 +102,7 @@ describe('translation records that start mid-trace', () => {
 describe('parse workers kept between runs in one process', () => {
   it('start each run afresh: another trace, format and map give the output of a single-threaded run', async () => {
     const user = join(tmp, 'kept-user.log');
-    writeFileSync(user, gunzipSync(readFileSync(SAMPLES + 'userspace-500k.log.gz')).subarray(0, 3_000_000));
+    writeFileSync(user, sampleBytes('userspace-500k.log.gz').subarray(0, 3_000_000));
     const st = join(tmp, 'kept-st.txt');
     // a simpletrace-text trace of the same events (another format, another line layout)
     writeFileSync(st, readFileSync(new URL('fixtures/simpletrace-text/exec_tb.txt', import.meta.url)));

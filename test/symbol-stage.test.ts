@@ -3,7 +3,7 @@
  * again. So every command's results are the same whatever the KASLR slide (detected automatically),
  * and whatever format carries the trace, wherever that format carries the information.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,17 +70,26 @@ const COMMANDS: string[][] = [
   ['info', '--format', 'json'],
 ];
 
-async function runAll(trace: string, extra: string[] = []): Promise<string[]> {
+/**
+ * Every command's output on `trace`, normalized; `raw` (when given) gets the outputs as written, for
+ * the tests that also look at one command's own output (the same run, not a second one).
+ */
+async function runAll(trace: string, extra: string[] = [], raw: string[] = []): Promise<string[]> {
   const outs: string[] = [];
   for (const c of COMMANDS) {
     const args = c.map((a) => (a === 'OUT' ? join(dir, 'out.json') : a));
     const r = await cli(args[0], trace, ...args.slice(1), '--map', MAP_PATH, '-q', ...extra);
     expect(r.code, `${c.join(' ')}: ${r.err}`).toBe(0);
     const o = args.indexOf('-o');
-    outs.push(normalize(o >= 0 ? readFileSync(args[o + 1], 'latin1') : r.out, trace));
+    const out = o >= 0 ? readFileSync(args[o + 1], 'latin1') : r.out;
+    raw.push(out);
+    outs.push(normalize(out, trace));
   }
   return outs;
 }
+
+/** Where each command runs in COMMANDS. */
+const AT = (...c: string[]): number => COMMANDS.findIndex((k) => k.join(' ') === c.join(' '));
 
 describe('every command, whatever the KASLR slide', () => {
   const plain = join(dir, 'boot.log');
@@ -98,20 +107,25 @@ describe('every command, whatever the KASLR slide', () => {
 
   const rnd = prng(Date.now() % 100_000);
   const random = (1 + rnd(500)) * 0x200000;
+  /** The boot shifted by a slide, written once (the parallel test reads the first one again). */
+  const shiftedFile = (slide: number): string => {
+    const f = join(dir, `boot-${slide.toString(16)}.log`);
+    if (!existsSync(f)) writeFileSync(f, shiftKernel(BOOT, slide));
+    return f;
+  };
   for (const slide of [0x1e000000, 0x2a600000, random]) {
     it(`slide 0x${slide.toString(16)}: detected, and every output equals the unshifted one`, async () => {
-      const shifted = join(dir, `boot-${slide.toString(16)}.log`);
-      writeFileSync(shifted, shiftKernel(BOOT, slide));
-      const info = await cli('info', shifted, '--map', MAP_PATH, '-q', '--format', 'json');
-      expect(JSON.parse(info.out).summary.kaslr).toMatchObject({ slide: '0x' + slide.toString(16), method: 'detected' });
-      const outs = await runAll(shifted);
+      const shifted = shiftedFile(slide);
+      const raw: string[] = [];
+      const outs = await runAll(shifted, [], raw);
+      // info's own JSON (the comparison leaves the slide out)
+      expect(JSON.parse(raw[AT('info', '--format', 'json')]).summary.kaslr).toMatchObject({ slide: '0x' + slide.toString(16), method: 'detected' });
       COMMANDS.forEach((c, k) => expect(outs[k], c.join(' ')).toBe(reference[k]));
     });
   }
 
   it('parallel parsing of a shifted trace: workers start without the slide, the result is the same', async () => {
-    const shifted = join(dir, 'boot-par.log');
-    writeFileSync(shifted, shiftKernel(BOOT, 0x1e000000));
+    const shifted = shiftedFile(0x1e000000);
     for (const k of [0, 4, 8]) {
       const c = COMMANDS[k];
       const r = await cli(c[0], shifted, ...c.slice(1), '--map', MAP_PATH, '-q', '--threads', '2', '--unit-size', '300000');
@@ -139,9 +153,11 @@ describe('every input format through every command', () => {
     ['two-column (µs)', () => toTwoColumn(evs, table), ['--time-unit', 'us']],
   ];
   let reference: string[];
+  /** The reference runs' outputs as written (the resolve and -d exec tests compare with them). */
+  const qemuOut: string[] = [];
 
   it('the QEMU log of the excerpt (reference) has milestones, calls and stacks', async () => {
-    reference = await runAll(qemu);
+    reference = await runAll(qemu, [], qemuOut);
     expect(JSON.parse(reference[4]).milestones.length).toBeGreaterThan(2);
     expect(reference[6].split('\n').length).toBeGreaterThan(5);
   });
@@ -166,9 +182,9 @@ describe('every input format through every command', () => {
   }
 
   it('resolve output read back: every command agrees (the trace names its functions itself)', async () => {
-    const r = await cli('resolve', qemu, '--map', MAP_PATH, '-q');
+    // the reference run's resolve output
     const f = join(dir, 'm.resolved');
-    writeFileSync(f, r.out);
+    writeFileSync(f, qemuOut[AT('resolve')]);
     const outs = await runAll(f);
     COMMANDS.forEach((c, k) => {
       if (compared(c)) expect(noFormat(outs[k]), c.join(' ')).toBe(noFormat(reference[k]));
@@ -178,8 +194,9 @@ describe('every input format through every command', () => {
   it('-d exec (untimed): the same functions, events, milestones and stacks, in events', async () => {
     const f = join(dir, 'm.dexec');
     writeFileSync(f, toDexec(evs));
+    // the QEMU log's side: the reference runs of the same commands
     const st = await cli('self-time', f, '--map', MAP_PATH, '-q', '--format', 'csv');
-    const refSt = await cli('self-time', qemu, '--map', MAP_PATH, '-q', '--format', 'csv');
+    const refSt = { out: qemuOut[AT('self-time', '--format', 'csv')] };
     const events = (csv: string): string[] =>
       csv
         .trim()
@@ -189,24 +206,23 @@ describe('every input format through every command', () => {
         .map((p) => `${p[0]} ${p[p.length - 1]}`)
         .sort();
     expect(events(st.out)).toEqual(events(refSt.out));
-    const keys = async (t: string): Promise<string[]> =>
-      JSON.parse((await cli('timeline', t, '--map', MAP_PATH, '-q', '--format', 'json')).out).milestones.map(
-        (m: { milestone: string; function: string }) => `${m.milestone} ${m.function}`,
-      );
-    expect(await keys(f)).toEqual(await keys(qemu));
-    const stacks = async (t: string): Promise<string[]> =>
-      (await cli('flamegraph', t, '--map', MAP_PATH, '-q', '--format', 'folded')).out
+    const keys = (out: string): string[] => JSON.parse(out).milestones.map((m: { milestone: string; function: string }) => `${m.milestone} ${m.function}`);
+    expect(keys((await cli('timeline', f, '--map', MAP_PATH, '-q', '--format', 'json')).out)).toEqual(keys(qemuOut[AT('timeline', '--format', 'json')]));
+    const stacks = (out: string): string[] =>
+      out
         .trim()
         .split('\n')
         .map((l) => l.slice(0, l.lastIndexOf(' ')))
         .sort();
-    expect(await stacks(f)).toEqual(await stacks(qemu));
-    const resolved = async (t: string): Promise<string[]> =>
-      (await cli('resolve', t, '--map', MAP_PATH, '-q')).out
+    expect(stacks((await cli('flamegraph', f, '--map', MAP_PATH, '-q', '--format', 'folded')).out)).toEqual(
+      stacks(qemuOut[AT('flamegraph', '--format', 'folded')]),
+    );
+    const resolved = (out: string): string[] =>
+      out
         .trim()
         .split('\n')
         .map((l) => l.slice(l.indexOf(' ') + 1));
-    expect(await resolved(f)).toEqual(await resolved(qemu));
+    expect(resolved((await cli('resolve', f, '--map', MAP_PATH, '-q')).out)).toEqual(resolved(qemuOut[AT('resolve')]));
   });
 });
 

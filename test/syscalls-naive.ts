@@ -20,7 +20,16 @@ interface NaiveMap {
 
 const KERNEL_HALF = 0xffff800000000000n;
 
+/** The last map read and its symbols: the naive readings of one test file mostly share one map. */
+let lastMap: { text: string; map: NaiveMap } | null = null;
+
+/** The symbols of a System.map text (read once per text in a row; callers only read them). */
 export function naiveMap(text: string): NaiveMap {
+  if (lastMap?.text !== text) lastMap = { text, map: readNaiveMap(text) };
+  return lastMap.map;
+}
+
+function readNaiveMap(text: string): NaiveMap {
   const byAddr = new Map<bigint, string[]>();
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);

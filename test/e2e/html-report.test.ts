@@ -47,10 +47,15 @@ describe.skipIf(!hasChromium)('the HTML report in headless Chromium', () => {
   let report = '';
 
   beforeAll(async () => {
-    const trace = SAMPLES + 'inasm-start-kernel-200k.log.gz';
-    report = await write(['report', trace, '--map', MAP_PATH], 'report.html');
-    json = JSON.parse((await cli('report', trace, '--map', MAP_PATH, '--stacks', '-f', 'json', '-q')).out);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    // Chromium starts (a process of its own) while the reports are made in this one
+    const launched = chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const trace = SAMPLES + 'inasm-start-kernel-200k.log.gz';
+      report = await write(['report', trace, '--map', MAP_PATH], 'report.html');
+      json = JSON.parse((await cli('report', trace, '--map', MAP_PATH, '--stacks', '-f', 'json', '-q')).out);
+    } finally {
+      browser = await launched;
+    }
   });
 
   afterAll(async () => {

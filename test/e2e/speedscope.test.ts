@@ -36,6 +36,28 @@ describe.skipIf(!hasChromium)('speedscope opens bootprof profiles (headless Chro
   let profile = '';
 
   beforeAll(async () => {
+    // Chromium starts (a process of its own) while the profile is made in this one
+    const launched = chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    try {
+      await makeProfileAndServer();
+    } finally {
+      browser = await launched;
+    }
+  });
+
+  async function makeProfileAndServer(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'bootprof-e2e-'));
     profile = join(dir, 'boot.speedscope.json');
     await flamegraphCommand(SAMPLES + 'start-kernel-120k.log.gz', {
@@ -55,20 +77,7 @@ describe.skipIf(!hasChromium)('speedscope opens bootprof profiles (headless Chro
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const addr = server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  });
+  }
 
   afterAll(async () => {
     await browser?.close();

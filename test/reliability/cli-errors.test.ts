@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAP_PATH, SAMPLES, systemMapText } from '../formats-helpers.js';
+import { MAP_PATH, SAMPLES, sampleBytes, systemMapText } from '../formats-helpers.js';
 import { smallMapText } from './gen.js';
 import { inproc } from './output-helpers.js';
+import { cli } from '../helpers.js';
 
 const BIN = new URL('../../bin/bootprof.js', import.meta.url).pathname;
 const COMMANDS = ['self-time', 'report', 'timeline', 'syscalls', 'resolve', 'info', 'flamegraph', 'initcalls'] as const;
@@ -33,6 +34,24 @@ interface Ran {
 function run(args: string[], input?: Buffer | string): Ran {
   const r = spawnSync('node', [BIN, ...args], { input, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** The real binary without blocking this thread: several run side by side (`input`: all of stdin, then it is closed). */
+function runAsync(args: string[], input?: string): Promise<Ran> {
+  return new Promise((resolve) => {
+    const p = spawn('node', [BIN, ...args]);
+    let out = '';
+    let err = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    p.stdin.on('error', () => {});
+    p.stdin.end(input);
+    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, out, err });
+    });
+  });
 }
 
 /** Exit 2 and exactly one stderr line, `bootprof: PATH...`, matching `why`. */
@@ -82,20 +101,20 @@ describe('bad trace files: one line naming the file, exit 2, every command', () 
     });
   }
 
-  it('the real binary: the same line and exit code (a missing file through every command, a corrupt gzip)', () => {
-    for (const cmd of COMMANDS) {
-      expectOneLine(run([cmd, files.missing, '--map', SMALL_MAP]), files.missing, /: no such file$/, `${cmd} missing`);
-    }
-    expectOneLine(
-      run(['self-time', files.corruptGzip, '--map', SMALL_MAP, '-q']),
-      files.corruptGzip,
-      /corrupt gzip data \(.*\), detected between compressed bytes/,
-      'corrupt gzip',
-    );
+  it('the real binary: the same line and exit code (a missing file through every command, a corrupt gzip)', async () => {
+    // the processes side by side
+    const [corrupt, ...missing] = await Promise.all([
+      runAsync(['self-time', files.corruptGzip, '--map', SMALL_MAP, '-q']),
+      ...COMMANDS.map((cmd) => runAsync([cmd, files.missing, '--map', SMALL_MAP])),
+    ]);
+    missing.forEach((r, k) => expectOneLine(r, files.missing, /: no such file$/, `${COMMANDS[k]} missing`));
+    expectOneLine(corrupt, files.corruptGzip, /corrupt gzip data \(.*\), detected between compressed bytes/, 'corrupt gzip');
   });
 
   it('an empty stdin (pipe or /dev/null): "stdin: empty trace", exit 2, every command', async () => {
-    for (const cmd of COMMANDS) expectOneLine(run([cmd, '-', '--map', SMALL_MAP, '-q'], ''), 'stdin', /: empty trace$/, `${cmd} empty pipe`);
+    // an empty pipe: the commands side by side (each one a process)
+    const pipes = await Promise.all(COMMANDS.map((cmd) => runAsync([cmd, '-', '--map', SMALL_MAP, '-q'], '')));
+    pipes.forEach((r, k) => expectOneLine(r, 'stdin', /: empty trace$/, `${COMMANDS[k]} empty pipe`));
     // /dev/null as stdin: the commands side by side (each one a process)
     const devNull = await Promise.all(
       COMMANDS.map(
@@ -199,11 +218,12 @@ describe('bad symbol files: one line naming the file, exit 2', () => {
 
   // Another build's map resolves 84% of the kernel pcs, to wrong names: only 9 of the 901 most
   // frequent pcs start a function under it (134 under the right map).
-  it('a System.map of another build (drifted addresses): a warning naming the map', () => {
-    const r = run(['self-time', START, '--map', drifted, '-f', 'csv', '-q']);
+  // in this process: a warning and an exit code, nothing a process of its own adds
+  it('a System.map of another build (drifted addresses): a warning naming the map', async () => {
+    const r = await cli('self-time', START, '--map', drifted, '-f', 'csv', '-q');
     expect(r.code).toBe(0);
     expect(r.err).toContain(`bootprof: ${drifted}: only 9 of the 901 most frequent kernel pcs start a function under it`);
-    const right = run(['self-time', START, '--map', MAP_PATH, '-f', 'csv', '-q']);
+    const right = await cli('self-time', START, '--map', MAP_PATH, '-f', 'csv', '-q');
     expect(right.err).not.toMatch(/most frequent kernel pcs/);
   });
 });
@@ -262,7 +282,7 @@ describe('output', () => {
   }, 120_000);
 
   it('SIGINT mid-read leaves neither the -o file nor its temp file (every command)', async () => {
-    const trace = gunzipSync(readFileSync(USERSPACE));
+    const trace = sampleBytes('userspace-500k.log.gz');
     const runs = COMMANDS.map((cmd) => {
       const out = mkdtempSync(join(dir, 'sigint-'));
       const p = spawn('node', [BIN, cmd, '-', '--map', SMALL_MAP, '-o', join(out, 'result.txt'), '-q']);

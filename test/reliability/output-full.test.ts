@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openOutput, setWriteForTesting } from '../../src/output/sink.js';
 import { ENTRY, MAP_PATH, USERSPACE, expectLine, inproc, run, scratchDevice } from './output-helpers.js';
+import { cli } from '../helpers.js';
 
 /** 120,000 events: its report JSON is 16 KB (the user-space sample's 146 KB, and five times the reading). */
 const START = new URL('../../samples/start-kernel-120k.log.gz', import.meta.url).pathname;
@@ -105,10 +106,12 @@ describe('a small tmpfs', () => {
     if (mounted) spawnSync('umount', [mnt]);
   });
 
+  // -o runs in this process (the tmpfs is as full for it; a spawn adds nothing to a write to a
+  // path); stdout into a file on the tmpfs needs a process of its own
   let selfRef = '';
-  beforeAll(() => {
+  beforeAll(async () => {
     if (!mounted) return;
-    selfRef = run(['self-time', USERSPACE, '--map', MAP_PATH, '-f', 'csv', '-q']).out;
+    selfRef = (await cli('self-time', USERSPACE, '--map', MAP_PATH, '-f', 'csv', '-q')).out;
     expect(selfRef.length).toBeGreaterThan(40_000);
   });
 
@@ -121,40 +124,40 @@ describe('a small tmpfs', () => {
     expect(t.bavail * t.bsize).toBe(bytes);
   }
 
-  it.skipIf(!mounted)('12 KiB free: -o and stdout to a file end with one line, exit 2, no -o file (the CSV is 45 KB)', () => {
+  it.skipIf(!mounted)('12 KiB free: -o and stdout to a file end with one line, exit 2, no -o file (the CSV is 45 KB)', async () => {
     leaveFree(12 * 1024);
     const p = join(mnt, 'self.csv');
-    expectLine(run(['self-time', USERSPACE, '--map', MAP_PATH, '-q', '-o', p]), 2, `bootprof: ${p}: no space left on device`);
+    expectLine(await inproc(['self-time', USERSPACE, '--map', MAP_PATH, '-q', '-o', p]), 2, `bootprof: ${p}: no space left on device`);
     expect(readdirSync(mnt)).toEqual(['filler']);
     const x = join(mnt, 'x.csv');
     expectLine(run(['self-time', USERSPACE, '--map', MAP_PATH, '-f', 'csv', '-q'], { stdoutTo: x }), 2, 'bootprof: standard output: no space left on device');
   });
 
-  it.skipIf(!mounted)('4 KiB free: report -f json (16 KB) fails whole, by -o and by stdout; the old -o file is kept', () => {
+  it.skipIf(!mounted)('4 KiB free: report -f json (16 KB) fails whole, by -o and by stdout; the old -o file is kept', async () => {
     leaveFree(4 * 1024);
     const j = join(mnt, 'report.json');
-    expectLine(run(['report', START, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]), 2, `bootprof: ${j}: no space left on device`);
+    expectLine(await inproc(['report', START, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]), 2, `bootprof: ${j}: no space left on device`);
     expect(readdirSync(mnt)).toEqual(['filler']);
     const x = join(mnt, 'x.json');
     expectLine(run(['report', START, '--map', MAP_PATH, '-f', 'json', '-q'], { stdoutTo: x }), 2, 'bootprof: standard output: no space left on device');
     rmSync(x);
     writeFileSync(j, 'old');
-    expectLine(run(['report', START, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]), 2, `bootprof: ${j}: no space left on device`);
+    expectLine(await inproc(['report', START, '--map', MAP_PATH, '-f', 'json', '-q', '-o', j]), 2, `bootprof: ${j}: no space left on device`);
     expect(readdirSync(mnt).sort()).toEqual(['filler', 'report.json']);
     expect(readFileSync(j, 'utf8')).toBe('old');
   });
 
-  it.skipIf(!mounted)('0 bytes free: one line, exit 2 (not 70 with a stack trace), by -o and by stdout', () => {
+  it.skipIf(!mounted)('0 bytes free: one line, exit 2 (not 70 with a stack trace), by -o and by stdout', async () => {
     leaveFree(0);
     const p = join(mnt, 'self.csv');
-    expectLine(run(['self-time', USERSPACE, '--map', MAP_PATH, '-q', '-o', p]), 2, `bootprof: ${p}: no space left on device`);
+    expectLine(await inproc(['self-time', USERSPACE, '--map', MAP_PATH, '-q', '-o', p]), 2, `bootprof: ${p}: no space left on device`);
     expect(readdirSync(mnt)).toEqual(['filler']);
   });
 
-  it.skipIf(!mounted)('room enough: -o output equals stdout output byte for byte', () => {
+  it.skipIf(!mounted)('room enough: -o output equals stdout output byte for byte', async () => {
     leaveFree(60 * 1024);
     const p = join(mnt, 'self.csv');
-    expect(run(['self-time', USERSPACE, '--map', MAP_PATH, '-f', 'csv', '-q', '-o', p]).code).toBe(0);
+    expect((await inproc(['self-time', USERSPACE, '--map', MAP_PATH, '-f', 'csv', '-q', '-o', p])).code).toBe(0);
     expect(readFileSync(p, 'utf8')).toBe(selfRef);
   });
 });
