@@ -15,5 +15,5 @@ const dirs = readdirSync(cacheDir);
 if (dirs.length === 0) throw new Error('no vitest results: run the suite first');
 const { results } = JSON.parse(readFileSync(join(cacheDir, dirs[0], 'results.json'), 'utf8'));
 const durations = Object.fromEntries(results.map(([key, r]) => [key.replace(/^[^:]*:/, ''), Math.round(r.duration / 100) / 10]).sort((a, b) => b[1] - a[1]));
-writeFileSync(join(root, 'test/durations.json'), JSON.stringify(durations, null, 1) + '\n');
+writeFileSync(join(root, 'test/durations.json'), JSON.stringify(durations, null, 2) + '\n');
 console.log(`test/durations.json: ${Object.keys(durations).length} files`);
