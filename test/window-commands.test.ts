@@ -4,51 +4,12 @@
  * or have a part inside it; start moved to the window's start, duration clipped), and consecutive
  * windows add up to the whole run.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cli } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { jsonRunner, windowTraces, type Row } from './window-fixtures.js';
 
-const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';
-const dir = mkdtempSync(join(tmpdir(), 'bootprof-window-commands-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const lines = (s: string, from: number, to: number): string =>
-  gunzipSync(readFileSync(`samples/${s}.log.gz`))
-    .toString('latin1')
-    .split('\n')
-    .slice(from, to)
-    .join('\n') + '\n';
-// one boot in time order: firmware -> early kernel -> start_kernel -> user space with system calls
-const boot = join(dir, 'boot.log');
-// (31,000 events: excerpts around start_kernel and the first system calls)
-writeFileSync(boot, lines('kernel-entry-20k', 0, 12_000) + lines('start-kernel-120k', 19_000, 22_000) + lines('userspace-500k', 65_000, 81_000));
-// the first eight initcalls
-const ic = join(dir, 'initcalls.log');
-writeFileSync(ic, lines('initcalls-400k', 0, 50_000));
-
-type Row = Record<string, number | string | boolean | null>;
-type Doc = Record<string, Row[]> & { summary: Record<string, unknown> & { window?: Row } };
-
-const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true });
-const validators = new Map<string, ValidateFunction>();
-
-/** The documents whose windowed form this file checks against their schema (schema compiles are slow). */
-const VALIDATED = new Set(['syscalls', 'initcalls', 'timeline']);
-
-/** A command's JSON document, validated against its schema (schema/COMMAND.v1.json) when in VALIDATED. */
-async function json(command: string, trace: string, ...args: string[]): Promise<Doc> {
-  const r = await cli(command, trace, '--map', MAP, '-q', '-f', 'json', ...args);
-  expect(r.code, r.err).toBe(0);
-  const doc = JSON.parse(r.out) as Doc;
-  if (!VALIDATED.has(command)) return doc;
-  if (!validators.has(command)) validators.set(command, ajv.compile(JSON.parse(readFileSync(`schema/${command}.v1.json`, 'utf8')) as object));
-  const valid = validators.get(command)!;
-  expect(valid(doc), `${command} ${args.join(' ')}: ${JSON.stringify(valid.errors?.slice(0, 3))}`).toBe(true);
-  return doc;
-}
+const { boot, ic } = windowTraces('window-commands');
+/** The documents whose windowed form this file checks against their schema. */
+const json = jsonRunner(new Set(['syscalls', 'initcalls', 'timeline']));
 
 /** Rows of spans [start, start + duration) cut to [from, to) the naive way. */
 function cut(rows: Row[], startKey: string, from: number, to: number): Row[] {
