@@ -9,3 +9,15 @@ export function resized<T extends NumericArray>(a: T, len: number, fill = 0): T 
   b.set(a);
   return b;
 }
+
+/** Index of the last element <= key in the ascending array `a`, or -1 when none (a binary search). */
+export function lastAtOrBelow(a: Float64Array, key: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}

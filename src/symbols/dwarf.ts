@@ -21,6 +21,7 @@
  */
 import { posix } from 'node:path';
 import { BootprofError } from '../io/errors.js';
+import { lastAtOrBelow } from '../model/typed-array.js';
 import { addressKey } from './address.js';
 import { openElf, type ElfFile } from './elf.js';
 
@@ -50,16 +51,8 @@ export class CompileUnitMap {
 
   /** Index into `units` of the unit whose ranges hold address key `key`, or -1. */
   lookup(key: number): number {
-    const a = this.starts;
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (a[mid] <= key) lo = mid + 1;
-      else hi = mid;
-    }
     // ranges rarely overlap; when they do, an earlier range may still hold the key
-    for (let i = lo - 1, k = 0; i >= 0 && k < 4; i--, k++) if (key < this.ends[i]) return this.unitOf[i];
+    for (let i = lastAtOrBelow(this.starts, key), k = 0; i >= 0 && k < 4; i--, k++) if (key < this.ends[i]) return this.unitOf[i];
     return -1;
   }
 

@@ -9,7 +9,7 @@
  * underscores, then the shortest name, then the first in the file.
  */
 import { FIRST_FUNCTION, REGION_LABELS } from '../model/names.js';
-import { resized } from '../model/typed-array.js';
+import { lastAtOrBelow, resized } from '../model/typed-array.js';
 
 export function isTextType(t: string): boolean {
   return t === 'T' || t === 't' || t === 'W' || t === 'w';
@@ -80,15 +80,7 @@ export class SymbolTable {
 
   /** Index into `addrs` of the greatest address <= key (-1 when none): where a pc's symbol starts. */
   indexOf(key: number): number {
-    const a = this.addrs;
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (a[mid] <= key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
+    return lastAtOrBelow(this.addrs, key);
   }
 
   /** Address key where the preferred symbol named `name` starts (first found), or NaN. */
