@@ -10,6 +10,7 @@ import type { Weight } from '../model/weight.js';
 import { sharePercent } from '../model/table.js';
 import type { FunctionCost } from './self-time.js';
 import type { BootProfile, FunctionCosts, ProfileTree } from './diff.js';
+import type { Grouper } from '../symbols/groups.js';
 
 /** The columns of a call tree that regrouping reads (a CallTree, or a saved profile's tree). */
 export interface TreeColumns {
@@ -126,10 +127,10 @@ export function groupCosts(
  * A saved profile's functions and call tree grouped (a diff side read from a report saved without
  * --group-by): the functions' sums per group, the tree regrouped, inclusive columns from it.
  */
-export function groupProfile(p: BootProfile, groupOf: (name: string) => string, groupBy: string): BootProfile {
+export function groupProfile(p: BootProfile, grouper: Pick<Grouper, 'of' | 'idsOf'>, groupBy: string): BootProfile {
   const functions = new Map<string, FunctionCosts>();
   for (const [name, c] of p.functions) {
-    const g = groupOf(name);
+    const g = grouper.of(name);
     const s = functions.get(g);
     if (s) {
       s.self += c.self;
@@ -139,19 +140,8 @@ export function groupProfile(p: BootProfile, groupOf: (name: string) => string, 
   }
   let tree: ProfileTree | null = null;
   if (p.tree) {
-    const labels: string[] = [];
-    const index = new Map<string, number>();
-    const ids = new Int32Array(p.tree.fnNames.length);
-    p.tree.fnNames.forEach((name, i) => {
-      const g = groupOf(name);
-      let k = index.get(g);
-      if (k === undefined) {
-        k = labels.length;
-        labels.push(g);
-        index.set(g, k);
-      }
-      ids[i] = k;
-    });
+    const { ids, labels } = grouper.idsOf(p.tree.fnNames);
+    const index = new Map(labels.map((g, k) => [g, k]));
     const t = groupTree(p.tree, ids);
     const totals = t.functionTotals(labels.length);
     const totalsInsns = t.functionTotals(labels.length, t.totals(t.insns));

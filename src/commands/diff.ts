@@ -93,7 +93,7 @@ async function groupSaved(p: BootProfile, path: string, side: 'A' | 'B', o: Diff
   const maps = list(side === 'A' ? o.mapA : o.mapB) ?? list(o.map);
   const symbols = await loadSymbols(inputOptions(path, { ...o, map: maps }));
   const grouper = (await loadGrouper(groupBy, o, symbols))!;
-  return groupProfile(p, (n) => grouper.of(n), want!);
+  return groupProfile(p, grouper, want!);
 }
 
 /** --min-delta: a value in the weight's unit (time: ns, or with us/ms/s), or N% of A's total. */
