@@ -289,6 +289,27 @@ export class StackReconstruction implements Analysis {
   }
 
   /** Classifies the names added since the last call. */
+  /**
+   * Moves vCPU `st`'s clock to `now`: its running frame is charged the part of [its last event, now)
+   * inside the window [wFrom, wTo) (window.ts clipped(); all of it without one), a clock going back
+   * is counted instead; returns (and keeps, for the call paths) whether `now` is inside the window.
+   * Both per-event loops (plain and ISA) call it.
+   */
+  private advance(st: VcpuStack, now: number, weighted: boolean, wFrom: number, wTo: number): boolean {
+    if (!weighted && st.seen) {
+      const then = st.lastTime;
+      if (now < then) this.negativeDeltas++;
+      else if (this.counting) {
+        const a = then > wFrom ? then : wFrom;
+        const b = now < wTo ? now : wTo;
+        if (b > a) this.tree.self[st.cur] += b - a;
+      }
+    }
+    st.seen = true;
+    st.lastTime = now;
+    return (this.inside = now >= wFrom && now < wTo);
+  }
+
   private classify(): void {
     const names = this.names;
     const n = names.length;
@@ -348,20 +369,7 @@ export class StackReconstruction implements Analysis {
       const st = t < cpus.length ? cpus[t] : this.vcpu(t);
       const s = sym[i];
       const now = time[i];
-      if (!weighted && st.seen) {
-        const then = st.lastTime;
-        if (now < then) this.negativeDeltas++;
-        else if (counting) {
-          // the part of [then, now) inside the window (window.ts clipped(); all of it without one)
-          const a = then > wFrom ? then : wFrom;
-          const b = now < wTo ? now : wTo;
-          if (b > a) tree.self[st.cur] += b - a;
-        }
-      }
-      st.seen = true;
-      st.lastTime = now;
-      const inside = now >= wFrom && now < wTo;
-      this.inside = inside;
+      const inside = this.advance(st, now, weighted, wFrom, wTo);
       // The return-block cache knows a block by its function and offset (so a pre-resolved trace,
       // which has no pcs, behaves like a raw one); a region's block by its pc.
       const o = off[i];
@@ -425,20 +433,7 @@ export class StackReconstruction implements Analysis {
       if (!st.isa) st.enableIsa();
       const s = sym[i];
       const now = time[i];
-      if (!weighted && st.seen) {
-        const then = st.lastTime;
-        if (now < then) this.negativeDeltas++;
-        else if (counting) {
-          // the part of [then, now) inside the window (window.ts clipped(); all of it without one)
-          const a = then > wFrom ? then : wFrom;
-          const b = now < wTo ? now : wTo;
-          if (b > a) tree.self[st.cur] += b - a;
-        }
-      }
-      st.seen = true;
-      st.lastTime = now;
-      const inside = now >= wFrom && now < wTo;
-      this.inside = inside;
+      const inside = this.advance(st, now, weighted, wFrom, wTo);
       const o = off[i];
       const hi = pcHi[i];
       const lo = pcLo[i];
