@@ -108,6 +108,8 @@ export interface ElfSection {
 export interface ElfFile {
   path: string;
   le: boolean;
+  /** e_type: 2 ET_EXEC (fixed addresses), 3 ET_DYN (position-independent), ... */
+  type: number;
   sections: ElfSection[];
   reader: ElfReader;
   /** The section named so, or undefined. */
@@ -153,7 +155,8 @@ export async function openElf(path: string, bytes?: Buffer): Promise<ElfFile> {
       while (end < names.length && names[end] !== 0) end++;
       sections[i].name = start < names.length ? names.toString('latin1', start, end) : '';
     }
-    return { path, le, sections, reader: r, section: (name) => sections.find((s) => s.name === name) };
+    const type = le ? eh.readUInt16LE(0x10) : eh.readUInt16BE(0x10);
+    return { path, le, type, sections, reader: r, section: (name) => sections.find((s) => s.name === name) };
   } catch (err) {
     await r.close();
     throw err;
@@ -162,7 +165,12 @@ export async function openElf(path: string, bytes?: Buffer): Promise<ElfFile> {
 
 /** Reads the symbol table of the ELF64 file at `path` (or of `bytes`, its content read already). */
 export async function readElfSymbols(path: string, bytes?: Buffer): Promise<RawSymbols> {
-  const elf = await openElf(path, bytes);
+  return elfSymbols(await openElf(path, bytes));
+}
+
+/** Reads the symbol table of an open ELF file, and closes it. */
+export async function elfSymbols(elf: ElfFile): Promise<RawSymbols> {
+  const path = elf.path;
   const r = elf.reader;
   const le = elf.le;
   const shnum = elf.sections.length;

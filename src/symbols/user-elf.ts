@@ -18,12 +18,11 @@
  * whose /init is the ELF runs it first; other programs' pcs land outside its text or in it only by
  * chance (document the base when several programs share one address range).
  */
-import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
-import { BootprofError, fsError } from '../io/errors.js';
+import { BootprofError } from '../io/errors.js';
 import type { EventBatch } from '../model/batch.js';
 import { FIRST_FUNCTION, REGION_USER } from '../model/names.js';
-import { readElfSymbols } from './elf.js';
+import { elfSymbols, openElf } from './elf.js';
 import { isTextType, SymbolTableBuilder, type SymbolTable } from './table.js';
 
 const ET_EXEC = 2;
@@ -72,27 +71,12 @@ export function parseUserElfSpec(spec: string): { path: string; base: number | n
   return { path, base };
 }
 
-async function elfType(path: string): Promise<number> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(path, 'r');
-  } catch (err) {
-    throw fsError(err, path);
-  }
-  try {
-    const h = Buffer.alloc(20);
-    await fh.read(h, 0, 20, 0);
-    return h[5] === 1 ? h.readUInt16LE(16) : h.readUInt16BE(16);
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Reads one `--user-elf FILE[@BASE]`. */
 export async function loadUserElf(spec: string): Promise<UserElf> {
   const { path, base } = parseUserElfSpec(spec);
-  const raw = await readElfSymbols(path);
-  const type = await elfType(path);
+  const elf = await openElf(path);
+  const type = elf.type;
+  const raw = await elfSymbols(elf);
   if (type !== ET_EXEC && type !== ET_DYN)
     throw new BootprofError('E_SYMBOLS', `${path}: not an executable ELF file (e_type ${type}); --user-elf takes a program or a PIE`);
   const b = new SymbolTableBuilder();
