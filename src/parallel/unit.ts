@@ -88,7 +88,8 @@ export async function parseUnit(
   let batch = newBatch();
   let seen = new Uint8Array(16);
   let unterminated = -1;
-  const flush = (): void => {
+  /** Hands the filled batch on; a new one follows unless it was the unit's last. */
+  const flush = (last: boolean): void => {
     if (batch.length === 0) return;
     symbolizer.codes(batch);
     if (parser.threadIds.length > seen.length) {
@@ -98,7 +99,7 @@ export async function parseUnit(
     }
     Symbolizer.partialFinalize(batch, seen);
     batches.push(batch);
-    batch = newBatch();
+    if (!last) batch = newBatch();
   };
   try {
     await readLineBlocks(
@@ -108,7 +109,7 @@ export async function parseUnit(
           let pos = start;
           while (pos < end) {
             pos = parser.parse(buf, pos, end, base, batch);
-            if (batch.full) flush();
+            if (batch.full) flush(false);
           }
         },
         dropped: (reason, offset, snippet) => parser.dropped(reason, offset, snippet),
@@ -124,7 +125,8 @@ export async function parseUnit(
     parser.release();
     throw err;
   }
-  if (batch.length > 0) flush();
+  // (the last batch is not followed by a new one: a batch taken and dropped here cost every unit a fresh allocation)
+  if (batch.length > 0) flush(true);
   else giveBack(batch);
   parser.release();
   const partials = parser.unit === 'ns' && batches.length > 0 ? foldUnit(batches) : null;
