@@ -306,32 +306,52 @@ export class SelfTimeUnit {
     let self = this.self;
     let events = this.events;
     const touched = this.touched;
+    const deferredSelf = this.deferredSelf;
+    const deferredEvents = this.deferredEvents;
+    let first = this.first;
+    let pendCode = this.pendCode;
+    let pendTime = this.pendTime;
+    let negative = 0;
+    let charged = this.charged;
+    // The pending event of the vCPU of the current run of events is kept in locals (as SelfTime does):
+    // the per-vCPU arrays are touched only when the vCPU changes.
+    let curT = -1;
+    let curCode = -1;
+    let curTime = 0;
     for (let i = 0, n = batch.length; i < n; i++) {
       const t = thread[i];
       const code = sym[i];
       const now = time[i];
-      if (t >= this.threads) {
-        if (t >= this.pendCode.length) {
-          this.first = grow(this.first, t);
-          this.pendCode = grow(this.pendCode, t, -1);
-          this.pendTime = grow(this.pendTime, t);
+      if (t !== curT) {
+        if (curT >= 0) {
+          pendCode[curT] = curCode;
+          pendTime[curT] = curTime;
         }
-        this.threads = t + 1;
+        if (t >= this.threads) {
+          if (t >= pendCode.length) {
+            this.first = first = grow(first, t);
+            this.pendCode = pendCode = grow(pendCode, t, -1);
+            this.pendTime = pendTime = grow(pendTime, t);
+          }
+          this.threads = t + 1;
+        }
+        curT = t;
+        curCode = pendCode[t];
+        curTime = pendTime[t];
       }
-      const prev = this.pendCode[t];
-      if (prev < 0) this.first[t] = now;
+      if (curCode < 0) first[t] = now;
       else {
-        const d = now - this.pendTime[t];
-        if (d < 0) this.negative++;
+        const d = now - curTime;
+        if (d < 0) negative++;
         else {
-          this.charged += d;
-          if (prev & LOW_FLAG) this.deferredSelf.add(deferredKey(t, prev), d);
-          else self[prev] += d;
+          charged += d;
+          if (curCode & LOW_FLAG) deferredSelf.add(deferredKey(t, curCode), d);
+          else self[curCode] += d;
         }
       }
       if (code & LOW_FLAG) {
-        this.deferredEvents.add(deferredKey(t, code), 1);
-        this.deferredSelf.add(deferredKey(t, code), 0);
+        deferredEvents.add(deferredKey(t, code), 1);
+        deferredSelf.add(deferredKey(t, code), 0);
       } else {
         if (code >= events.length) {
           this.self = self = grow(self, code);
@@ -340,9 +360,15 @@ export class SelfTimeUnit {
         if (events[code] === 0) touched.push(code);
         events[code]++;
       }
-      this.pendCode[t] = code;
-      this.pendTime[t] = now;
+      curCode = code;
+      curTime = now;
     }
+    if (curT >= 0) {
+      pendCode[curT] = curCode;
+      pendTime[curT] = curTime;
+    }
+    this.negative += negative;
+    this.charged = charged;
   }
 
   /** The unit's partial; the instance is empty again for the next unit. */

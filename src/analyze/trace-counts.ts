@@ -174,37 +174,59 @@ export class CountsUnit {
     const { time, thread, sym } = batch;
     const regions = this.regions;
     const gaps = this.gaps;
+    const touchedGaps = this.touchedGaps;
+    const deferred = this.deferred;
+    let te = this.threadEvents;
+    let first = this.first;
+    let last = this.last;
     let functions = 0;
     let minT = this.minTime;
     let maxT = this.maxTime;
+    // the current vCPU's event count and last time in locals (as TraceCounts does), stored back when it changes
+    let curT = -1;
+    let curEvents = 0;
+    let prev = 0;
     for (let i = 0, n = batch.length; i < n; i++) {
       const t = thread[i];
       const now = time[i];
-      if (t >= this.threads) {
-        if (t >= this.threadEvents.length) {
-          this.threadEvents = grow(this.threadEvents, t);
-          this.first = grow(this.first, t);
-          this.last = grow(this.last, t);
+      if (t !== curT) {
+        if (curT >= 0) {
+          te[curT] = curEvents;
+          last[curT] = prev;
         }
-        this.threads = t + 1;
+        if (t >= this.threads) {
+          if (t >= te.length) {
+            this.threadEvents = te = grow(te, t);
+            this.first = first = grow(first, t);
+            this.last = last = grow(last, t);
+          }
+          this.threads = t + 1;
+        }
+        curT = t;
+        curEvents = te[t];
+        prev = last[t];
       }
-      if (this.threadEvents[t] === 0) this.first[t] = now;
+      if (curEvents === 0) first[t] = now;
       else {
-        const gap = now - this.last[t];
+        const gap = now - prev;
         if (gap >= 0) {
           const b = gapBin(gap);
-          if (gaps[b] === 0) this.touchedGaps.push(b);
+          if (gaps[b] === 0) touchedGaps.push(b);
           gaps[b]++;
         }
       }
-      this.threadEvents[t]++;
-      this.last[t] = now;
+      curEvents++;
+      prev = now;
       const s = sym[i];
-      if (s & LOW_FLAG) this.deferred.add(deferredKey(t, s), 1);
+      if (s & LOW_FLAG) deferred.add(deferredKey(t, s), 1);
       else if (s >= FIRST_FUNCTION) functions++;
       else regions[s]++;
       if (now < minT) minT = now;
       if (now > maxT) maxT = now;
+    }
+    if (curT >= 0) {
+      te[curT] = curEvents;
+      last[curT] = prev;
     }
     regions[FIRST_FUNCTION] += functions;
     this.minTime = minT;

@@ -50,18 +50,31 @@ export class SparseSums {
   keys: number[] = [];
   values: number[] = [];
 
+  /** The last key added and its slot: runs of one key (a vCPU's events in user space) skip the map. */
+  private lastKey = -1;
+  private lastSlot = -1;
+
   add(key: number, v: number): void {
-    const i = this.index.get(key);
+    if (key === this.lastKey) {
+      this.values[this.lastSlot] += v;
+      return;
+    }
+    let i = this.index.get(key);
     if (i === undefined) {
-      this.index.set(key, this.keys.length);
+      i = this.keys.length;
+      this.index.set(key, i);
       this.keys.push(key);
       this.values.push(v);
     } else this.values[i] += v;
+    this.lastKey = key;
+    this.lastSlot = i;
   }
 
   take(): { keys: Float64Array; values: Float64Array } {
     const r = { keys: Float64Array.from(this.keys), values: Float64Array.from(this.values) };
     this.index.clear();
+    this.lastKey = -1;
+    this.lastSlot = -1;
     this.keys = [];
     this.values = [];
     return r;
