@@ -290,33 +290,52 @@ export class Timeline implements Analysis {
     if (counts) this.hasInsns = true;
     let before = this.insnsSoFar;
     const w = this.window;
+    // The current vCPU's last event (name id, time, class) in locals, stored back when the vCPU
+    // changes: consecutive events mostly belong to one vCPU.
+    let curT = -1;
+    let curPrev = -1;
+    let curThen = 0;
+    let curPrevCls = 0;
     for (let i = 0; i < n; i++) {
       const t = thread[i];
       const s = sym[i];
       const now = time[i];
       if (i > 0 && counts !== null) before += counts[i - 1];
-      if (t >= lastSym.length) {
-        this.lastSym = lastSym = grow(lastSym, t, -1);
-        this.lastTime = lastTime = grow(lastTime, t);
-        this.regionSelf = grow(this.regionSelf, (lastSym.length + 1) * FIRST_FUNCTION);
+      if (t !== curT) {
+        if (curT >= 0) {
+          lastSym[curT] = curPrev;
+          lastTime[curT] = curThen;
+        }
+        if (t >= lastSym.length) {
+          this.lastSym = lastSym = grow(lastSym, t, -1);
+          this.lastTime = lastTime = grow(lastTime, t);
+          this.regionSelf = grow(this.regionSelf, (lastSym.length + 1) * FIRST_FUNCTION);
+        }
+        curT = t;
+        curPrev = lastSym[t];
+        curThen = lastTime[t];
+        curPrevCls = curPrev >= 0 ? cls[curPrev] : 0;
       }
       if (now < minT) minT = now;
       if (now > maxT) maxT = now;
       if (now < first[s]) this.firstSeen(s, t, now, before);
       const c = cls[s];
       if (c & WATCH && off[i] === 0) this.watched(s, t, now, pcHi[i], pcLo[i], before);
-      const prev = lastSym[t];
-      if (prev >= 0) {
-        const then = lastTime[t];
-        const d = now - then;
+      if (curPrev >= 0) {
+        const d = now - curThen;
         if (d < 0) this.negativeDeltas++;
-        else if (cls[prev] & IDLE) this.addIdle(t, then, now);
-        else if (cls[prev] & REGION) this.regionSelf[t * FIRST_FUNCTION + prev] += w === null ? d : clipped(w, then, now);
+        else if (curPrevCls & IDLE) this.addIdle(t, curThen, now);
+        else if (curPrevCls & REGION) this.regionSelf[t * FIRST_FUNCTION + curPrev] += w === null ? d : clipped(w, curThen, now);
       }
-      lastSym[t] = s;
-      lastTime[t] = now;
+      curPrev = s;
+      curThen = now;
+      curPrevCls = c;
       if (w !== null && now >= w.from && Number.isNaN(this.insnsAtFrom)) this.insnsAtFrom = before;
       if (w !== null && now >= w.to && Number.isNaN(this.insnsAtTo)) this.insnsAtTo = before;
+    }
+    if (curT >= 0) {
+      lastSym[curT] = curPrev;
+      lastTime[curT] = curThen;
     }
     this.minTime = minT;
     this.maxTime = maxT;
