@@ -87,6 +87,21 @@ export class EventBatch {
    */
   merged = false;
   unitMerge: UnitMerge | null = null;
+  /**
+   * Set by a producer that does not reuse this batch after handing it on (a parse worker's batch on
+   * the main thread): a stage that must hold events (KASLR or PIE-base vote) may keep the batch itself
+   * (keep()) instead of a copy. Otherwise the producer refills it and holding means copying.
+   */
+  owned = false;
+  /** Set by keep(): a stage holds this batch; its producer must not take it back for reuse. */
+  kept = false;
+
+  /** This batch to hold, for a stage that must hold events: itself when `owned`, else a copy. */
+  hold(omit: readonly ColumnName[] = []): EventBatch {
+    if (!this.owned) return this.copy(omit);
+    this.kept = true;
+    return this;
+  }
 
   constructor(
     readonly capacity: number = BATCH_CAPACITY,
@@ -177,6 +192,7 @@ export class EventBatch {
     this.translated = false;
     this.merged = false;
     this.unitMerge = null;
+    this.kept = false;
   }
 }
 

@@ -86,7 +86,14 @@ export class UnitPool {
     if (m.type === 'unit') {
       const r = m.result;
       const d = this.waiting.get(r.index);
-      d?.resolve({ ...r, batches: r.batches.map((c) => EventBatch.fromColumns(c)) });
+      d?.resolve({
+        ...r,
+        batches: r.batches.map((c) => {
+          const b = EventBatch.fromColumns(c);
+          b.owned = true; // returned by recycle() unless a stage keeps it (EventBatch.hold)
+          return b;
+        }),
+      });
     } else if (m.threads) {
       const e = new TooManyThreadsError(m.threads.line);
       e.threadIds = m.threads.ids;
@@ -101,12 +108,12 @@ export class UnitPool {
     for (const d of this.waiting.values()) d.reject(err);
   }
 
-  /** Hands a consumed unit's batches back to the worker that made them, for reuse. */
+  /** Hands a consumed unit's batches back to the worker that made them, for reuse (not those a stage kept). */
   recycle(r: UnitResult): void {
     const w = this.owner.get(r.index);
     this.owner.delete(r.index);
     if (w === undefined) return;
-    const cols = r.batches.map((b) => b.toColumns());
+    const cols = r.batches.filter((b) => !b.kept).map((b) => b.toColumns());
     this.workers[w].postMessage({ type: 'recycle', batches: cols }, cols.flatMap(EventBatch.buffers));
   }
 

@@ -249,9 +249,9 @@ export class KaslrGate {
         return;
       }
     }
-    // the caller reuses its batch; tb pointers are read by the translation stage only, and sym/off
-    // are not filled yet unless parse workers (finalizeEnd >= 0) or a pre-resolved parser filled them
-    this.held.push(batch.copy(batch.finalizeEnd < 0 && !batch.presymbolized ? HELD_OMIT_ALL : HELD_OMIT_TB));
+    // a caller that reuses its batch gets it copied (hold()); tb pointers are read by the translation
+    // stage only, and sym/off are not filled yet unless parse workers (finalizeEnd >= 0) or a pre-resolved parser filled them
+    this.held.push(batch.hold(batch.finalizeEnd < 0 && !batch.presymbolized ? HELD_OMIT_ALL : HELD_OMIT_TB));
     const before = this.heldEvents;
     this.heldEvents += n - i;
     const pcs = this.pcs;

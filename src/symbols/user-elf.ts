@@ -142,7 +142,7 @@ export function voteBase(elf: UserElf, pcs: readonly number[]): { base: number; 
  * functions, in columns of its own (the run name id and the offset into the function) that the
  * analyses which show functions read instead of `sym`/`off` (Analysis.userFunctions); the others
  * (regions, syscalls, milestones) keep seeing [user]. While a PIE's base is being voted on, batches
- * are held (copies: the caller reuses its own) and passed on in order once it is known.
+ * are held (copies when the caller reuses its own: EventBatch.hold) and passed on in order once it is known.
  */
 export class UserStage {
   private held: EventBatch[] = [];
@@ -177,7 +177,7 @@ export class UserStage {
         return;
       }
     }
-    this.held.push(b.copy());
+    this.held.push(b.hold());
     this.heldEvents += n - i;
     for (; i < n && this.pcs.length < VOTE_PCS; i++) {
       if (sym[i] !== REGION_USER) continue;
