@@ -207,7 +207,7 @@ async function runParallel(
   threads: number,
   unitSize: number,
   opts: InputOptions,
-  /** Whether a unit's partials may stand for its batches (false once translation records are active). */
+  /** Whether a unit's partials may stand for its batches (false with --user-elf, whose names come on the main thread). */
   mergeable: () => boolean,
 ): Promise<ReadEnd> {
   const units = planUnits(size, unitSize);
@@ -272,7 +272,7 @@ async function runParallel(
       // (times within 2^53 with the shift: then a difference of two shifted times is that of the unshifted ones)
       const c = r.partials?.counts;
       const exactTimes = !!c && Math.max(Math.abs(c.minTime), Math.abs(c.maxTime)) + Math.abs(delta) < 2 ** 53;
-      if (r.partials && exactTimes && r.batches.length > 0 && u.records === 0 && agg.unit === 'ns' && mergeable()) {
+      if (r.partials && exactTimes && r.batches.length > 0 && agg.unit === 'ns' && mergeable()) {
         for (const b of r.batches) b.merged = true;
         r.batches[0].unitMerge = { partials: r.partials, threads: map, delta, seenBefore: new Uint8Array(0) };
       }
@@ -461,7 +461,10 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
         declined.clear();
         for (const a of analyses) if (a.mergeUnit && !a.mergeUnit(m)) declined.add(a);
       }
-      for (const a of analyses) if (!asWorkers || !b.merged || !a.mergeUnit || declined.has(a)) a.consume(b);
+      for (const a of analyses) {
+        if (!asWorkers || !b.merged || !a.mergeUnit || declined.has(a)) a.consume(b);
+        else a.consumeMerged?.(b);
+      }
     };
     // Holds the trace's head until the KASLR slide is decided, then passes batches straight through.
     const gate = new KaslrGate(syms.table, resolver, { ...opts.kaslr, mapName: syms.mapPath }, process, parser.symbolic);
@@ -473,20 +476,7 @@ export async function runPipeline(opts: InputOptions, setup: (info: TraceInfo) =
     let end: ReadEnd;
     try {
       end = parallel
-        ? await runParallel(
-            opts.trace!,
-            source.size!,
-            head,
-            format,
-            parser,
-            push,
-            syms,
-            workerSlide,
-            threads,
-            unitSize,
-            opts,
-            () => !translations.active && !userStage,
-          )
+        ? await runParallel(opts.trace!, source.size!, head, format, parser, push, syms, workerSlide, threads, unitSize, opts, () => !userStage)
         : await runSequential(source, parser, push, opts, bom);
     } catch (err) {
       throw aboutInput(err, source.name);

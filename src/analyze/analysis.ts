@@ -21,6 +21,12 @@ export interface Analysis {
    */
   mergeUnit?(m: UnitMerge): boolean;
   /**
+   * Called instead of consume() for each batch of a unit whose merge this analysis accepted: what
+   * the workers cannot fold, because the main thread fills it (the instructions of a `translated`
+   * batch: model/translations.ts).
+   */
+  consumeMerged?(batch: EventBatch): void;
+  /**
    * With `--user-elf`: true when the analysis shows user-space functions, i.e. reads the user stage's
    * names (ids from TraceInfo.userFirst) in `sym`/`off` where the others see [user]
    * (symbols/user-elf.ts).

@@ -221,6 +221,11 @@ export class SelfTime implements Analysis {
   }
 
   /** Adds each event's block instructions to its function (a record without a count adds nothing). */
+  /** A merged unit's batch: its instructions (filled on the main thread), the rest came from the worker. */
+  consumeMerged(batch: EventBatch): void {
+    if (batch.translated) this.addInsns(batch);
+  }
+
   private addInsns(batch: EventBatch): void {
     const { sym } = batch;
     const counts = batch.insns;

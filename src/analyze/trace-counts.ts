@@ -71,14 +71,21 @@ export class TraceCounts implements Analysis {
       last[curT] = prev;
     }
     regions[FIRST_FUNCTION] += functions;
-    if (batch.translated) {
-      const ins = batch.insns;
-      let sum = 0;
-      for (let i = 0, n = batch.length; i < n; i++) sum += ins[i];
-      this.insns += sum;
-    }
+    if (batch.translated) this.addInsns(batch);
     this.minTime = minT;
     this.maxTime = maxT;
+  }
+
+  /** A merged unit's batch: its instructions (filled on the main thread), the rest came from the worker. */
+  consumeMerged(batch: EventBatch): void {
+    if (batch.translated) this.addInsns(batch);
+  }
+
+  private addInsns(batch: EventBatch): void {
+    const ins = batch.insns;
+    let sum = 0;
+    for (let i = 0, n = batch.length; i < n; i++) sum += ins[i];
+    this.insns += sum;
   }
 
   /** Merges a work unit's partial (CountsUnit, from a parse worker), in file order. */
