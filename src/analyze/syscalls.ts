@@ -214,6 +214,10 @@ export class Syscalls implements Analysis {
     let last = this.last;
     let clock = this.clock;
     const ins = batch.translated ? batch.insns : null;
+    if (ins === null) {
+      this.consumePlain(batch);
+      return;
+    }
     const wFrom = this.window ? this.window.from : -Infinity;
     const wTo = this.window ? this.window.to : Infinity;
     for (let i = 0, n = batch.length; i < n; i++) {
@@ -256,6 +260,68 @@ export class Syscalls implements Analysis {
           if (compatHandler[s]) this.flags[c] |= FLAG_COMPAT;
         }
       }
+    }
+  }
+
+  /**
+   * consume() for a batch without instructions (no vCPU clock moves): the current vCPU's open call
+   * and last time in locals, stored back when the vCPU changes; the same steps otherwise.
+   */
+  private consumePlain(batch: EventBatch): void {
+    const { entryKind, handler, compatHandler } = this.classes;
+    const nNames = entryKind.length;
+    const { time, thread, sym } = batch;
+    let open = this.open;
+    let last = this.last;
+    let curT = -1;
+    let c = -1; // open[curT]
+    let lastNow = 0; // last[curT]
+    for (let i = 0, n = batch.length; i < n; i++) {
+      const t = thread[i];
+      const s = sym[i];
+      const now = time[i];
+      if (t !== curT) {
+        if (curT >= 0) {
+          open[curT] = c;
+          last[curT] = lastNow;
+        }
+        if (t >= open.length) {
+          this.open = open = grow(open, t, -1);
+          this.last = last = grow(last, t);
+          this.clock = grow(this.clock, t);
+          this.lastClock = grow(this.lastClock, t);
+        }
+        curT = t;
+        c = open[t];
+      }
+      lastNow = now;
+      if (s === REGION_USER) {
+        if (c >= 0) {
+          this.end[c] = now;
+          this.endInsns[c] = this.clock[t];
+          c = -1;
+        }
+        continue;
+      }
+      if (s >= nNames) continue; // cannot happen: every name id of the batch is classified
+      if (c < 0) {
+        const k = entryKind[s];
+        if (k !== NOT_ENTRY) {
+          const call = this.add(now, t, k === COMPAT_ENTRY ? FLAG_COMPAT : 0);
+          this.startInsns[call] = this.clock[t];
+          c = call;
+        }
+      } else if (this.name[c] === 0) {
+        const h = handler[s];
+        if (h > 0) {
+          this.name[c] = h;
+          if (compatHandler[s]) this.flags[c] |= FLAG_COMPAT;
+        }
+      }
+    }
+    if (curT >= 0) {
+      open[curT] = c;
+      last[curT] = lastNow;
     }
   }
 
