@@ -9,9 +9,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initcallsCommand } from '../src/commands/initcalls.js';
+import { sampleBytes, systemMapText } from './formats-helpers.js';
 
 const TRACE = 'samples/initcalls-400k.log.gz';
 const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';
@@ -85,8 +85,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bootprof-initcalls-'));
   await initcallsCommand(TRACE, { map: MAP, format: 'json', output: join(dir, 'ic.json'), quiet: true });
   rows = JSON.parse(readFileSync(join(dir, 'ic.json'), 'utf8')).initcalls;
-  const lines = gunzipSync(readFileSync(TRACE)).toString('latin1').split('\n');
-  naive = naiveInitcalls(lines, gunzipSync(readFileSync(MAP)).toString('latin1'));
+  const lines = sampleBytes(TRACE.replace('samples/', '')).toString('latin1').split('\n');
+  naive = naiveInitcalls(lines, systemMapText());
 });
 
 afterAll(() => {

@@ -3,16 +3,16 @@
  * the committed in_asm samples, the same for every read size, worker count and work-unit size (records
  * straddle unit seams), records at the head of a file, and traces without records unchanged.
  */
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
 import { naiveInsns, naiveInsnsCsv } from './naive-insns.js';
+import { sampleBytes, systemMapText } from './formats-helpers.js';
 
 const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';
-const mapText = gunzipSync(readFileSync(MAP)).toString('latin1');
+const mapText = systemMapText();
 const SAMPLES = ['samples/inasm-boot-200k.log.gz', 'samples/inasm-start-kernel-200k.log.gz'];
 let dir: string;
 const plain: Record<string, string> = {};
@@ -20,7 +20,7 @@ const plain: Record<string, string> = {};
 const texts = new Map<string, string>();
 const sampleText = (s: string): string => {
   let t = texts.get(s);
-  if (t === undefined) texts.set(s, (t = gunzipSync(readFileSync(s)).toString('latin1')));
+  if (t === undefined) texts.set(s, (t = sampleBytes(s.replace('samples/', '')).toString('latin1')));
   return t;
 };
 /** The naive reading of each sample, made once: the self-time and timeline tests both compare against it. */

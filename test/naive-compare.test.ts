@@ -5,15 +5,14 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { naiveCsv, naiveSelfTime } from './naive.js';
+import { sampleBytes, systemMapText } from './formats-helpers.js';
 
 const BIN = new URL('../bin/bootprof.js', import.meta.url).pathname;
 const SAMPLES = new URL('../samples/', import.meta.url).pathname;
 const MAP = SAMPLES + 'System.map-6.1.0-47-cloud-amd64.gz';
-const mapText = gunzipSync(readFileSync(MAP)).toString('latin1');
+const mapText = systemMapText();
 
 describe.each(['userspace-500k.log.gz', 'kernel-entry-20k.log.gz'])('self-time on the real excerpt %s', (sample) => {
   it('equals the naive implementation row for row', async () => {
@@ -23,7 +22,7 @@ describe.each(['userspace-500k.log.gz', 'kernel-entry-20k.log.gz'])('self-time o
       encoding: 'latin1',
       maxBuffer: 1 << 28,
     });
-    const naive = naiveCsv(naiveSelfTime(gunzipSync(readFileSync(trace)).toString('latin1'), mapText));
+    const naive = naiveCsv(naiveSelfTime(sampleBytes(sample).toString('latin1'), mapText));
     const ours = (await running).stdout;
     expect(ours.split('\n').length).toBeGreaterThan(15);
     expect(ours).toBe(naive);

@@ -1,14 +1,13 @@
 /** The wasm resolver gives exactly the JS resolver's codes and offsets: kernel, physical, firmware, user, slides. */
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EventBatch } from '../src/model/batch.js';
 import { Resolver } from '../src/symbols/resolver.js';
 import { FastResolver } from '../src/symbols/resolver-fast.js';
 import { systemMapFromText } from '../src/symbols/system-map.js';
 import { prng } from './helpers.js';
+import { systemMapText } from './formats-helpers.js';
 
-const MAP = gunzipSync(readFileSync(new URL('../samples/System.map-6.1.0-47-cloud-amd64.gz', import.meta.url))).toString('latin1');
+const MAP = systemMapText();
 
 describe('FastResolver', () => {
   it('matches Resolver.code and its offsets on 200k random pcs of every kind, with and without a KASLR slide', () => {

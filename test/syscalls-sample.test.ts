@@ -6,13 +6,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Syscalls, type SyscallRow } from '../src/analyze/syscalls.js';
 import { syscallsCommand } from '../src/commands/syscalls.js';
 import { BootprofError } from '../src/io/errors.js';
 import { loadSymbols, runPipeline } from '../src/pipeline.js';
 import { naiveSyscalls, type NaiveCall } from './syscalls-naive.js';
+import { sampleBytes, systemMapText } from './formats-helpers.js';
 
 const TRACE = 'samples/userspace-500k.log.gz';
 const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';
@@ -45,8 +45,8 @@ beforeAll(async () => {
   const an = new Syscalls(symbols.table!.names);
   await runPipeline({ trace: TRACE, map: MAP }, () => [an], symbols);
   rows = an.rows();
-  const lines = gunzipSync(readFileSync(TRACE)).toString('latin1').split('\n');
-  naive = naiveSyscalls(lines, gunzipSync(readFileSync(MAP)).toString('latin1'));
+  const lines = sampleBytes(TRACE.replace('samples/', '')).toString('latin1').split('\n');
+  naive = naiveSyscalls(lines, systemMapText());
   dir = mkdtempSync(join(tmpdir(), 'bootprof-syscalls-'));
 });
 

@@ -8,10 +8,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
+import { sampleBytes } from './formats-helpers.js';
 import { acceptanceBlocks, render, systemMap, type Block } from './synthetic.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bootprof-window-stacks-'));
@@ -198,7 +198,7 @@ describe('windowed stacks equal the naive clipped sums of the true stacks', () =
 describe('instructions in a window: the events that start inside it', () => {
   it('self_insns and total_insns of consecutive windows add up to the whole run; flat and stacked agree', async () => {
     const dirIsa = mkdtempSync(join(tmpdir(), 'bootprof-window-isa-'));
-    const text = gunzipSync(readFileSync('samples/inasm-start-kernel-200k.log.gz')).toString('latin1').split('\n').slice(0, 20_000).join('\n') + '\n';
+    const text = sampleBytes('inasm-start-kernel-200k.log.gz').toString('latin1').split('\n').slice(0, 20_000).join('\n') + '\n';
     const isa = join(dirIsa, 'inasm.log');
     writeFileSync(isa, text);
     const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';

@@ -3,23 +3,23 @@
  * `--from <P's milestone> --to <the next one's>`, and the windows of consecutive phases add up to the
  * whole run exactly (self time and events per function).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
 import { naiveNamer } from './naive.js';
+import { sampleBytes, systemMapText } from './formats-helpers.js';
 
 const MAP = 'samples/System.map-6.1.0-47-cloud-amd64.gz';
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-window-'));
-const text = (s: string): string => gunzipSync(readFileSync(`samples/${s}.log.gz`)).toString('latin1');
+const text = (s: string): string => sampleBytes(`${s}.log.gz`).toString('latin1');
 // three excerpts of one boot, in time order: firmware -> early kernel -> start_kernel -> ... -> user space
 const userHead = text('userspace-500k').split('\n').slice(0, 100_000).join('\n') + '\n';
 const boot = text('kernel-entry-20k') + text('start-kernel-120k') + userHead;
 const trace = join(dir, 'boot.log');
 writeFileSync(trace, boot);
-const mapText = gunzipSync(readFileSync(MAP)).toString('latin1');
+const mapText = systemMapText();
 
 async function csv(...args: string[]): Promise<string> {
   const r = await cli('self-time', trace, '--map', MAP, '-q', '-f', 'csv', ...args);
