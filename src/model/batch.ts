@@ -96,9 +96,13 @@ export class EventBatch {
   /** Set by keep(): a stage holds this batch; its producer must not take it back for reuse. */
   kept = false;
 
-  /** This batch to hold, for a stage that must hold events: itself when `owned`, else a copy. */
+  /**
+   * This batch to hold, for a stage that must hold events: itself when `owned` and at least half full,
+   * else a copy of just its events (a held batch costs its capacity: kept nearly empty batches, as
+   * tiny work units give, would cost many times the events they hold).
+   */
   hold(omit: readonly ColumnName[] = []): EventBatch {
-    if (!this.owned) return this.copy(omit);
+    if (!this.owned || this.length * 2 < this.capacity) return this.copy(omit);
     this.kept = true;
     return this;
   }
