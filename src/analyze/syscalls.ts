@@ -204,25 +204,21 @@ export class Syscalls implements Analysis {
 
   consume(batch: EventBatch): void {
     if (this.classifier.stale) this.classifier.update();
-    if (this.classes.entries.length === 0) return; // no call can open (yet)
-    const { entryKind, handler, compatHandler } = this.classes;
-    const nNames = entryKind.length;
-    const time = batch.time;
-    const thread = batch.thread;
-    const sym = batch.sym;
+    const cls = this.classes;
+    if (cls.entries.length === 0) return; // no call can open (yet)
+    if (!batch.translated) {
+      this.consumePlain(batch, cls);
+      return;
+    }
+    const { time, thread, sym } = batch;
+    const ins = batch.insns;
     let open = this.open;
     let last = this.last;
     let clock = this.clock;
-    const ins = batch.translated ? batch.insns : null;
-    if (ins === null) {
-      this.consumePlain(batch);
-      return;
-    }
     const wFrom = this.window ? this.window.from : -Infinity;
     const wTo = this.window ? this.window.to : Infinity;
     for (let i = 0, n = batch.length; i < n; i++) {
       const t = thread[i];
-      const s = sym[i];
       const now = time[i];
       if (t >= open.length) {
         this.open = open = grow(open, t, -1);
@@ -232,44 +228,18 @@ export class Syscalls implements Analysis {
       }
       last[t] = now;
       const before = clock[t];
-      if (ins !== null) {
-        this.lastClock[t] = before;
-        if (now >= wFrom && now < wTo) clock[t] = before + ins[i];
-      }
-      const c = open[t];
-      if (s === REGION_USER) {
-        if (c >= 0) {
-          this.end[c] = now;
-          this.endInsns[c] = before;
-          open[t] = -1;
-        }
-        continue;
-      }
-      if (s >= nNames) continue; // cannot happen: every name id of the batch is classified
-      if (c < 0) {
-        const k = entryKind[s];
-        if (k !== NOT_ENTRY) {
-          const call = this.add(now, t, k === COMPAT_ENTRY ? FLAG_COMPAT : 0);
-          this.startInsns[call] = before;
-          open[t] = call;
-        }
-      } else if (this.name[c] === 0) {
-        const h = handler[s];
-        if (h > 0) {
-          this.name[c] = h;
-          if (compatHandler[s]) this.flags[c] |= FLAG_COMPAT;
-        }
-      }
+      this.lastClock[t] = before;
+      // the event's call step sees the vCPU's clock before the event's instructions
+      open[t] = this.step(open[t], sym[i], t, now, cls);
+      if (now >= wFrom && now < wTo) clock[t] = before + ins[i];
     }
   }
 
   /**
    * consume() for a batch without instructions (no vCPU clock moves): the current vCPU's open call
-   * and last time in locals, stored back when the vCPU changes; the same steps otherwise.
+   * and last time in locals, stored back when the vCPU changes.
    */
-  private consumePlain(batch: EventBatch): void {
-    const { entryKind, handler, compatHandler } = this.classes;
-    const nNames = entryKind.length;
+  private consumePlain(batch: EventBatch, cls: SyscallClasses): void {
     const { time, thread, sym } = batch;
     let open = this.open;
     let last = this.last;
@@ -278,7 +248,6 @@ export class Syscalls implements Analysis {
     let lastNow = 0; // last[curT]
     for (let i = 0, n = batch.length; i < n; i++) {
       const t = thread[i];
-      const s = sym[i];
       const now = time[i];
       if (t !== curT) {
         if (curT >= 0) {
@@ -295,34 +264,43 @@ export class Syscalls implements Analysis {
         c = open[t];
       }
       lastNow = now;
-      if (s === REGION_USER) {
-        if (c >= 0) {
-          this.end[c] = now;
-          this.endInsns[c] = this.clock[t];
-          c = -1;
-        }
-        continue;
-      }
-      if (s >= nNames) continue; // cannot happen: every name id of the batch is classified
-      if (c < 0) {
-        const k = entryKind[s];
-        if (k !== NOT_ENTRY) {
-          const call = this.add(now, t, k === COMPAT_ENTRY ? FLAG_COMPAT : 0);
-          this.startInsns[call] = this.clock[t];
-          c = call;
-        }
-      } else if (this.name[c] === 0) {
-        const h = handler[s];
-        if (h > 0) {
-          this.name[c] = h;
-          if (compatHandler[s]) this.flags[c] |= FLAG_COMPAT;
-        }
-      }
+      c = this.step(c, sym[i], t, now, cls);
     }
     if (curT >= 0) {
       open[curT] = c;
       last[curT] = lastNow;
     }
+  }
+
+  /**
+   * One event of vCPU t, whose open call is `c` (-1: none): a user-space event ends it, an entry
+   * symbol opens one (when none is open), the first handler names it. Returns the vCPU's open call
+   * after the event. Instructions at a call's start and end are the vCPU's clock before the event.
+   */
+  private step(c: number, s: number, t: number, now: number, cls: SyscallClasses): number {
+    if (s === REGION_USER) {
+      if (c >= 0) {
+        this.end[c] = now;
+        this.endInsns[c] = this.clock[t];
+      }
+      return -1;
+    }
+    if (s >= cls.entryKind.length) return c; // cannot happen: every name id of the batch is classified
+    if (c < 0) {
+      const k = cls.entryKind[s];
+      if (k === NOT_ENTRY) return c;
+      const call = this.add(now, t, k === COMPAT_ENTRY ? FLAG_COMPAT : 0);
+      this.startInsns[call] = this.clock[t];
+      return call;
+    }
+    if (this.name[c] === 0) {
+      const h = cls.handler[s];
+      if (h > 0) {
+        this.name[c] = h;
+        if (cls.compatHandler[s]) this.flags[c] |= FLAG_COMPAT;
+      }
+    }
+    return c;
   }
 
   private add(ts: number, cpu: number, flags: number): number {
