@@ -32,6 +32,19 @@ export function logLine(tid: number, usec: number, pc: string): string {
   return `${tid}@${sec}.${frac}:exec_tb tb:0x7f0000001000 pc=${pc}\n`;
 }
 
+/**
+ * Writes the decimal digits of `v` (a non-negative integer) into `b` at `at`, zero-padded to `width`;
+ * returns the end. For tests that write millions of trace lines straight into bytes (template strings
+ * joined take seconds there).
+ */
+export function putDecimal(b: Uint8Array, at: number, v: number, width = 1): number {
+  let n = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+  n = Math.max(n, width);
+  for (let k = n - 1; k >= 0; k--, v = Math.floor(v / 10)) b[at + k] = 48 + (v % 10);
+  return at + n;
+}
+
 export const CHUNK_SIZES = [1, 7, 64, 1 << 20] as const;
 
 /** A small seeded PRNG (mulberry32): integers in [0, n). */

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, prng } from './helpers.js';
+import { cli, prng, putDecimal } from './helpers.js';
 import {
   excerpt,
   MAP_PATH,
@@ -261,8 +261,7 @@ describe('KASLR on a whole boot: detection waits for the first kernel-half event
       const s = Math.floor(us / 1e6);
       if (s !== sec) prefix = Buffer.from(`${m[1]}@${(sec = s)}.`, 'latin1');
       at += prefix.copy(out, at);
-      for (let k = 5, v = us % 1e6; k >= 0; k--, v = Math.floor(v / 10)) out[at + k] = 48 + (v % 10);
-      at += 6;
+      at = putDecimal(out, at, us % 1e6, 6);
       at += tails[i % 5].copy(out, at);
     }
     return out.subarray(0, at);

@@ -90,10 +90,10 @@ export class EventBatch {
   /**
    * Set by a producer that does not reuse this batch after handing it on (a parse worker's batch on
    * the main thread): a stage that must hold events (KASLR or PIE-base vote) may keep the batch itself
-   * (keep()) instead of a copy. Otherwise the producer refills it and holding means copying.
+   * (hold()) instead of a copy. Otherwise the producer refills it and holding means copying.
    */
   owned = false;
-  /** Set by keep(): a stage holds this batch; its producer must not take it back for reuse. */
+  /** Set by hold(): a stage holds this batch; its producer must not take it back for reuse. */
   kept = false;
 
   /**

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_VCPUS } from '../../src/formats/parser.js';
-import { cli } from '../helpers.js';
+import { cli, putDecimal } from '../helpers.js';
 
 const DIST_CLI = new URL('../../dist/cli.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'bootprof-vcpu-cap-'));
@@ -43,15 +43,6 @@ function run(args: string[]): { code: number | null; out: string; err: string; m
   const r = spawnSync('node', [WRAPPER, ...args, '-q'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const m = /maxrss (\d+)\n/.exec(r.stderr);
   return { code: r.status, out: r.stdout, err: r.stderr.replace(/maxrss \d+\n/, ''), maxRssMb: m ? Number(m[1]) / 1024 : NaN };
-}
-
-/** Decimal digits of `v` (a non-negative integer) at `at`, zero-padded to `width`; returns the end. */
-function putDecimal(b: Buffer, at: number, v: number, width = 1): number {
-  let n = 1;
-  for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
-  n = Math.max(n, width);
-  for (let k = n - 1; k >= 0; k--, v = Math.floor(v / 10)) b[at + k] = 48 + (v % 10);
-  return at + n;
 }
 
 const HEX = Buffer.from('0123456789abcdef', 'latin1');
